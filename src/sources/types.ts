@@ -1,0 +1,22 @@
+import type { Pod } from 'kubernetes-types/core/v1';
+import type { ManifestProblem } from '../manifest/problem.js';
+
+export type SourceKind = 'file' | 'http';
+
+/**
+ * What a source sees at one moment: the full set of static pods it currently defines (already
+ * defaulted, with their static identity) plus what it could not read. A source always sends the
+ * whole set; the config merge computes the differences.
+ */
+export interface SourceSnapshot {
+  source: SourceKind;
+  pods: Pod[];
+  problems: ManifestProblem[];
+}
+
+export interface PodSource {
+  readonly kind: SourceKind;
+  /** Starts watching. Resolves once the first full snapshot has been delivered. */
+  start(onSnapshot: (snapshot: SourceSnapshot) => void): Promise<void>;
+  stop(): Promise<void>;
+}
