@@ -1,0 +1,235 @@
+// Bytes -> static pods (upstream pkg/kubelet/config/common.go tryDecodeSinglePod / tryDecodePodList).
+// A manifest is checked in layers: is it text, is it YAML, is it one object, is it a Pod; then the
+// pod gets its static identity and is validated. Each layer reports what it finds with a fix.
+import type { Pod } from 'kubernetes-types/core/v1';
+import { parseAllDocuments, type Tags } from 'yaml';
+import { msg, showValue, ProblemList } from './errors.js';
+import { toStaticPod } from './identity.js';
+import { isObject, type JsonObject } from './json.js';
+import type { ManifestProblem } from './problem.js';
+import { MAX_MANIFEST_BYTES, type DecodeResult, type StaticIdentity } from './types.js';
+import { validatePodAt } from './validate.js';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** Manifest text, or the problem that makes the bytes unusable as a manifest. */
+type TextResult = { text: string } | { problem: ManifestProblem };
+
+function parseProblem(origin: string, field: string, message: string, fix: string): ManifestProblem {
+  return { origin, field, message, fix, reason: 'FailedToParse' };
+}
+
+export function tooLargeProblem(origin: string, size: number | 'grew'): ManifestProblem {
+  const what = size === 'grew' ? `more than ${MAX_MANIFEST_BYTES} bytes (it grew while being read)` : `${size} bytes`;
+  return parseProblem(
+    origin,
+    '',
+    `is too large: ${what}, the limit for a manifest is ${MAX_MANIFEST_BYTES} bytes (10 MiB)`,
+    'keep one pod per manifest and move large data (scripts, certificates) into files on the host',
+  );
+}
+
+/** Checks size and that the bytes are UTF-8 text (no NUL bytes), as upstream would fail to decode them. */
+export function manifestText(data: Buffer | string, origin: string): TextResult {
+  const size = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.length;
+  if (size > MAX_MANIFEST_BYTES) return { problem: tooLargeProblem(origin, size) };
+  const notText = (why: string): TextResult => ({
+    problem: parseProblem(
+      origin,
+      '',
+      `is not a text file (${why}); a manifest must be UTF-8 YAML or JSON`,
+      'point Berth at the YAML or JSON manifest, or move this file out of the manifest directory',
+    ),
+  });
+  let text: string;
+  if (typeof data === 'string') {
+    text = data;
+  } else {
+    if (data.includes(0)) return notText('it contains NUL bytes');
+    try {
+      text = utf8.decode(data);
+    } catch {
+      return notText('it is not valid UTF-8');
+    }
+  }
+  if (text.includes('\u0000')) return notText('it contains NUL bytes');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  return { text };
+}
+
+/**
+ * Kubernetes reads YAML with YAML 1.1 rules (go-yaml v2): `0644` is octal, `yes` is a boolean. But
+ * timestamps and base-60 numbers stay strings there, so those two 1.1 types are left out.
+ */
+function kubernetesYamlTags(tags: Tags): Tags {
+  return tags.filter((t) => {
+    const tag = typeof t === 'string' ? t : t.tag;
+    const format = typeof t === 'string' ? undefined : t.format;
+    return tag !== 'tag:yaml.org,2002:timestamp' && format !== 'TIME';
+  });
+}
+
+type ParseResult = { empty: true } | { empty: false; value: unknown } | { problem: ManifestProblem };
+
+/** Parses exactly one YAML/JSON document. */
+export function parseManifest(text: string, origin: string): ParseResult {
+  let docs;
+  try {
+    docs = parseAllDocuments(text, { version: '1.1', customTags: kubernetesYamlTags, prettyErrors: true });
+  } catch (err) {
+    return { problem: parseProblem(origin, '', `is not valid YAML or JSON: ${(err as Error).message}`, 'fix the YAML syntax') };
+  }
+  // parseAllDocuments returns an EmptyStream (an empty array) for a blank or comment-only file.
+  const list = Array.isArray(docs) ? docs : [docs];
+  for (const doc of list) {
+    const err = doc.errors[0];
+    if (err) {
+      const pos = err.linePos?.[0];
+      const where = pos ? `line ${pos.line}, column ${pos.col}` : 'an unknown position';
+      const what = err.message.split(/ at line \d+, column \d+/)[0]!.split('\n')[0]!;
+      return {
+        problem: parseProblem(
+          origin,
+          '',
+          `is not valid YAML or JSON: ${what} (at ${where})`,
+          pos ? `fix the syntax at line ${pos.line} (check indentation, quoting and brackets)` : 'fix the YAML syntax',
+        ),
+      };
+    }
+  }
+  // A trailing `---` or comment-only document carries no content; only real documents count.
+  const real = list.filter((d) => d.contents !== null && !(isNullScalar(d.contents)));
+  if (real.length === 0) return { empty: true };
+  if (real.length > 1) {
+    return {
+      problem: parseProblem(
+        origin,
+        '',
+        `holds ${real.length} YAML documents; a manifest must hold exactly one Pod`,
+        "split the documents (separated by '---') into one file per pod",
+      ),
+    };
+  }
+  try {
+    return { empty: false, value: real[0]!.toJS({ maxAliasCount: 100 }) };
+  } catch (err) {
+    return { problem: parseProblem(origin, '', `is not valid YAML: ${(err as Error).message}`, 'remove the YAML aliases (*name) and write the values out') };
+  }
+}
+
+function isNullScalar(node: unknown): boolean {
+  return isObject(node) && 'value' in node && node.value === null && !('items' in node);
+}
+
+/** The problem for a top-level value that is not a mapping. */
+function notAnObject(value: unknown, origin: string): ManifestProblem {
+  if (Array.isArray(value)) {
+    return parseProblem(
+      origin,
+      '',
+      'is a YAML list, not a Pod object; a manifest must hold exactly one Pod',
+      "remove the leading '- ' so the file is a single Pod mapping, and put each further pod in its own file",
+    );
+  }
+  return parseProblem(
+    origin,
+    '',
+    `is a ${typeof value} (${showValue(value)}), not a Pod object`,
+    'write the manifest as a Pod mapping with apiVersion: v1, kind: Pod, metadata and spec',
+  );
+}
+
+/** kind/apiVersion checks for an object that should be a Pod. `kindRequired`: false inside a PodList. */
+function podTypeProblems(obj: JsonObject, origin: string, prefix: string, kindRequired: boolean, listAllowed: boolean): ManifestProblem[] {
+  const p = new ProblemList(origin, 'FailedToParse', prefix);
+  const supported = listAllowed ? ['Pod', 'PodList'] : ['Pod'];
+  if (obj.kind === undefined || obj.kind === null || obj.kind === '') {
+    if (kindRequired) p.add('kind', msg.required(), 'add kind: Pod (and apiVersion: v1) at the top of the manifest');
+  } else if (obj.kind !== 'Pod') {
+    const fix = listAllowed
+      ? 'serve a single Pod or a PodList (apiVersion: v1) with the pods under items'
+      : obj.kind === 'PodList' || obj.kind === 'List'
+        ? 'a manifest file holds exactly one Pod: put each pod of the list in its own file'
+        : 'static pods must be kind: Pod; copy the pod template (metadata and spec) into a kind: Pod manifest';
+    p.add('kind', msg.unsupported(obj.kind, supported), fix);
+  }
+  if (obj.apiVersion !== undefined && obj.apiVersion !== null && obj.apiVersion !== 'v1') {
+    p.add('apiVersion', msg.unsupported(obj.apiVersion, ['v1']), 'set apiVersion: v1');
+  }
+  return p.items;
+}
+
+/** Static identity + validation of one decoded pod object. */
+function staticize(obj: JsonObject, identity: StaticIdentity, prefix: string): { pod: Pod; problems: ManifestProblem[] } {
+  const pod = toStaticPod(obj as Pod, identity);
+  return { pod, problems: validatePodAt(pod, identity.origin, prefix) };
+}
+
+/** One file's bytes: exactly ONE Pod, YAML or JSON. */
+export function decodePodManifest(data: Buffer | string, identity: StaticIdentity): DecodeResult {
+  const origin = identity.origin;
+  const text = manifestText(data, origin);
+  if ('problem' in text) return { pods: [], problems: [text.problem] };
+  const parsed = parseManifest(text.text, origin);
+  if ('problem' in parsed) return { pods: [], problems: [parsed.problem] };
+  if (parsed.empty) {
+    return {
+      pods: [],
+      problems: [parseProblem(origin, '', 'is empty', 'write a Pod manifest into the file, or remove the file')],
+    };
+  }
+  const value = parsed.value;
+  if (!isObject(value)) return { pods: [], problems: [notAnObject(value, origin)] };
+  const typeProblems = podTypeProblems(value, origin, '', true, false);
+  if (typeProblems.length > 0) return { pods: [], problems: typeProblems };
+  const { pod, problems } = staticize(value, identity, '');
+  return problems.length > 0 ? { pods: [], problems } : { pods: [pod], problems: [] };
+}
+
+/** A URL body: a single Pod first, then a PodList. One bad item rejects the whole body. */
+export function decodePodListManifest(data: Buffer | string, identity: StaticIdentity): DecodeResult {
+  const origin = identity.origin;
+  const text = manifestText(data, origin);
+  if ('problem' in text) return { pods: [], problems: [text.problem] };
+  if (text.text.trim() === '') return { pods: [], problems: [] };
+  const parsed = parseManifest(text.text, origin);
+  if ('problem' in parsed) return { pods: [], problems: [parsed.problem] };
+  if (parsed.empty) return { pods: [], problems: [] };
+  const value = parsed.value;
+  if (!isObject(value)) return { pods: [], problems: [notAnObject(value, origin)] };
+
+  if (value.kind !== 'PodList') {
+    const typeProblems = podTypeProblems(value, origin, '', true, true);
+    if (typeProblems.length > 0) return { pods: [], problems: typeProblems };
+    const { pod, problems } = staticize(value, identity, '');
+    return problems.length > 0 ? { pods: [], problems } : { pods: [pod], problems: [] };
+  }
+
+  const listProblems = podTypeProblems({ ...value, kind: 'Pod' }, origin, '', true, true);
+  if (!Array.isArray(value.items)) {
+    const p = new ProblemList(origin, 'FailedToParse');
+    if (value.items === undefined || value.items === null) return { pods: [], problems: listProblems };
+    p.add('items', msg.invalid(value.items, 'must be a list'), 'put the pods of the PodList under items as a YAML list');
+    return { pods: [], problems: [...listProblems, ...p.items] };
+  }
+  const pods: Pod[] = [];
+  const problems: ManifestProblem[] = [...listProblems];
+  value.items.forEach((item, i) => {
+    const prefix = `items[${i}]`;
+    if (!isObject(item)) {
+      const p = new ProblemList(origin, 'FailedToParse', prefix);
+      p.add('', msg.invalid(item, 'must be an object'), 'make every PodList item a Pod mapping');
+      problems.push(...p.items);
+      return;
+    }
+    const typeProblems = podTypeProblems(item, origin, prefix, false, false);
+    if (typeProblems.length > 0) {
+      problems.push(...typeProblems);
+      return;
+    }
+    const result = staticize(item, identity, prefix);
+    problems.push(...result.problems);
+    pods.push(result.pod);
+  });
+  return problems.length > 0 ? { pods: [], problems } : { pods, problems: [] };
+}
