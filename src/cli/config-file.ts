@@ -1,0 +1,93 @@
+// The KubeletConfiguration file (--config): the fields of kubelet.config.k8s.io/v1beta1 that
+// Berth uses. Fields Berth does not use are accepted with one warning (so an existing kubelet
+// config works), wrong types are a UsageError naming the file and the field.
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { parseDuration } from './duration.js';
+import { UsageError } from './flags.js';
+
+export interface FileConfig {
+  staticPodPath?: string;
+  staticPodURL?: string;
+  staticPodURLHeader?: Record<string, string[]>;
+  fileCheckFrequencyMs?: number;
+  httpCheckFrequencyMs?: number;
+  syncFrequencyMs?: number;
+  podLogsDir?: string;
+  address?: string;
+  port?: number;
+  /** Fields present in the file that Berth does not use. */
+  ignored: string[];
+}
+
+const KNOWN = new Set([
+  'apiVersion',
+  'kind',
+  'staticPodPath',
+  'staticPodURL',
+  'staticPodURLHeader',
+  'fileCheckFrequency',
+  'httpCheckFrequency',
+  'syncFrequency',
+  'podLogsDir',
+  'address',
+  'port',
+]);
+
+export function loadConfigFile(path: string): FileConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--config ${path}: cannot read the file: ${(err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (err) {
+    throw new UsageError(`--config ${path}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (doc === null || doc === undefined) doc = {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new UsageError(`--config ${path}: expected a KubeletConfiguration object, got ${Array.isArray(doc) ? 'a list' : typeof doc}`);
+  }
+  const o = doc as Record<string, unknown>;
+  const fail = (field: string, expected: string) =>
+    new UsageError(`--config ${path}: ${field}: invalid value ${JSON.stringify(o[field])}: expected ${expected}`);
+  if (o.kind !== undefined && o.kind !== 'KubeletConfiguration') throw fail('kind', '"KubeletConfiguration"');
+  if (o.apiVersion !== undefined && o.apiVersion !== 'kubelet.config.k8s.io/v1beta1') throw fail('apiVersion', '"kubelet.config.k8s.io/v1beta1"');
+
+  const str = (field: string): string | undefined => {
+    const v = o[field];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'string') throw fail(field, 'a string');
+    return v;
+  };
+  const dur = (field: string): number | undefined => {
+    const v = str(field);
+    if (v === undefined) return undefined;
+    const ms = parseDuration(v);
+    if (ms === undefined) throw fail(field, 'a duration such as "20s"');
+    return ms;
+  };
+  const cfg: FileConfig = { ignored: Object.keys(o).filter((k) => !KNOWN.has(k)) };
+  cfg.staticPodPath = str('staticPodPath');
+  cfg.staticPodURL = str('staticPodURL');
+  cfg.podLogsDir = str('podLogsDir');
+  cfg.address = str('address');
+  cfg.fileCheckFrequencyMs = dur('fileCheckFrequency');
+  cfg.httpCheckFrequencyMs = dur('httpCheckFrequency');
+  cfg.syncFrequencyMs = dur('syncFrequency');
+  if (o.port !== undefined) {
+    if (!Number.isInteger(o.port) || (o.port as number) < 0 || (o.port as number) > 65535) throw fail('port', 'a port number 0-65535');
+    cfg.port = o.port as number;
+  }
+  if (o.staticPodURLHeader !== undefined) {
+    const h = o.staticPodURLHeader;
+    const ok =
+      typeof h === 'object' && h !== null && !Array.isArray(h) && Object.values(h).every((v) => Array.isArray(v) && v.every((x) => typeof x === 'string'));
+    if (!ok) throw fail('staticPodURLHeader', 'a map of header name to a list of strings, e.g. {Authorization: ["Bearer x"]}');
+    cfg.staticPodURLHeader = h as Record<string, string[]>;
+  }
+  return cfg;
+}

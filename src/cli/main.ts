@@ -1,0 +1,88 @@
+// `berth` entry point: subcommands `run`, `validate`, `version`, `help`.
+import { readFileSync } from 'node:fs';
+import { createLogger } from '../log/index.js';
+import { parseManifestUrlHeader } from '../sources/index.js';
+import { Agent } from './agent.js';
+import { flagHelp, UsageError } from './flags.js';
+import { parseRunOptions, RUN_FLAGS } from './options.js';
+import { validateCommand } from './validate.js';
+
+const USAGE = `berth: runs Kubernetes static pods from a manifest folder or URL.
+
+Usage:
+  berth run --pod-manifest-path=DIR [flags]   run the node agent
+  berth validate PATH...                       check manifests (files or folders) and print every problem
+  berth version                                print the version
+
+Run "berth run --help" for the flags of run.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'run':
+      return run(rest);
+    case 'validate':
+      return validateCommand(rest);
+    case 'version':
+    case '--version':
+      process.stdout.write(`berth ${version()}\n`);
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}; commands: run, validate, version (see "berth help")`);
+  }
+}
+
+async function run(argv: string[]): Promise<number> {
+  const options = parseRunOptions(argv, parseManifestUrlHeader);
+  if (options === 'help') {
+    process.stdout.write(`Usage: berth run [flags]\n\nFlags (kubelet names):\n${flagHelp(RUN_FLAGS)}\n`);
+    return 0;
+  }
+  const log = createLogger();
+  const agent = new Agent(options, log);
+  const shutdown = (signal: string) => {
+    log.info('stopping; static pods keep running and are adopted by the next start', { signal });
+    agent.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  try {
+    await agent.start();
+  } catch (err) {
+    log.error(`cannot start: ${(err as Error).message}`);
+    await agent.stop().catch(() => undefined);
+    return 1;
+  }
+  return new Promise<number>(() => undefined); // runs until a signal
+}
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`berth: ${err.message}\n`);
+      process.exit(err.exitCode);
+    }
+    process.stderr.write(`berth: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

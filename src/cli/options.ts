@@ -1,0 +1,106 @@
+// `berth run` options: the kubelet's flag names, merged over a KubeletConfiguration file (flags
+// win), with the kubelet's defaults.
+import { hostname } from 'node:os';
+import { loadConfigFile } from './config-file.js';
+import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from './flags.js';
+
+export interface RunOptions {
+  podManifestPath?: string;
+  manifestUrl?: string;
+  manifestUrlHeaders: Record<string, string[]>;
+  fileCheckFrequencyMs: number;
+  httpCheckFrequencyMs: number;
+  syncFrequencyMs: number;
+  nodeName: string;
+  nodeIP?: string;
+  rootDir: string;
+  podLogsDir: string;
+  address: string;
+  port: number;
+  /** Fields of the --config file that Berth ignores (warned about at start). */
+  ignoredConfigFields: string[];
+}
+
+export const RUN_FLAGS: FlagSpec[] = [
+  { name: 'pod-manifest-path', type: 'string', help: 'directory (or single file) of static pod manifests' },
+  { name: 'manifest-url', type: 'string', help: 'URL serving a Pod or PodList to run' },
+  { name: 'manifest-url-header', type: 'strings', help: "HTTP header for --manifest-url, 'Name:value' or 'a:x,b:y'; repeatable" },
+  { name: 'file-check-frequency', type: 'duration', help: 'how often the manifest path is re-listed', default: '20s' },
+  { name: 'http-check-frequency', type: 'duration', help: 'how often --manifest-url is polled', default: '20s' },
+  { name: 'sync-frequency', type: 'duration', help: 'how often every pod is re-checked', default: '1m' },
+  { name: 'hostname-override', type: 'string', help: 'node name (lower-cased)', default: 'the host name' },
+  { name: 'node-ip', type: 'string', help: "the node's IP, reported as hostIP and (for host-network pods) podIP", default: 'first non-loopback IPv4' },
+  { name: 'root-dir', type: 'string', help: 'state folder (survives agent restarts)', default: '/var/lib/berth' },
+  { name: 'pod-logs-dir', type: 'string', help: 'container logs, kubelet layout', default: '/var/log/pods' },
+  { name: 'address', type: 'string', help: 'address of the node endpoints', default: '127.0.0.1' },
+  { name: 'port', type: 'int', help: 'port of the node endpoints (0 = any free port)', default: '10250' },
+  { name: 'config', type: 'string', help: 'KubeletConfiguration (kubelet.config.k8s.io/v1beta1) YAML file; flags win over it' },
+  { name: 'help', type: 'bool', help: 'show this help' },
+];
+
+/** Parses `berth run` arguments. Throws UsageError (exit 2) on anything wrong. */
+export function parseRunOptions(argv: string[], parseHeader: (value: string) => Record<string, string[]>): RunOptions | 'help' {
+  const { flags, positional } = parseFlags(argv, RUN_FLAGS, 'run');
+  if (flags.get('help')) return 'help';
+  if (positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(positional[0])} for "berth run": every option is a --flag`);
+  const configPath = str(flags, 'config');
+  const file = configPath ? loadConfigFile(configPath) : { ignored: [] };
+
+  const headers: Record<string, string[]> = { ...(file.staticPodURLHeader ?? {}) };
+  const headerFlags = flags.get('manifest-url-header') as string[] | undefined;
+  if (headerFlags) {
+    for (const k of Object.keys(headers)) delete headers[k];
+    for (const value of headerFlags) {
+      let parsed: Record<string, string[]>;
+      try {
+        parsed = parseHeader(value);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      for (const [k, v] of Object.entries(parsed)) headers[k] = [...(headers[k] ?? []), ...v];
+    }
+  }
+  const port = (flags.get('port') as number | undefined) ?? file.port ?? 10250;
+  if (port > 65535) throw new UsageError(`invalid value "${port}" for flag --port: expected a port number 0-65535`);
+  const nodeName = (str(flags, 'hostname-override') ?? hostname()).toLowerCase().trim();
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(nodeName) || nodeName.length > 253) {
+    throw new UsageError(`invalid node name ${JSON.stringify(nodeName)}: it must be a lowercase DNS name (letters, digits, '-', '.'); set one with --hostname-override`);
+  }
+  const manifestUrl = str(flags, 'manifest-url') ?? file.staticPodURL;
+  if (manifestUrl !== undefined) {
+    let u: URL;
+    try {
+      u = new URL(manifestUrl);
+    } catch {
+      throw new UsageError(`invalid value ${JSON.stringify(manifestUrl)} for --manifest-url: expected an http:// or https:// URL`);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+      throw new UsageError(`invalid value ${JSON.stringify(manifestUrl)} for --manifest-url: only http:// and https:// URLs are supported`);
+    }
+  }
+  return {
+    podManifestPath: str(flags, 'pod-manifest-path') ?? file.staticPodPath,
+    manifestUrl,
+    manifestUrlHeaders: headers,
+    fileCheckFrequencyMs: positive((flags.get('file-check-frequency') as number | undefined) ?? file.fileCheckFrequencyMs ?? 20_000, 'file-check-frequency'),
+    httpCheckFrequencyMs: positive((flags.get('http-check-frequency') as number | undefined) ?? file.httpCheckFrequencyMs ?? 20_000, 'http-check-frequency'),
+    syncFrequencyMs: positive((flags.get('sync-frequency') as number | undefined) ?? file.syncFrequencyMs ?? 60_000, 'sync-frequency'),
+    nodeName,
+    nodeIP: str(flags, 'node-ip'),
+    rootDir: str(flags, 'root-dir') ?? '/var/lib/berth',
+    podLogsDir: str(flags, 'pod-logs-dir') ?? file.podLogsDir ?? '/var/log/pods',
+    address: str(flags, 'address') ?? file.address ?? '127.0.0.1',
+    port,
+    ignoredConfigFields: file.ignored,
+  };
+}
+
+function str(flags: ParsedFlags, name: string): string | undefined {
+  const v = flags.get(name);
+  return typeof v === 'string' ? v : undefined;
+}
+
+function positive(ms: number, flag: string): number {
+  if (ms <= 0) throw new UsageError(`invalid value for --${flag}: it must be longer than 0s`);
+  return ms;
+}

@@ -1,0 +1,2 @@
+export { startNodeServer, type NodeServer, type NodeState, type ContainerLogRef } from './node-server.js';
+export { CriLogDecoder, streamCriLog } from './cri-log.js';

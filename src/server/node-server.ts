@@ -1,0 +1,127 @@
+// The node's own HTTP endpoints, as the kubelet serves them on its port: /healthz, /pods,
+// /metrics and /containerLogs/{namespace}/{pod}/{container}.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Pod } from 'kubernetes-types/core/v1';
+import type { Logger } from '../log/index.js';
+import { streamCriLog } from './cri-log.js';
+
+export interface ContainerLogRef {
+  path: string;
+  /** Whether the container of this attempt may still write to the file. */
+  stillWriting: () => boolean;
+}
+
+/** What the server needs from the agent: read-only views, no way to change anything. */
+export interface NodeState {
+  pods(): Pod[];
+  /** undefined when healthy, else why not. */
+  unhealthyReason(): string | undefined;
+  metrics(): string;
+  /** The log of a container (`previous`: the attempt before the current one); a string says why not. */
+  containerLog(namespace: string, pod: string, container: string, previous: boolean): ContainerLogRef | string;
+}
+
+export interface NodeServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+// Names in the URL must be Kubernetes names: this alone refuses `..`, `/` and encoded traversal.
+const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+export async function startNodeServer(address: string, port: number, state: NodeState, logger: Logger): Promise<NodeServer> {
+  const server: Server = createServer((req, res) => {
+    handle(req, res, state).catch((err: unknown) => {
+      logger.error('node server request failed', { url: req.url, error: String(err) });
+      if (!res.headersSent) send(res, 500, 'text/plain', `internal error: ${String(err)}\n`);
+      else res.end();
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const hint = err.code === 'EADDRINUSE' ? ' is already in use (another kubelet or berth?); pick another with --port' : `: ${err.message}`;
+      reject(new Error(`cannot serve node endpoints on ${address}:${port}${hint}`));
+    });
+    server.listen(port, address, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, state: NodeState): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://node');
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    send(res, 405, 'text/plain', `method ${req.method} not allowed: the node endpoints are read-only\n`);
+    return;
+  }
+  const path = url.pathname;
+  if (path === '/healthz') {
+    const why = state.unhealthyReason();
+    send(res, why ? 500 : 200, 'text/plain', why ? `unhealthy: ${why}\n` : 'ok');
+    return;
+  }
+  if (path === '/pods' || path === '/pods/') {
+    const body = { kind: 'PodList', apiVersion: 'v1', metadata: {}, items: state.pods() };
+    send(res, 200, 'application/json', JSON.stringify(body));
+    return;
+  }
+  if (path === '/metrics') {
+    send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', state.metrics());
+    return;
+  }
+  if (path.startsWith('/containerLogs/')) {
+    await containerLogs(path, url, res, state);
+    return;
+  }
+  send(res, 404, 'text/plain', `404 page not found: ${path} (endpoints: /healthz /pods /metrics /containerLogs/{namespace}/{pod}/{container})\n`);
+}
+
+async function containerLogs(path: string, url: URL, res: ServerResponse, state: NodeState): Promise<void> {
+  const parts = path.split('/').slice(2);
+  let names: string[];
+  try {
+    names = parts.map((p) => decodeURIComponent(p));
+  } catch {
+    names = [];
+  }
+  if (names.length !== 3 || !names.every((n) => NAME.test(n) && n.length <= 253)) {
+    send(res, 400, 'text/plain', `bad log path ${JSON.stringify(path)}: expected /containerLogs/{namespace}/{pod}/{container} with Kubernetes names\n`);
+    return;
+  }
+  const [namespace, pod, container] = names as [string, string, string];
+  const q = url.searchParams;
+  const tail = q.get('tailLines');
+  const tailLines = tail === null ? undefined : Number(tail);
+  if (tailLines !== undefined && (!Number.isInteger(tailLines) || tailLines < 0)) {
+    send(res, 400, 'text/plain', `bad tailLines ${JSON.stringify(tail)}: expected a whole number >= 0\n`);
+    return;
+  }
+  const ref = state.containerLog(namespace, pod, container, q.get('previous') === 'true');
+  if (typeof ref === 'string') {
+    send(res, 404, 'text/plain', ref + '\n');
+    return;
+  }
+  const follow = q.get('follow') === 'true';
+  res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+  let aborted = false;
+  res.on('close', () => (aborted = true));
+  try {
+    await streamCriLog(ref.path, res, { tailLines, timestamps: q.get('timestamps') === 'true', follow, stillWriting: ref.stillWriting, aborted: () => aborted });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  res.end();
+}
+
+function send(res: ServerResponse, code: number, type: string, body: string): void {
+  res.writeHead(code, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}

@@ -1,0 +1,1 @@
+export { podStatus, podWithStatus } from './pod-status.js';

@@ -1,0 +1,139 @@
+// Owns the pod workers: creates one per desired pod, routes container exits to them, and makes a
+// replacement pod wait until the pod it replaces (same full name) has stopped.
+import { rm } from 'node:fs/promises';
+import type { Pod } from 'kubernetes-types/core/v1';
+import type { Logger } from '../log/index.js';
+import type { ContainerRecord, Runtime } from '../runtime/types.js';
+import type { CrashLoopBackoff } from './backoff.js';
+import type { PodEventSink } from './events.js';
+import { PodWorker, podKey, podLogDir } from './pod-worker.js';
+import type { PodView } from './view.js';
+
+export interface PodChanges {
+  added: Pod[];
+  removed: Pod[];
+  updated: Pod[];
+}
+
+export interface PodManagerOptions {
+  runtime: Runtime;
+  podLogsDir: string;
+  logger: Logger;
+  events: PodEventSink;
+  onPodChange?: (view: PodView) => void;
+  observeSync?: (seconds: number) => void;
+  newBackoff?: () => CrashLoopBackoff;
+}
+
+export class PodManager {
+  private readonly workers = new Map<string, PodWorker>();
+  /** Workers stopping their pod; kept apart so that the same UID can come back meanwhile. */
+  private readonly terminating = new Set<PodWorker>();
+  /** Full name -> when the last pod of that name has stopped. */
+  private readonly stopping = new Map<string, Promise<void>>();
+  private lastSync = Date.now();
+
+  constructor(private readonly o: PodManagerOptions) {
+    o.runtime.onContainerExit((record) => {
+      const stopping = [...this.terminating].find((w) => w.owns(record.id));
+      (stopping ?? this.workers.get(record.podUid))?.containerExited(record);
+    });
+  }
+
+  /**
+   * Called once at start, after every source delivered its first snapshot: takes over the
+   * containers that survived an agent restart for pods still wanted, and stops the rest.
+   */
+  async start(desired: Pod[]): Promise<void> {
+    const records = await this.o.runtime.listContainers();
+    const byPod = new Map<string, ContainerRecord[]>();
+    for (const r of records) byPod.set(r.podUid, [...(byPod.get(r.podUid) ?? []), r]);
+    for (const pod of desired) {
+      const uid = pod.metadata?.uid ?? '';
+      const adopted = byPod.get(uid) ?? [];
+      byPod.delete(uid);
+      if (adopted.some((r) => r.state === 'running')) this.o.logger.info('adopted running pod', { pod: podKey(pod), uid });
+      this.addWorker(pod, adopted);
+    }
+    // What is left belongs to pods whose manifests vanished while the agent was down. Stopping
+    // them may take their grace period; the agent does not wait for it to start the others.
+    for (const recs of byPod.values()) {
+      this.removeOrphan(recs).catch((err: unknown) => this.o.logger.error('cannot stop orphaned pod', { error: String(err) }));
+    }
+  }
+
+  apply(changes: PodChanges): void {
+    for (const pod of changes.removed) this.remove(pod);
+    for (const pod of changes.added) this.addWorker(pod, []);
+    for (const pod of changes.updated) this.workers.get(pod.metadata?.uid ?? '')?.update(pod);
+  }
+
+  /** Every pod the node has: running ones and those still stopping. */
+  views(): PodView[] {
+    return [...this.workers.values(), ...this.terminating].map((w) => w.view());
+  }
+
+  /** Re-checks every pod (the kubelet's periodic sync) and marks the loop as alive for /healthz. */
+  resyncAll(): void {
+    this.lastSync = Date.now();
+    for (const w of this.workers.values()) w.sync();
+  }
+
+  lastSyncAt(): number {
+    return this.lastSync;
+  }
+
+  /** Stops every pod (used by tests and by an explicit drain, not by a normal agent shutdown). */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.workers.values()].map((w) => this.remove(w.pod)));
+  }
+
+  private addWorker(pod: Pod, adopted: ContainerRecord[]): void {
+    const uid = pod.metadata?.uid ?? '';
+    if (this.workers.has(uid)) return;
+    const name = podKey(pod);
+    const previous = this.stopping.get(name) ?? Promise.resolve();
+    const worker = new PodWorker(
+      pod,
+      {
+        runtime: this.o.runtime,
+        podLogsDir: this.o.podLogsDir,
+        logger: this.o.logger,
+        events: this.o.events,
+        onChange: (w) => this.o.onPodChange?.(w.view()),
+        observeSync: this.o.observeSync,
+        newBackoff: this.o.newBackoff,
+      },
+      adopted,
+      previous,
+    );
+    this.workers.set(uid, worker);
+  }
+
+  private remove(pod: Pod): Promise<void> {
+    const uid = pod.metadata?.uid ?? '';
+    const worker = this.workers.get(uid);
+    if (!worker) return Promise.resolve();
+    const name = podKey(pod);
+    this.workers.delete(uid);
+    this.terminating.add(worker);
+    const done = worker.terminate().finally(() => {
+      this.terminating.delete(worker);
+      if (this.stopping.get(name) === done) this.stopping.delete(name);
+    });
+    this.stopping.set(name, done);
+    return done;
+  }
+
+  private async removeOrphan(records: ContainerRecord[]): Promise<void> {
+    const first = records[0]!;
+    const pod: Pod = { metadata: { uid: first.podUid, name: first.podName, namespace: first.podNamespace }, spec: { containers: [] } };
+    this.o.logger.info('stopping pod whose manifest is gone', { pod: podKey(pod), uid: first.podUid });
+    for (const r of records) {
+      if (r.state === 'running' || r.state === 'created') await this.o.runtime.stopContainer(r.id, 30);
+      await this.o.runtime.removeContainer(r.id);
+    }
+    await this.o.runtime.removePodSandbox(pod);
+    await rm(podLogDir(this.o.podLogsDir, pod), { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,322 @@
+// One worker per pod (per UID). Every action on the pod — starting containers, restarting them,
+// stopping the pod — runs on this worker's own serial queue, so two actions on one pod never
+// interleave. Workers are the only callers of the runtime.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Container, Pod } from 'kubernetes-types/core/v1';
+import type { Logger } from '../log/index.js';
+import { RuntimeError, type ContainerRecord, type Runtime } from '../runtime/types.js';
+import { CrashLoopBackoff } from './backoff.js';
+import type { PodEventSink } from './events.js';
+import { gracePeriodOf, restartPolicyOf, shouldRestart } from './policy.js';
+import type { ContainerView, PodView } from './view.js';
+
+export interface WorkerDeps {
+  runtime: Runtime;
+  podLogsDir: string;
+  logger: Logger;
+  events: PodEventSink;
+  /** Called after anything in the pod's view changed (status consumers re-read it). */
+  onChange: (worker: PodWorker) => void;
+  /** Observes how long one sync pass took (metrics). */
+  observeSync?: (seconds: number) => void;
+  /** Backoff factory, replaceable so tests can shorten the delays. */
+  newBackoff?: () => CrashLoopBackoff;
+}
+
+interface ContainerSlot extends ContainerView {
+  spec: Container;
+  backoff: CrashLoopBackoff;
+  /** When the pending restart (or retry of a failed start) is due, epoch ms. */
+  restartAt?: number;
+  /** The backoff delay that restartAt was computed with. */
+  delayMs?: number;
+}
+
+export class PodWorker {
+  private readonly slots: ContainerSlot[];
+  private readonly state: PodView;
+  private queue: Promise<void>;
+  private syncQueued = false;
+  private timer: NodeJS.Timeout | undefined;
+  private terminated: Promise<void> | undefined;
+  /** Exits reported before startContainer returned the record they belong to. */
+  private readonly earlyExits = new Map<string, ContainerRecord>();
+  private readonly log: Logger;
+
+  constructor(
+    pod: Pod,
+    private readonly deps: WorkerDeps,
+    adopted: ContainerRecord[] = [],
+    /** Resolves when the previous pod of the same full name has stopped: we never run both at once. */
+    startAfter: Promise<void> = Promise.resolve(),
+  ) {
+    const newBackoff = deps.newBackoff ?? (() => new CrashLoopBackoff());
+    const spec = pod.spec;
+    const make = (c: Container, init: boolean): ContainerSlot => ({ name: c.name, init, spec: c, backoff: newBackoff() });
+    this.slots = [...(spec?.initContainers ?? []).map((c) => make(c, true)), ...(spec?.containers ?? []).map((c) => make(c, false))];
+    this.adopt(adopted);
+    this.state = { pod, terminating: false, containers: this.slots };
+    this.log = deps.logger.child({ pod: podKey(pod), uid: pod.metadata?.uid });
+    this.queue = startAfter.catch(() => undefined);
+    this.sync();
+  }
+
+  get uid(): string {
+    return this.state.pod.metadata?.uid ?? '';
+  }
+
+  get pod(): Pod {
+    return this.state.pod;
+  }
+
+  view(): PodView {
+    return this.state;
+  }
+
+  /** Asks for a sync pass; several requests before it runs make one pass. */
+  sync(): void {
+    if (this.syncQueued || this.state.terminating) return;
+    this.syncQueued = true;
+    this.enqueue(async () => {
+      this.syncQueued = false;
+      await this.syncOnce();
+    });
+  }
+
+  /** The runtime reports that one of this pod's containers exited. */
+  containerExited(record: ContainerRecord): void {
+    const slot = this.slots.find((s) => s.current?.id === record.id);
+    if (!slot) {
+      this.earlyExits.set(record.id, record);
+      return;
+    }
+    slot.current = record;
+    if (!this.state.terminating) {
+      this.log.info('container exited', { container: slot.name, exitCode: record.exitCode, restartCount: record.attempt });
+    }
+    this.deps.onChange(this);
+    this.sync();
+  }
+
+  /**
+   * A manifest with a pinned metadata.uid changed: take the new spec in place and restart the
+   * containers whose spec differs (as the kubelet does when a container's hash changes).
+   */
+  update(pod: Pod): void {
+    this.enqueue(async () => {
+      const next = new Map((pod.spec?.containers ?? []).map((c) => [c.name, c]));
+      const changed = this.slots.filter((s) => !s.init && JSON.stringify(next.get(s.name)) !== JSON.stringify(s.spec));
+      this.state.pod = pod;
+      for (const slot of changed) {
+        const spec = next.get(slot.name);
+        if (slot.current?.state === 'running') {
+          this.deps.events.podEvent(pod, 'Normal', 'Killing', `Container ${slot.name} definition changed, will be restarted`, slot.name);
+          slot.current = (await this.deps.runtime.stopContainer(slot.current.id, gracePeriodOf(pod))) ?? slot.current;
+        }
+        if (spec) {
+          slot.spec = spec;
+          slot.restartAt = Date.now();
+        }
+      }
+      // Containers added or removed by the update.
+      for (const [name, spec] of next) {
+        if (!this.slots.some((s) => s.name === name && !s.init)) this.slots.push({ name, init: false, spec, backoff: new CrashLoopBackoff() });
+      }
+      for (let i = this.slots.length - 1; i >= 0; i--) {
+        const slot = this.slots[i]!;
+        if (slot.init || next.has(slot.name)) continue;
+        await this.stopAndForget(slot);
+        this.slots.splice(i, 1);
+      }
+      this.deps.onChange(this);
+    });
+    this.sync();
+  }
+
+  /** Stops every container, removes the sandbox and the pod's logs. Resolves when all is gone. */
+  terminate(): Promise<void> {
+    if (this.terminated) return this.terminated;
+    this.state.terminating = true;
+    clearTimeout(this.timer);
+    this.deps.onChange(this);
+    this.terminated = this.enqueue(async () => {
+      const pod = this.state.pod;
+      const grace = gracePeriodOf(pod);
+      await Promise.all(
+        this.slots.map(async (slot) => {
+          if (slot.current?.state !== 'running' && slot.current?.state !== 'created') return;
+          this.deps.events.podEvent(pod, 'Normal', 'Killing', `Stopping container ${slot.name}`, slot.name);
+          slot.current = (await this.deps.runtime.stopContainer(slot.current.id, grace)) ?? slot.current;
+        }),
+      );
+      for (const slot of this.slots) await this.forget(slot);
+      await this.deps.runtime.removePodSandbox(pod);
+      await rm(this.podLogDir(), { recursive: true, force: true });
+      this.log.info('pod stopped');
+      this.deps.onChange(this);
+    });
+    return this.terminated;
+  }
+
+  private enqueue(work: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(work).catch((err: unknown) => {
+      this.log.error('pod sync failed', { error: err instanceof Error ? err.message : String(err) });
+    });
+    this.queue = run;
+    return run;
+  }
+
+  private adopt(records: ContainerRecord[]): void {
+    // The newest attempt of each container is its current state, the one before is lastState.
+    const sorted = [...records].sort((a, b) => a.attempt - b.attempt);
+    for (const rec of sorted) {
+      const slot = this.slots.find((s) => s.name === rec.containerName);
+      if (!slot) continue;
+      if (slot.current) slot.previous = slot.current;
+      slot.current = rec;
+    }
+  }
+
+  private async syncOnce(): Promise<void> {
+    if (this.state.terminating) return;
+    const began = process.hrtime.bigint();
+    const pod = this.state.pod;
+    if (!this.state.sandbox) {
+      try {
+        this.state.sandbox = await this.deps.runtime.runPodSandbox(pod);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        for (const slot of this.slots) slot.waiting = { reason: 'CreatePodSandboxError', message };
+        this.log.error('cannot create pod sandbox', { error: message });
+        this.retryIn(2000);
+        this.deps.onChange(this);
+        return;
+      }
+    }
+    this.state.startTime ??= new Date().toISOString();
+    await this.startDue(pod, this.slots.filter((s) => s.init === this.initPending()));
+    this.deps.observeSync?.(Number(process.hrtime.bigint() - began) / 1e9);
+    this.deps.onChange(this);
+  }
+
+  /** True while an init container has not yet succeeded: they run one at a time, in order, before the app containers. */
+  private initPending(): boolean {
+    return this.slots.some((s) => s.init && !(s.current?.state === 'exited' && s.current.exitCode === 0));
+  }
+
+  private async startDue(pod: Pod, slots: ContainerSlot[]): Promise<void> {
+    const policy = restartPolicyOf(pod);
+    for (const slot of slots) {
+      if (this.state.terminating) return;
+      const cur = slot.current;
+      if (cur?.state === 'running' || cur?.state === 'created') {
+        if (slot.init) return;
+        continue;
+      }
+      if (cur?.state === 'exited') {
+        if (slot.init ? cur.exitCode === 0 : false) continue;
+        const restart = slot.init ? policy !== 'Never' : shouldRestart(policy, cur);
+        if (!restart) {
+          if (slot.init) return;
+          continue;
+        }
+        if (slot.restartAt === undefined) {
+          const ranFor = Date.parse(cur.finishedAt ?? '') - Date.parse(cur.startedAt ?? '');
+          const exitedAt = Date.parse(cur.finishedAt ?? '') || Date.now();
+          slot.delayMs = slot.backoff.nextDelay(Number.isFinite(ranFor) ? ranFor : 0);
+          slot.restartAt = exitedAt + slot.delayMs;
+        }
+      }
+      const due = slot.restartAt ?? 0;
+      const wait = due - Date.now();
+      if (wait > 0) {
+        const message = `back-off ${Math.round((slot.delayMs ?? 0) / 1000)}s restarting failed container=${slot.name} pod=${podKey(pod)}(${this.uid})`;
+        if (slot.waiting?.reason !== 'CrashLoopBackOff' && slot.waiting?.reason !== 'CreateContainerConfigError') {
+          this.deps.events.podEvent(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${slot.name} in pod ${podKey(pod)}`, slot.name);
+        }
+        if (cur) slot.waiting = { reason: 'CrashLoopBackOff', message };
+        this.retryIn(wait);
+        if (slot.init) return;
+        continue;
+      }
+      await this.start(pod, slot, cur ? cur.attempt + 1 : 0);
+      if (slot.init) return;
+    }
+  }
+
+  private async start(pod: Pod, slot: ContainerSlot, attempt: number): Promise<void> {
+    slot.restartAt = undefined;
+    slot.waiting ??= { reason: 'ContainerCreating' };
+    const sandbox = this.state.sandbox!;
+    const logPath = join(this.podLogDir(), slot.name, `${attempt}.log`);
+    try {
+      let record = await this.deps.runtime.startContainer({ pod, container: slot.spec, attempt, logPath, sandbox });
+      const early = this.earlyExits.get(record.id);
+      if (early) {
+        this.earlyExits.delete(record.id);
+        record = early;
+      }
+      const older = slot.previous;
+      if (slot.current) slot.previous = slot.current;
+      slot.current = record;
+      slot.waiting = undefined;
+      if (older && older.id !== slot.previous?.id) await this.removeRecord(older);
+      if (attempt > 0) this.log.info('container restarted', { container: slot.name, restartCount: attempt });
+      else this.log.info('container started', { container: slot.name, pid: record.pid });
+      this.deps.events.podEvent(pod, 'Normal', 'Started', `Started container ${slot.name}`, slot.name);
+      if (record.state === 'exited') this.sync();
+    } catch (err) {
+      const reason = err instanceof RuntimeError ? err.reason : 'RunContainerError';
+      const message = err instanceof Error ? err.message : String(err);
+      // A failed start is retried with the same backoff as a crash, and logged once per reason.
+      if (slot.waiting?.reason !== reason || slot.waiting.message !== message) {
+        this.log.error('cannot start container', { container: slot.name, reason, error: message });
+        this.deps.events.podEvent(pod, 'Warning', 'Failed', `Error: ${message}`, slot.name);
+      }
+      slot.waiting = { reason, message };
+      slot.delayMs = Math.max(slot.backoff.nextDelay(0), 1000);
+      slot.restartAt = Date.now() + slot.delayMs;
+      this.retryIn(slot.restartAt - Date.now());
+    }
+  }
+
+  private retryIn(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.sync(), Math.max(0, ms));
+    this.timer.unref();
+  }
+
+  private async stopAndForget(slot: ContainerSlot): Promise<void> {
+    if (slot.current?.state === 'running') await this.deps.runtime.stopContainer(slot.current.id, gracePeriodOf(this.state.pod));
+    await this.forget(slot);
+  }
+
+  private async forget(slot: ContainerSlot): Promise<void> {
+    for (const rec of [slot.previous, slot.current]) if (rec) await this.removeRecord(rec);
+  }
+
+  private async removeRecord(record: ContainerRecord): Promise<void> {
+    await this.deps.runtime.removeContainer(record.id).catch(() => undefined);
+    if (!this.state.terminating) await rm(record.logPath, { force: true });
+  }
+
+  private podLogDir(): string {
+    return podLogDir(this.deps.podLogsDir, this.state.pod);
+  }
+
+  /** Whether this worker started the container with that id. */
+  owns(containerId: string): boolean {
+    return this.slots.some((s) => s.current?.id === containerId || s.previous?.id === containerId);
+  }
+}
+
+/** The kubelet's log folder of a pod: `<podLogsDir>/<namespace>_<name>_<uid>`. */
+export function podLogDir(podLogsDir: string, pod: Pod): string {
+  const m = pod.metadata;
+  return join(podLogsDir, `${m?.namespace ?? 'default'}_${m?.name ?? ''}_${m?.uid ?? ''}`);
+}
+
+export function podKey(pod: Pod): string {
+  return `${pod.metadata?.name ?? ''}_${pod.metadata?.namespace ?? 'default'}`;
+}

@@ -1,0 +1,223 @@
+// End-to-end harness: runs the real `./bin/berth run` against temp folders and talks to it over
+// real HTTP. Every test gets its own folders and ports and cleans up every process it caused,
+// including containers that outlive a killed agent.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Pod, PodList } from 'kubernetes-types/core/v1';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BERTH = join(ROOT, 'bin', 'berth');
+export const NODE = 'my-node1';
+
+export interface Workspace {
+  dir: string;
+  manifests: string;
+  root: string;
+  logs: string;
+  /** Writes a manifest atomically (temp file + rename), as a careful operator or a config tool does. */
+  write(name: string, content: string): string;
+  cleanup(): Promise<void>;
+}
+
+export function workspace(): Workspace {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-e2e-'));
+  const ws: Workspace = {
+    dir,
+    manifests: join(dir, 'manifests'),
+    root: join(dir, 'root'),
+    logs: join(dir, 'pods'),
+    write(name, content) {
+      mkdirSync(ws.manifests, { recursive: true });
+      const tmp = join(dir, `.${name}.tmp`);
+      writeFileSync(tmp, content);
+      renameSync(tmp, join(ws.manifests, name));
+      return join(ws.manifests, name);
+    },
+    async cleanup() {
+      killContainers(ws.root);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  mkdirSync(ws.manifests, { recursive: true });
+  return ws;
+}
+
+/** Kills every container (process group) and shim the agent left under this root dir. */
+export function killContainers(rootDir: string): void {
+  const dir = join(rootDir, 'containers');
+  let ids: string[] = [];
+  try {
+    ids = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const id of ids) {
+    try {
+      const pid = JSON.parse(readFileSync(join(dir, id, 'pid'), 'utf8')) as { pid: number; shimPid: number };
+      for (const target of [-pid.pid, pid.pid, pid.shimPid]) {
+        try {
+          process.kill(target, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+    } catch {
+      /* no pid file: never started */
+    }
+  }
+}
+
+export interface Berth {
+  proc: ChildProcess;
+  port: number;
+  /** Every log line (parsed JSON) the agent printed so far. */
+  logs: Array<Record<string, unknown>>;
+  pods(): Promise<Pod[]>;
+  pod(name: string): Promise<Pod | undefined>;
+  get(path: string): Promise<{ status: number; body: string }>;
+  /** Resolves with the first log line matching, waiting for it. */
+  waitLog(match: (line: Record<string, unknown>) => boolean, what: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function startBerth(ws: Workspace, extra: string[] = [], opts: { manifests?: boolean } = {}): Promise<Berth> {
+  const args = [
+    'run',
+    `--hostname-override=${NODE}`,
+    `--root-dir=${ws.root}`,
+    `--pod-logs-dir=${ws.logs}`,
+    '--port=0',
+    ...(opts.manifests === false ? [] : [`--pod-manifest-path=${ws.manifests}`]),
+    ...extra,
+  ];
+  const proc = spawn(process.execPath, [BERTH, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BERTH_LOG_LEVEL: 'debug' } });
+  const logs: Array<Record<string, unknown>> = [];
+  const waiters = new Set<() => void>();
+  let buffered = '';
+  proc.stderr!.setEncoding('utf8');
+  proc.stderr!.on('data', (chunk: string) => {
+    buffered += chunk;
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        logs.push({ msg: line, raw: true });
+      }
+    }
+    for (const w of waiters) w();
+  });
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+
+  const waitLog = (match: (l: Record<string, unknown>) => boolean, what: string, timeoutMs = 20_000) =>
+    new Promise<Record<string, unknown>>((resolvePromise, reject) => {
+      const check = () => {
+        const hit = logs.find(match);
+        if (hit) {
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolvePromise(hit);
+        }
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`timed out waiting for log: ${what}\nlogs:\n${logs.map((l) => JSON.stringify(l)).join('\n')}`));
+      }, timeoutMs);
+      waiters.add(check);
+      exited.then((code) => {
+        if (!logs.find(match)) {
+          waiters.delete(check);
+          clearTimeout(timer);
+          reject(new Error(`berth exited (${code}) before log: ${what}\nlogs:\n${logs.map((l) => JSON.stringify(l)).join('\n')}`));
+        }
+      });
+      check();
+    });
+
+  const ready = await waitLog((l) => l.msg === 'berth is running', 'berth is running');
+  const port = Number(String(ready.endpoints).split(':').pop());
+  const get = async (path: string) => {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`);
+    return { status: res.status, body: await res.text() };
+  };
+  const pods = async () => (JSON.parse((await get('/pods')).body) as PodList).items;
+  return {
+    proc,
+    port,
+    logs,
+    pods,
+    pod: async (name) => (await pods()).find((p) => p.metadata?.name === name),
+    get,
+    waitLog,
+    stop: async (signal = 'SIGTERM') => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after the deadline. */
+export async function waitFor<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((r) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => r(port));
+    });
+  });
+}
+
+/** A pod manifest whose container runs `sh -c script`. */
+export function shPod(name: string, script: string, extra: { restartPolicy?: string; labels?: Record<string, string>; grace?: number } = {}): string {
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: extra.labels ?? { app: name } },
+    spec: {
+      ...(extra.restartPolicy ? { restartPolicy: extra.restartPolicy } : {}),
+      ...(extra.grace !== undefined ? { terminationGracePeriodSeconds: extra.grace } : {}),
+      containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', script] }],
+    },
+  });
+}
+
+export function containerState(pod: Pod | undefined, name = 'main') {
+  return pod?.status?.containerStatuses?.find((c) => c.name === name);
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** The container pid of the current attempt, from the agent's state folder. */
+export function containerPid(rootDir: string, containerId: string): number {
+  const id = containerId.replace(/^[a-z]+:\/\//, '');
+  return (JSON.parse(readFileSync(join(rootDir, 'containers', id, 'pid'), 'utf8')) as { pid: number }).pid;
+}
