@@ -1,0 +1,398 @@
+// The embedded default runtime: every container is a host process supervised by its own berth-shim
+// (shim.c), so containers outlive an agent crash and their exit code is still known afterwards.
+// Pods share the host network; there are no images: a container runs its `command` + `args`.
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants, promises as fs } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import type { Container, Pod } from 'kubernetes-types/core/v1';
+import type { Logger } from '../../log/index.js';
+import { containerEnvironment } from '../env.js';
+import {
+  RuntimeError,
+  type ContainerRecord,
+  type Runtime,
+  type SandboxInfo,
+  type StartContainerRequest,
+} from '../types.js';
+import { firstNodeIPv4, processEnvironment, runAs } from './host.js';
+import { exitCodeOfWaitStatus, isRunning, readProcStat } from './procfs.js';
+import { launchShim } from './shim.js';
+import { StateDir, baseRecord, exitedRecord, type ContainerMeta, type ExitFile, type PidFile } from './state.js';
+
+export interface ProcessRuntimeOptions {
+  /** State lives under <rootDir>/containers/<id>/. */
+  rootDir: string;
+  /** The compiled berth-shim (dist/berth-shim). */
+  shimPath: string;
+  logger: Logger;
+  /** The pods' IP (they share the host network); default: the node's first non-internal IPv4. */
+  nodeIP?: string;
+}
+
+/** How often containers this instance did not start (found after an agent restart) are checked. */
+const ADOPTED_POLL_MS = 500;
+/** The same while stopContainer waits for one of them. */
+const STOPPING_POLL_MS = 25;
+/** After SIGKILL, how long to wait for the exit record before giving up on it. */
+const KILL_WAIT_MS = 10_000;
+
+interface LiveShim {
+  child: ChildProcess;
+  started: Promise<{ pid: number; startTime: number } | undefined>;
+}
+
+export class ProcessRuntime implements Runtime {
+  readonly name = 'process';
+  private readonly state: StateDir;
+  private readonly shimPath: string;
+  private readonly logger: Logger;
+  private readonly nodeIP: string;
+  private readonly listeners: Array<(record: ContainerRecord) => void> = [];
+  /** Shims this instance started, until they exit: their 'exit' event is the exit notification. */
+  private readonly live = new Map<string, LiveShim>();
+  /** Running containers this instance did not start (or whose shim died): polled for their exit. */
+  private readonly adopted = new Set<string>();
+  /** Exits already reported: each exit is reported exactly once. */
+  private readonly reported = new Map<string, ContainerRecord>();
+  private readonly exitWaiters = new Map<string, Array<(record: ContainerRecord) => void>>();
+  private pollTimer: NodeJS.Timeout | undefined;
+  private polling = false;
+  private closed = false;
+
+  constructor(options: ProcessRuntimeOptions) {
+    this.state = new StateDir(resolve(options.rootDir));
+    this.shimPath = resolve(options.shimPath);
+    this.logger = options.logger.child({ runtime: 'process' });
+    this.nodeIP = options.nodeIP ?? firstNodeIPv4();
+  }
+
+  async init(): Promise<void> {
+    try {
+      await fs.access(this.shimPath, fsConstants.X_OK);
+    } catch {
+      throw new Error(
+        `process runtime: the container supervisor ${this.shimPath} is missing or not executable; ` +
+          'build it with `npm run build` (compiles src/runtime/process/shim.c with cc)',
+      );
+    }
+    await fs.mkdir(this.state.containersDir(), { recursive: true });
+  }
+
+  async runPodSandbox(_pod: Pod): Promise<SandboxInfo> {
+    return { podIP: this.nodeIP, hostIP: this.nodeIP };
+  }
+
+  async removePodSandbox(_pod: Pod): Promise<void> {
+    // Nothing to remove: pods share the host network and have no sandbox process.
+  }
+
+  async startContainer(request: StartContainerRequest): Promise<ContainerRecord> {
+    const { pod, container, attempt, logPath, sandbox } = request;
+    if (!container.command || container.command.length === 0) {
+      throw new RuntimeError(
+        'CreateContainerConfigError',
+        `container "${container.name}": the process runtime runs \`command\` + \`args\` on the host and cannot use ` +
+          `images${container.image ? ` (image "${container.image}")` : ''}; set ${fieldPath(pod, container)}.command ` +
+          '(or run berth with --container-runtime-endpoint for a container engine)',
+      );
+    }
+    const { env, command, args } = containerEnvironment(pod, container, sandbox);
+    const user = runAs(pod, container, process.getuid?.() ?? 0);
+
+    const id = randomBytes(32).toString('hex');
+    const meta: ContainerMeta = {
+      id,
+      podUid: pod.metadata?.uid ?? '',
+      podName: pod.metadata?.name ?? '',
+      podNamespace: pod.metadata?.namespace ?? 'default',
+      containerName: container.name,
+      attempt,
+      createdAt: new Date().toISOString(),
+      logPath: resolve(logPath),
+      command: [...command, ...args],
+    };
+    try {
+      await Promise.all([
+        fs.mkdir(this.state.dir(id), { recursive: true }),
+        fs.mkdir(dirname(meta.logPath), { recursive: true }),
+      ]);
+      await this.state.writeMeta(meta);
+    } catch (err) {
+      await this.state.remove(id).catch(() => undefined);
+      throw new RuntimeError(
+        'CreateContainerError',
+        `container "${container.name}": cannot create its state or log folder: ${(err as Error).message}`,
+      );
+    }
+
+    const shim = launchShim({
+      shimPath: this.shimPath,
+      stateDir: this.state.dir(id),
+      logPath: meta.logPath,
+      workingDir: container.workingDir || '/',
+      runAs: user,
+      argv: meta.command,
+      env: processEnvironment(pod, env),
+    });
+    const live: LiveShim = { child: shim.child, started: shim.started };
+    this.live.set(id, live);
+    shim.child.once('exit', () => void this.onShimExit(id, live));
+
+    let started: { pid: number; startTime: number } | undefined;
+    try {
+      started = await shim.started;
+    } catch (err) {
+      this.live.delete(id);
+      const message = `cannot run the container supervisor ${this.shimPath}: ${(err as Error).message}`;
+      await this.state.writeExit(id, startFailure(message)).catch(() => undefined);
+      throw new RuntimeError('RunContainerError', `container "${container.name}": ${message}`);
+    }
+    if (!started) {
+      // The shim exited without starting the command: exec/chdir/setuid failed; its exit file says why.
+      const exit = await this.state.readExit(id);
+      const message =
+        exit?.message ?? `the container supervisor exited (code ${shim.child.exitCode}) before starting the command`;
+      if (!exit) await this.state.writeExit(id, startFailure(message)).catch(() => undefined);
+      this.logger.warn('container could not start', { containerId: id, container: container.name, message });
+      throw new RuntimeError('RunContainerError', `container "${container.name}": ${message}`);
+    }
+
+    const pidFile = await this.state.readPid(id);
+    meta.pid = started.pid;
+    meta.pidStartTime = started.startTime;
+    meta.startedAt = pidFile?.startedAt ?? new Date().toISOString();
+    if (shim.child.pid !== undefined) meta.shimPid = shim.child.pid;
+    await this.state.writeMeta(meta);
+    this.logger.debug('container started', { containerId: id, pod: meta.podName, container: meta.containerName, pid: started.pid });
+    return { ...baseRecord(meta), state: 'running' };
+  }
+
+  async stopContainer(id: string, gracePeriodSeconds: number): Promise<ContainerRecord | undefined> {
+    const live = this.live.get(id);
+    if (live) await live.started.catch(() => undefined);
+    const record = await this.readRecord(id);
+    if (!record || record.state !== 'running') return record;
+    const pidFile = await this.state.readPid(id);
+    if (!pidFile) return record;
+
+    const exited = this.waitForExit(id);
+    let fastPoll: NodeJS.Timeout | undefined;
+    if (!this.live.has(id)) {
+      // Not our child: no exit event, so look closely while it stops.
+      this.adopt(id);
+      fastPoll = setInterval(() => void this.checkAdopted(id), STOPPING_POLL_MS);
+    }
+    try {
+      await signalContainer(pidFile, 'SIGTERM');
+      let final = await within(exited, Math.max(0, gracePeriodSeconds) * 1000);
+      if (!final) {
+        this.logger.info('container did not stop within its grace period; killing it', { containerId: id, gracePeriodSeconds });
+        await signalContainer(pidFile, 'SIGKILL');
+        final = await within(exited, KILL_WAIT_MS);
+      }
+      return final ?? (await this.readRecord(id));
+    } finally {
+      if (fastPoll) clearInterval(fastPoll);
+    }
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    const record = await this.readRecord(id);
+    if (record?.state === 'running') await this.stopContainer(id, 0);
+    this.adopted.delete(id);
+    this.reported.delete(id);
+    await this.state.remove(id);
+  }
+
+  async listContainers(): Promise<ContainerRecord[]> {
+    const ids = await this.state.ids();
+    const records = await Promise.all(ids.map((id) => this.readRecord(id)));
+    const result: ContainerRecord[] = [];
+    for (const record of records) {
+      if (!record) continue;
+      result.push(record);
+      if (record.state === 'running' && !this.live.has(record.id) && !this.adopted.has(record.id)) {
+        this.logger.info('found a running container; watching it', { containerId: record.id, pod: record.podName, container: record.containerName, pid: record.pid });
+        this.adopt(record.id);
+      }
+    }
+    return result;
+  }
+
+  onContainerExit(listener: (record: ContainerRecord) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async close(): Promise<void> {
+    // Containers keep running (they outlive the agent); only stop watching them.
+    this.closed = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+    for (const live of this.live.values()) {
+      live.child.stdout?.destroy();
+      live.child.unref();
+    }
+    this.listeners.length = 0;
+  }
+
+  /** The container's current record from its state folder, checked against /proc. */
+  private async readRecord(id: string): Promise<ContainerRecord | undefined> {
+    const [meta, pidFile, exit] = await Promise.all([
+      this.state.readMeta(id),
+      this.state.readPid(id),
+      this.state.readExit(id),
+    ]);
+    if (!meta) return undefined;
+    const base = baseRecord(meta);
+    if (pidFile) {
+      base.pid = pidFile.pid;
+      base.startedAt = pidFile.startedAt;
+    }
+    if (exit) return exitedRecord(base, exit);
+    if (!pidFile) {
+      if (this.live.has(id)) return base; // being started right now
+      return exitedRecord(base, {
+        exitCode: null,
+        signal: 0,
+        finishedAt: meta.createdAt,
+        reason: 'Unknown',
+        message: 'berth stopped while this container was being started; it never ran',
+      });
+    }
+
+    const stat = await readProcStat(pidFile.pid);
+    const same = stat !== undefined && stat.startTime === pidFile.startTime;
+    if (same && stat.state !== 'Z' && stat.state !== 'X') return { ...base, state: 'running' };
+    // The container is gone. Its shim writes the exit record right after reaping it: look again.
+    const late = await this.state.readExit(id);
+    if (late) return exitedRecord(base, late);
+    if (this.live.has(id) || (await isRunning(pidFile.shimPid, pidFile.shimStartTime))) {
+      return { ...base, state: 'running' }; // the shim is recording the exit right now
+    }
+    // Container and shim both gone without an exit record (shim killed, machine rebooted, pid
+    // reused): the exit code is lost, unless the container is an unreaped zombie that still holds it.
+    const lost: ExitFile =
+      same && stat.waitStatus !== undefined
+        ? { exitCode: exitCodeOfWaitStatus(stat.waitStatus), signal: stat.waitStatus & 0x7f, finishedAt: new Date().toISOString() }
+        : {
+            exitCode: null,
+            signal: 0,
+            finishedAt: new Date().toISOString(),
+            reason: 'Unknown',
+            message: `the container process (pid ${pidFile.pid}) is gone and its supervisor recorded no exit code (it was killed, or the machine restarted)`,
+          };
+    this.logger.warn('container exit code lost', { containerId: id, pid: pidFile.pid, exitCode: lost.exitCode });
+    // Recorded, so that every later look gives the same answer.
+    await this.state.writeExit(id, lost).catch(() => undefined);
+    return exitedRecord(base, lost);
+  }
+
+  private async onShimExit(id: string, live: LiveShim): Promise<void> {
+    if (this.live.get(id) === live) this.live.delete(id);
+    const started = await live.started.catch(() => undefined);
+    if (!started) return; // start failures are reported by startContainer's rejection
+    const record = await this.readRecord(id);
+    if (!record) return; // removed meanwhile
+    if (record.state === 'exited') this.reportExit(record);
+    else this.adopt(id); // the shim died but the container lives on: watch it like an adopted one
+  }
+
+  private adopt(id: string): void {
+    this.adopted.add(id);
+    if (!this.pollTimer && !this.closed) {
+      this.pollTimer = setInterval(() => void this.pollAdopted(), ADOPTED_POLL_MS);
+      this.pollTimer.unref();
+    }
+  }
+
+  private async pollAdopted(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      for (const id of [...this.adopted]) await this.checkAdopted(id);
+    } catch (err) {
+      this.logger.warn('checking containers failed', { err });
+    } finally {
+      this.polling = false;
+    }
+    if (this.adopted.size === 0 && this.pollTimer) {
+      clearInterval(this.pollTimer);
+      this.pollTimer = undefined;
+    }
+  }
+
+  private async checkAdopted(id: string): Promise<void> {
+    if (!this.adopted.has(id)) return;
+    const record = await this.readRecord(id);
+    if (!record) this.adopted.delete(id);
+    else if (record.state === 'exited') this.reportExit(record);
+  }
+
+  private reportExit(record: ContainerRecord): void {
+    if (this.reported.has(record.id)) return;
+    this.reported.set(record.id, record);
+    this.adopted.delete(record.id);
+    const waiters = this.exitWaiters.get(record.id) ?? [];
+    this.exitWaiters.delete(record.id);
+    for (const resolveWaiter of waiters) resolveWaiter(record);
+    if (this.closed) return;
+    this.logger.debug('container exited', { containerId: record.id, pod: record.podName, container: record.containerName, exitCode: record.exitCode, reason: record.reason });
+    for (const listener of this.listeners) {
+      try {
+        listener(record);
+      } catch (err) {
+        this.logger.error('container exit listener failed', { err });
+      }
+    }
+  }
+
+  private waitForExit(id: string): Promise<ContainerRecord> {
+    const done = this.reported.get(id);
+    if (done) return Promise.resolve(done);
+    return new Promise((resolveWaiter) => {
+      const list = this.exitWaiters.get(id) ?? [];
+      list.push(resolveWaiter);
+      this.exitWaiters.set(id, list);
+    });
+  }
+}
+
+function startFailure(message: string): ExitFile {
+  return { exitCode: 128, signal: 0, finishedAt: new Date().toISOString(), startError: true, message };
+}
+
+function fieldPath(pod: Pod, container: Container): string {
+  const i = pod.spec?.containers?.findIndex((c) => c.name === container.name) ?? -1;
+  if (i >= 0) return `spec.containers[${i}]`;
+  const j = pod.spec?.initContainers?.findIndex((c) => c.name === container.name) ?? -1;
+  return j >= 0 ? `spec.initContainers[${j}]` : `the container "${container.name}"`;
+}
+
+/** Signals the container's process group, after checking the pid is still the container's. */
+async function signalContainer(pidFile: PidFile, signal: NodeJS.Signals): Promise<void> {
+  if (!(await isRunning(pidFile.pid, pidFile.startTime))) return;
+  try {
+    process.kill(-pidFile.pid, signal);
+  } catch {
+    // No such group: the container left it (setsid/setpgid); signal the process itself.
+    try {
+      process.kill(pidFile.pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** The promise's value, or undefined after `ms`. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolveTimeout) => {
+    timer = setTimeout(() => resolveTimeout(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,131 @@
+// The on-disk state of one container: <rootDir>/containers/<id>/
+//   meta.json  written by the runtime (atomically): identity, log path, then pid once started
+//   pid        written by the shim once it forked the container (see shim.c)
+//   exit       written by the shim when the container exited (or by the runtime when the exit code
+//              was lost: container and shim both gone without an exit record)
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { readJsonFile } from '../../state/index.js';
+import type { ContainerRecord } from '../types.js';
+
+export interface ContainerMeta {
+  id: string;
+  podUid: string;
+  podName: string;
+  podNamespace: string;
+  containerName: string;
+  attempt: number;
+  createdAt: string;
+  logPath: string;
+  command: string[];
+  startedAt?: string;
+  pid?: number;
+  /** Field 22 of /proc/<pid>/stat when the container started. */
+  pidStartTime?: number;
+  shimPid?: number;
+}
+
+export interface PidFile {
+  pid: number;
+  startTime: number;
+  shimPid: number;
+  shimStartTime: number;
+  startedAt: string;
+}
+
+export interface ExitFile {
+  /** null when the exit code could not be known. */
+  exitCode: number | null;
+  signal: number;
+  finishedAt: string;
+  /** Set by the shim when the command could not be started (exec, chdir, setuid failed). */
+  startError?: boolean;
+  message?: string;
+  /** Set by the runtime for lost exits: 'Unknown'. */
+  reason?: string;
+}
+
+export class StateDir {
+  constructor(readonly root: string) {}
+
+  containersDir(): string {
+    return join(this.root, 'containers');
+  }
+
+  dir(id: string): string {
+    return join(this.root, 'containers', id);
+  }
+
+  async ids(): Promise<string[]> {
+    try {
+      const entries = await fs.readdir(this.containersDir(), { withFileTypes: true });
+      return entries.filter((e) => e.isDirectory() && /^[0-9a-f]+$/.test(e.name)).map((e) => e.name);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+  }
+
+  readMeta(id: string): Promise<ContainerMeta | undefined> {
+    return readJsonFile<ContainerMeta>(join(this.dir(id), 'meta.json'));
+  }
+
+  readPid(id: string): Promise<PidFile | undefined> {
+    return readJsonFile<PidFile>(join(this.dir(id), 'pid'));
+  }
+
+  readExit(id: string): Promise<ExitFile | undefined> {
+    return readJsonFile<ExitFile>(join(this.dir(id), 'exit'));
+  }
+
+  writeMeta(meta: ContainerMeta): Promise<void> {
+    return writeQuick(join(this.dir(meta.id), 'meta.json'), JSON.stringify(meta) + '\n');
+  }
+
+  writeExit(id: string, exit: ExitFile): Promise<void> {
+    return writeQuick(join(this.dir(id), 'exit'), JSON.stringify(exit) + '\n');
+  }
+
+  async remove(id: string): Promise<void> {
+    await fs.rm(this.dir(id), { recursive: true, force: true });
+  }
+}
+
+let counter = 0;
+
+/**
+ * Temp file + rename, without fsync: these files must survive an agent crash (they do: the kernel
+ * has the data), not a power loss, after which no container is running anyway. Keeps the container
+ * start path free of disk flushes.
+ */
+async function writeQuick(path: string, data: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.${counter++}.tmp`;
+  await fs.writeFile(tmp, data);
+  await fs.rename(tmp, path);
+}
+
+/** The record of an exited container from its exit file. */
+export function exitedRecord(base: ContainerRecord, exit: ExitFile): ContainerRecord {
+  const record: ContainerRecord = { ...base, state: 'exited', finishedAt: exit.finishedAt };
+  if (exit.exitCode !== null) record.exitCode = exit.exitCode;
+  record.reason = exit.reason ?? (exit.startError ? 'StartError' : exit.exitCode === 0 ? 'Completed' : 'Error');
+  if (exit.message !== undefined) record.message = exit.message;
+  return record;
+}
+
+export function baseRecord(meta: ContainerMeta): ContainerRecord {
+  const record: ContainerRecord = {
+    id: meta.id,
+    podUid: meta.podUid,
+    podName: meta.podName,
+    podNamespace: meta.podNamespace,
+    containerName: meta.containerName,
+    attempt: meta.attempt,
+    state: 'created',
+    createdAt: meta.createdAt,
+    logPath: meta.logPath,
+  };
+  if (meta.pid !== undefined) record.pid = meta.pid;
+  if (meta.startedAt !== undefined) record.startedAt = meta.startedAt;
+  return record;
+}
