@@ -103,8 +103,20 @@ function stateOf(view: ContainerView): ContainerState {
 }
 
 function terminated(rec: ContainerRecord): NonNullable<ContainerState['terminated']> {
+  // An exit whose code was lost (container and supervisor gone while the agent was down) is shown
+  // the way the kubelet shows a container it cannot find any more.
+  if (rec.exitCode === undefined || rec.reason === 'Unknown') {
+    return {
+      exitCode: 137,
+      reason: 'ContainerStatusUnknown',
+      message: rec.message ?? 'The container could not be located when the pod was terminated',
+      startedAt: rec.startedAt ?? rec.createdAt,
+      finishedAt: rec.finishedAt ?? rec.startedAt ?? rec.createdAt,
+      containerID: containerID(rec),
+    };
+  }
   return {
-    exitCode: rec.exitCode ?? 0,
+    exitCode: rec.exitCode,
     reason: rec.reason ?? (rec.exitCode === 0 ? 'Completed' : 'Error'),
     ...(rec.message ? { message: rec.message } : {}),
     startedAt: rec.startedAt ?? rec.createdAt,

@@ -151,6 +151,12 @@ export class PodWorker {
         }),
       );
       for (const slot of this.slots) await this.forget(slot);
+      // Attempts the worker never got a record for (a start that failed half-way) are gone too.
+      for (const rec of await this.deps.runtime.listContainers()) {
+        if (rec.podUid !== this.uid) continue;
+        if (rec.state !== 'exited') await this.deps.runtime.stopContainer(rec.id, 0);
+        await this.deps.runtime.removeContainer(rec.id).catch(() => undefined);
+      }
       await this.deps.runtime.removePodSandbox(pod);
       await rm(this.podLogDir(), { recursive: true, force: true });
       this.log.info('pod stopped');

@@ -60,7 +60,7 @@ describe('bad manifests in the folder', () => {
       }),
       /configMap|configmap/i,
     ],
-    ['dup-of-good.yaml', shPod('good', 'sleep 1'), /good\.yaml/],
+    ['zz-dup-of-good.yaml', shPod('good', 'sleep 1'), /good\.yaml/],
   ];
 
   for (const [file, content, pattern] of cases) {
@@ -164,7 +164,7 @@ describe('bad answers from the manifest URL', () => {
     server.close();
   });
 
-  it('keeps the URL pods through 500, HTML, a 50 MB body and no answer', async () => {
+  it('keeps the URL pods through 500, HTML and a 50 MB body', async () => {
     const ws = workspace();
     const b = await startBerth(ws, [`--manifest-url=http://127.0.0.1:${port}/pod.yaml`, '--http-check-frequency=300ms'], { manifests: false });
     try {
@@ -173,16 +173,21 @@ describe('bad answers from the manifest URL', () => {
         return s?.state?.running ? s : undefined;
       }, 'url pod running');
       const pid = containerPid(ws.root, c.containerID!);
+      const after = (mark: number, match: (l: Record<string, unknown>) => boolean) => (l: Record<string, unknown>) => b.logs.indexOf(l) >= mark && match(l);
       for (const [m, pattern] of [
-        ['500', /500/],
-        ['html', /pod\.yaml/],
+        ['500', /HTTP 500/],
+        ['html', /pod\.yaml: /],
         ['huge', /10 ?MB|10485760|too (big|large)|limit/i],
       ] as const) {
+        let mark = b.logs.length;
         mode = m;
-        await b.waitLog((l) => pattern.test(String(l.msg ?? '')) && l.level === 'warn' && !String(l.msg).includes('resolved'), `problem for ${m}`);
+        const warn = await b.waitLog(after(mark, (l) => l.level === 'warn' && pattern.test(String(l.msg ?? ''))), `problem for ${m}`);
+        assert.match(String(warn.msg), /\(fix: /);
         assert.ok(processAlive(pid), `url pod survives ${m}`);
+        mark = b.logs.length;
         mode = 'good';
-        await b.waitLog((l) => String(l.msg ?? '').includes('resolved') && b.logs.indexOf(l) > 0, `recovery after ${m}`).catch(() => undefined);
+        await b.waitLog(after(mark, (l) => l.msg === 'manifest problem resolved'), `recovery after ${m}`);
+        assert.ok(processAlive(pid), `url pod untouched after ${m}`);
       }
       assert.equal((await b.get('/healthz')).status, 200);
     } finally {
