@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Pod } from 'kubernetes-types/core/v1';
+import type { ContainerRecord } from '../../src/runtime/types.js';
+import { podStatus } from '../../src/status/index.js';
+import type { ContainerView, PodView } from '../../src/workers/index.js';
+
+const pod = (restartPolicy: string, names = ['a']): Pod => ({
+  metadata: { name: 'p-n', namespace: 'default', uid: 'u1' },
+  spec: { restartPolicy, containers: names.map((name) => ({ name, command: ['x'] })) },
+});
+const rec = (name: string, state: ContainerRecord['state'], exitCode?: number, attempt = 0): ContainerRecord => ({
+  id: `${name}${attempt}`,
+  podUid: 'u1',
+  podName: 'p-n',
+  podNamespace: 'default',
+  containerName: name,
+  attempt,
+  state,
+  createdAt: '2024-01-01T00:00:00Z',
+  startedAt: '2024-01-01T00:00:01Z',
+  ...(state === 'exited' ? { finishedAt: '2024-01-01T00:00:02Z', exitCode } : {}),
+  logPath: '/x',
+});
+const view = (p: Pod, containers: ContainerView[]): PodView => ({ pod: p, sandbox: { podIP: '10.0.0.5', hostIP: '10.0.0.5' }, startTime: 'T', terminating: false, containers });
+
+describe('pod status', () => {
+  it('is Pending while a container has never started, Running once all run', () => {
+    assert.equal(podStatus(view(pod('Always'), [{ name: 'a', init: false }])).phase, 'Pending');
+    const s = podStatus(view(pod('Always'), [{ name: 'a', init: false, current: rec('a', 'running') }]));
+    assert.equal(s.phase, 'Running');
+    assert.equal(s.podIP, '10.0.0.5');
+    assert.equal(s.containerStatuses?.[0]?.ready, true);
+    assert.equal(s.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+  });
+
+  it('shows CrashLoopBackOff as waiting with the last termination, phase Running', () => {
+    const s = podStatus(
+      view(pod('Always'), [{ name: 'a', init: false, current: rec('a', 'exited', 137, 1), previous: rec('a', 'exited', 1, 0), waiting: { reason: 'CrashLoopBackOff', message: 'back-off 10s' } }]),
+    );
+    assert.equal(s.phase, 'Running');
+    const c = s.containerStatuses![0]!;
+    assert.equal(c.state?.waiting?.reason, 'CrashLoopBackOff');
+    assert.equal(c.lastState?.terminated?.exitCode, 137);
+    assert.equal(c.restartCount, 1);
+    assert.equal(c.ready, false);
+    assert.equal(s.conditions?.find((x) => x.type === 'Ready')?.status, 'False');
+  });
+
+  it('follows the kubelet phase rules for terminated containers', () => {
+    const done = (policy: string, codes: number[]) =>
+      podStatus(view(pod(policy, codes.map((_, i) => `c${i}`)), codes.map((code, i) => ({ name: `c${i}`, init: false, current: rec(`c${i}`, 'exited', code) })))).phase;
+    assert.equal(done('Never', [0, 0]), 'Succeeded');
+    assert.equal(done('Never', [0, 1]), 'Failed');
+    assert.equal(done('OnFailure', [0]), 'Succeeded');
+    assert.equal(done('Always', [0]), 'Running');
+  });
+
+  it('shows a lost exit code as ContainerStatusUnknown 137', () => {
+    const lost = { ...rec('a', 'exited', undefined), reason: 'Unknown' };
+    const s = podStatus(view(pod('Never'), [{ name: 'a', init: false, current: lost }]));
+    assert.equal(s.containerStatuses![0]!.state?.terminated?.exitCode, 137);
+    assert.equal(s.containerStatuses![0]!.state?.terminated?.reason, 'ContainerStatusUnknown');
+  });
+
+  it('is Pending until init containers succeeded, Failed when one fails under Never', () => {
+    const p: Pod = { ...pod('Never'), spec: { ...pod('Never').spec!, initContainers: [{ name: 'i', command: ['x'] }] } };
+    const waitingInit = podStatus(view(p, [{ name: 'i', init: true, current: rec('i', 'running') }, { name: 'a', init: false }]));
+    assert.equal(waitingInit.phase, 'Pending');
+    assert.equal(waitingInit.conditions?.find((c) => c.type === 'Initialized')?.status, 'False');
+    assert.equal(podStatus(view(p, [{ name: 'i', init: true, current: rec('i', 'exited', 2) }, { name: 'a', init: false }])).phase, 'Failed');
+  });
+});
