@@ -12,6 +12,11 @@ export interface SourceSnapshot {
   source: SourceKind;
   pods: Pod[];
   problems: ManifestProblem[];
+  /**
+   * Where each pod came from (file path or URL), keyed by pod UID, so that a conflict found by the
+   * merge can name both manifests. Optional: without it the merge names the source kind only.
+   */
+  origins?: ReadonlyMap<string, string>;
 }
 
 export interface PodSource {

@@ -1,0 +1,1 @@
+export { PodConfig, type PodConfigOptions, type PodUpdate } from './pod-config.js';
