@@ -88,8 +88,9 @@ describe('bad manifests in the folder', () => {
 
   it('logs each problem once, not at every relist', async () => {
     await new Promise((r) => setTimeout(r, 2000)); // four relists at 500ms
-    const lines = berth.logs.filter((l) => String(l.msg ?? '').includes('deploy.yaml'));
-    assert.equal(lines.length, 1, JSON.stringify(lines));
+    const lines = berth.logs.filter((l) => String(l.msg ?? '').includes('deploy.yaml')).map((l) => String(l.msg));
+    assert.ok(lines.length >= 1);
+    assert.equal(new Set(lines).size, lines.length, `each problem logged once: ${JSON.stringify(lines)}`);
     const metrics = (await berth.get('/metrics')).body;
     const m = /berth_manifest_errors\{source="file",reason="FailedValidation"\} (\d+)/.exec(metrics);
     assert.ok(m && Number(m[1]) >= 5, metrics);
