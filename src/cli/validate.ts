@@ -1,11 +1,12 @@
-// `berth validate PATH...`: reads manifests exactly as the file source of `berth run` does (same
-// file filter, same decoding, defaulting and validation, same duplicate-name rule) and prints
-// every problem. Exit code 1 when there is any, 0 otherwise.
-import { readdir, stat } from 'node:fs/promises';
-import { hostname } from 'node:os';
+// `berth validate PATH...`: reads each path with the very file source `berth run` uses (same file
+// filter, decoding, defaulting, validation and duplicate-name rule), once, and prints every
+// problem. Exit code 1 when there is any, 0 otherwise.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { formatProblem, podFullName, readPodManifestFile, type ManifestProblem } from '../manifest/index.js';
-import { ignoredEntry } from '../sources/index.js';
+import { createLogger } from '../log/index.js';
+import { formatProblem } from '../manifest/index.js';
+import { FileSource, type SourceSnapshot } from '../sources/index.js';
 import { parseFlags, UsageError, type FlagSpec } from './flags.js';
 
 const VALIDATE_FLAGS: FlagSpec[] = [
@@ -15,66 +16,45 @@ const VALIDATE_FLAGS: FlagSpec[] = [
 
 export async function validateCommand(argv: string[]): Promise<number> {
   const { flags, positional } = parseFlags(argv, VALIDATE_FLAGS, 'validate');
-  if (flags.get('help') || positional.length === 0) {
-    if (!flags.get('help')) throw new UsageError('berth validate needs at least one manifest file or folder, e.g. "berth validate /etc/kubelet.d"');
+  if (flags.get('help')) {
     process.stdout.write('Usage: berth validate [--hostname-override NAME] PATH...\n');
     return 0;
   }
+  if (positional.length === 0) throw new UsageError('berth validate needs at least one manifest file or folder, e.g. "berth validate /etc/kubelet.d"');
   const nodeName = String(flags.get('hostname-override') ?? hostname()).toLowerCase();
-  const problems: ManifestProblem[] = [];
-  const owners = new Map<string, string>();
+  // Skipped leftovers and the like are worth seeing here: the source logs them at info.
+  const logger = createLogger({ json: false, level: 'info', write: (line) => process.stdout.write(`note: ${line.replace(/^\S+ INFO {2}/, '')}`) });
+  // No state of a running agent is read or written: a fresh, throw-away state folder.
+  const stateDir = await mkdtemp(join(tmpdir(), 'berth-validate-'));
   let pods = 0;
-  for (const arg of positional) {
-    for (const file of await manifestFiles(resolve(arg), problems)) {
-      const result = await readPodManifestFile(file, { nodeName, source: 'file', origin: file });
-      problems.push(...result.problems);
-      for (const pod of result.pods) {
-        const name = podFullName(pod);
-        const first = owners.get(name);
-        if (first) {
-          problems.push({
-            origin: file,
-            field: 'metadata.name',
-            message: `Duplicate value: pod "${name}" is already defined by ${first}`,
-            fix: 'rename one of the pods or remove one of the files',
-            reason: 'FailedValidation',
-          });
-          continue;
-        }
-        owners.set(name, file);
+  let problems = 0;
+  try {
+    for (const arg of positional) {
+      const snapshot = await readOnce(resolve(arg), nodeName, stateDir, logger);
+      for (const pod of snapshot.pods) {
         pods++;
-        process.stdout.write(`ok: ${file}: pod ${pod.metadata?.name}\n`);
+        const origin = snapshot.origins?.get(pod.metadata?.uid ?? '') ?? arg;
+        process.stdout.write(`ok: ${origin}: pod ${pod.metadata?.name}\n`);
+      }
+      for (const p of snapshot.problems) {
+        problems++;
+        process.stdout.write(`error: ${formatProblem(p)}\n`);
       }
     }
+  } finally {
+    await rm(stateDir, { recursive: true, force: true });
   }
-  for (const p of problems) process.stdout.write(`error: ${formatProblem(p)}\n`);
-  process.stdout.write(`${pods} valid pod(s), ${problems.length} problem(s)\n`);
-  return problems.length ? 1 : 0;
+  process.stdout.write(`${pods} valid pod(s), ${problems} problem(s)\n`);
+  return problems ? 1 : 0;
 }
 
-/** The files `berth run` would read for this path, in its order (sorted, dot-files and leftovers skipped). */
-async function manifestFiles(path: string, problems: ManifestProblem[]): Promise<string[]> {
-  const info = await stat(path).catch((err: NodeJS.ErrnoException) => err);
-  if (info instanceof Error) {
-    problems.push({ origin: path, field: '', message: `cannot read: ${info.code ?? info.message}`, fix: 'check the path', reason: 'FailedToParse' });
-    return [];
+async function readOnce(path: string, nodeName: string, stateDir: string, logger: ReturnType<typeof createLogger>): Promise<SourceSnapshot> {
+  const source = new FileSource({ path, nodeName, checkFrequencyMs: 3_600_000, stateDir, logger, settleMs: 0 });
+  let last: SourceSnapshot = { source: 'file', pods: [], problems: [] };
+  try {
+    await source.start((s) => (last = s));
+  } finally {
+    await source.stop();
   }
-  if (!info.isDirectory()) return [path];
-  const names = (await readdir(path)).sort();
-  const files: string[] = [];
-  for (const name of names) {
-    const verdict = ignoredEntry(name);
-    if (verdict) {
-      if (verdict.kind === 'leftover') process.stdout.write(`skipped: ${join(path, name)} (${verdict.what}; berth run ignores it too)\n`);
-      continue;
-    }
-    const entry = await stat(join(path, name)).catch(() => undefined);
-    if (entry?.isDirectory()) {
-      // A folder among the manifests is not entered; only one that looks like a manifest is worth a word.
-      if (/\.(ya?ml|json)$/.test(name)) files.push(join(path, name));
-      continue;
-    }
-    files.push(join(path, name));
-  }
-  return files;
+  return last;
 }

@@ -1,0 +1,170 @@
+// The embedded Kubernetes-compatible API server: one node's Node, Lease, mirror pods, events and
+// namespaces, served over HTTPS with a bearer token so plain `kubectl` and client libraries work
+// against a single machine. It is not a cluster control plane: storage is in memory (the agent
+// re-publishes everything after a restart) and ordinary pods are refused, because this node only
+// runs static pods from its manifest sources.
+import { createServer, type Server } from 'node:https';
+import type { Socket } from 'node:net';
+import type { Logger } from '../log/index.js';
+import { createAuthenticator } from './auth.js';
+import { defaultHosts, ensureCertificates } from './certs.js';
+import { DEFAULT_EVENT_LIMITS, pruneEvents, type EventLimits } from './events.js';
+import { buildKubeconfig, type KubeconfigOptions } from './kubeconfig.js';
+import type { LogReader } from './logs.js';
+import { events, namespaces, resourceKey } from './resources.js';
+import { createDispatcher } from './server.js';
+import { Store } from './store.js';
+import { prepareCreate } from './validate.js';
+import { PROTECTED_NAMESPACES } from './handlers.js';
+
+export { LogNotFoundError, type LogRequest, type LogReader } from './logs.js';
+export { humanDuration } from './tables.js';
+export { parseLabelSelector, parseFieldSelector, type LabelSelector, type FieldSelector } from './selectors.js';
+export { MIRROR_ANNOTATION } from './validate.js';
+export type { EventLimits } from './events.js';
+
+export interface ApiServerOptions {
+  /** Default 127.0.0.1. */
+  bindAddress?: string;
+  /** 0 = pick a free port. Default 0. */
+  port?: number;
+  /** CA + server cert/key are created here on first start and reused afterwards. */
+  certDir: string;
+  /** Bearer token required on every request (health checks excepted). */
+  token: string;
+  nodeName: string;
+  /** Reads a container log for pods/log: a readable stream, or throws (LogNotFoundError: 404). */
+  logs?: LogReader;
+  logger: Logger;
+  /** Changes a watch can resume across (default 10000). */
+  historySize?: number;
+  /** Period of BOOKMARK events for watches that allow them (default 30 s). */
+  bookmarkIntervalMs?: number;
+  /** Event retention (default: newest 1000, none older than 1 h). */
+  eventLimits?: Partial<EventLimits>;
+}
+
+export interface ApiServerStats {
+  /** Stored objects, total and per resource. */
+  objects: number;
+  byResource: Record<string, number>;
+  /** Changes held for watch resumption. */
+  history: number;
+  resourceVersion: number;
+}
+
+export interface ApiServer {
+  /** https://host:port */
+  url: string;
+  port: number;
+  caCertPem: string;
+  /** Open watch streams. */
+  watchers(): number;
+  stats(): ApiServerStats;
+  close(): Promise<void>;
+}
+
+function urlHost(bind: string): string {
+  if (bind === '0.0.0.0' || bind === '') return '127.0.0.1';
+  if (bind === '::') return '[::1]';
+  return bind.includes(':') ? `[${bind}]` : bind;
+}
+
+export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
+  const bindAddress = o.bindAddress ?? '127.0.0.1';
+  const logger = o.logger;
+  const authenticate = createAuthenticator(o.token);
+  const tls = await ensureCertificates({ certDir: o.certDir, hosts: [...defaultHosts(bindAddress), o.nodeName], logger });
+
+  const store = new Store({ historySize: o.historySize ?? 10000 });
+  const now = Date.now();
+  for (const ns of PROTECTED_NAMESPACES) {
+    store.write(resourceKey(namespaces), prepareCreate(namespaces, { metadata: { name: ns } }, undefined, now));
+  }
+  const eventLimits: EventLimits = { ...DEFAULT_EVENT_LIMITS, ...o.eventLimits };
+
+  let port = o.port ?? 0;
+  const dispatcher = createDispatcher({
+    store,
+    logger,
+    nodeName: o.nodeName,
+    eventLimits,
+    authenticate,
+    logs: o.logs,
+    bookmarkIntervalMs: o.bookmarkIntervalMs ?? 30_000,
+    serverAddress: () => `${urlHost(bindAddress)}:${port}`,
+  });
+
+  const server: Server = createServer({ cert: tls.certPem, key: tls.keyPem }, dispatcher.handle);
+  const sockets = new Set<Socket>();
+  server.on('secureConnection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.on('tlsClientError', (err) => logger.debug('apiserver: TLS handshake failed', { err }));
+  server.on('clientError', (err, socket) => {
+    logger.debug('apiserver: bad HTTP request', { err });
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`apiserver: ${bindAddress}:${port} is already in use; choose another port or stop what listens there`)
+          : new Error(`apiserver: cannot listen on ${bindAddress}:${port}: ${err.message}`),
+      );
+    };
+    server.once('error', onError);
+    server.listen(port, bindAddress, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const addr = server.address();
+  port = typeof addr === 'object' && addr ? addr.port : port;
+  server.on('error', (err) => logger.error('apiserver: server error', { err }));
+
+  const pruneTimer = setInterval(() => {
+    try {
+      pruneEvents(store, resourceKey(events), eventLimits, Date.now());
+    } catch (err) {
+      logger.error('apiserver: pruning events failed', { err });
+    }
+  }, 60_000);
+  pruneTimer.unref();
+
+  const url = `https://${urlHost(bindAddress)}:${port}`;
+  logger.info('apiserver: listening', { url, node: o.nodeName, certDir: o.certDir });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    caCertPem: tls.caCertPem,
+    watchers: () => dispatcher.watchers(),
+    stats: () => {
+      const s = store.size();
+      return { objects: s.total, byResource: s.byResource, history: s.history, resourceVersion: store.resourceVersion };
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        clearInterval(pruneTimer);
+        dispatcher.endStreams();
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // Whatever is still open (a slow request, a client mid-body) goes too.
+        setImmediate(() => {
+          for (const s of sockets) s.destroy();
+        });
+      });
+      return closing;
+    },
+  };
+}
+
+/** YAML kubeconfig for this server: certificate-authority-data, https URL, bearer token. */
+export function kubeconfigFor(server: Pick<ApiServer, 'url' | 'caCertPem'>, token: string, opts: KubeconfigOptions = {}): string {
+  return buildKubeconfig(server.url, server.caCertPem, token, opts);
+}

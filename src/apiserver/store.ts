@@ -1,0 +1,168 @@
+// In-memory object store with one global, monotonic resourceVersion (like etcd's revision): every
+// write bumps it, and the last `historySize` changes are kept in a ring so a watch can resume from
+// any recent version. Everything here is synchronous: a read-check-write in one handler tick can
+// never interleave with another request, which is what makes optimistic concurrency exact.
+//
+// Stored objects are never mutated after they are stored; writers always store a fresh object. That
+// lets lists, watch events and the history ring share references safely.
+import type { KubeObject } from './resources.js';
+
+export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface StoreEvent {
+  rv: number;
+  type: EventType;
+  /** Store key of the resource (`pods`, `leases.coordination.k8s.io`). */
+  resource: string;
+  object: KubeObject;
+  /** The object before a MODIFIED (for watches whose selector stops or starts matching). */
+  prev?: KubeObject;
+}
+
+export type HistoryResult = { kind: 'ok'; events: StoreEvent[] } | { kind: 'expired'; oldest: number } | { kind: 'future' };
+
+export interface StoreOptions {
+  /** How many changes a watch can resume across. */
+  historySize: number;
+  /**
+   * First resourceVersion. Starting from the wall clock (microseconds) makes the versions of a
+   * restarted server larger than any the previous run handed out, so a client resuming with an
+   * old version gets 410 Expired and re-lists instead of silently missing changes.
+   */
+  startRv?: number;
+}
+
+function objectKey(namespace: string | undefined, name: string): string {
+  return `${namespace ?? ''}/${name}`;
+}
+
+export class Store {
+  private rv: number;
+  private compactedRv: number;
+  private readonly data = new Map<string, Map<string, KubeObject>>();
+  private readonly ring: (StoreEvent | undefined)[];
+  private ringStart = 0;
+  private ringLen = 0;
+  private readonly listeners = new Map<string, Set<(e: StoreEvent) => void>>();
+
+  constructor(opts: StoreOptions) {
+    this.rv = opts.startRv ?? Date.now() * 1000;
+    this.compactedRv = this.rv;
+    this.ring = new Array<StoreEvent | undefined>(Math.max(1, opts.historySize));
+  }
+
+  get resourceVersion(): number {
+    return this.rv;
+  }
+
+  get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.data.get(resource)?.get(objectKey(namespace, name));
+  }
+
+  count(resource: string): number {
+    return this.data.get(resource)?.size ?? 0;
+  }
+
+  /** Objects of a resource in insertion order; `namespace` undefined = every namespace. */
+  list(resource: string, namespace?: string): KubeObject[] {
+    const m = this.data.get(resource);
+    if (!m) return [];
+    const out: KubeObject[] = [];
+    for (const o of m.values()) {
+      if (namespace === undefined || (o.metadata.namespace ?? '') === namespace) out.push(o);
+    }
+    return out;
+  }
+
+  /** Stores `obj` (a fresh object the caller owns), assigning the next resourceVersion. */
+  write(resource: string, obj: KubeObject): KubeObject {
+    let m = this.data.get(resource);
+    if (!m) {
+      m = new Map();
+      this.data.set(resource, m);
+    }
+    const key = objectKey(obj.metadata.namespace, obj.metadata.name ?? '');
+    const prev = m.get(key);
+    const rv = ++this.rv;
+    const stored: KubeObject = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } };
+    m.set(key, stored);
+    this.record(prev ? { rv, type: 'MODIFIED', resource, object: stored, prev } : { rv, type: 'ADDED', resource, object: stored });
+    return stored;
+  }
+
+  /** Removes an object; returns its last state stamped with the deletion's resourceVersion. */
+  remove(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    const m = this.data.get(resource);
+    const key = objectKey(namespace, name);
+    const prev = m?.get(key);
+    if (!m || !prev) return undefined;
+    m.delete(key);
+    const rv = ++this.rv;
+    const gone: KubeObject = { ...prev, metadata: { ...prev.metadata, resourceVersion: String(rv) } };
+    this.record({ rv, type: 'DELETED', resource, object: gone });
+    return gone;
+  }
+
+  /** Changes of `resource` after `rv`, if the ring still holds all of them. */
+  since(resource: string, rv: number): HistoryResult {
+    if (rv > this.rv) return { kind: 'future' };
+    if (rv < this.compactedRv) return { kind: 'expired', oldest: this.compactedRv };
+    const events: StoreEvent[] = [];
+    // Binary search for the first entry with a larger rv (entries are in rv order).
+    let lo = 0;
+    let hi = this.ringLen;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.at(mid).rv <= rv) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < this.ringLen; i++) {
+      const e = this.at(i);
+      if (e.resource === resource) events.push(e);
+    }
+    return { kind: 'ok', events };
+  }
+
+  subscribe(resource: string, fn: (e: StoreEvent) => void): () => void {
+    let set = this.listeners.get(resource);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(resource, set);
+    }
+    set.add(fn);
+    return () => {
+      set!.delete(fn);
+    };
+  }
+
+  /** Object counts, for metrics and benchmarks. */
+  size(): { total: number; byResource: Record<string, number>; history: number } {
+    const byResource: Record<string, number> = {};
+    let total = 0;
+    for (const [r, m] of this.data) {
+      byResource[r] = m.size;
+      total += m.size;
+    }
+    return { total, byResource, history: this.ringLen };
+  }
+
+  private at(i: number): StoreEvent {
+    return this.ring[(this.ringStart + i) % this.ring.length]!;
+  }
+
+  private record(e: StoreEvent): void {
+    const cap = this.ring.length;
+    if (this.ringLen === cap) {
+      const oldest = this.ring[this.ringStart]!;
+      this.compactedRv = oldest.rv;
+      this.ring[this.ringStart] = e;
+      this.ringStart = (this.ringStart + 1) % cap;
+    } else {
+      this.ring[(this.ringStart + this.ringLen) % cap] = e;
+      this.ringLen++;
+    }
+    const set = this.listeners.get(e.resource);
+    if (!set) return;
+    for (const fn of [...set]) fn(e);
+  }
+}
