@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,15 @@ const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 let dir = '';
 const identity = (path: string): StaticIdentity => ({ nodeName: 'node1', source: 'file', origin: path, seen: new Date(0) });
 const read = (path: string): Promise<DecodeResult> => readPodManifestFile(path, identity(path));
+
+function readAsNobody(path: string): DecodeResult {
+  const module = new URL('../../src/manifest/index.ts', import.meta.url).href;
+  const script = `const m = await import(${JSON.stringify(module)}); const r = await m.readPodManifestFile(${JSON.stringify(path)}, { nodeName: 'node1', source: 'file', origin: ${JSON.stringify(path)}, seen: new Date(0) }); process.stdout.write(JSON.stringify(r));`;
+  const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+  });
+  return JSON.parse(out) as DecodeResult;
+}
 
 function onlyProblem(result: DecodeResult, path: string): string {
   assert.deepEqual(result.pods, []);
@@ -83,7 +93,7 @@ describe('readPodManifestFile', () => {
 
   it('reports a FIFO without blocking', async (t) => {
     const path = join(dir, 'pipe.yaml');
-    const { execFileSync } = await import('node:child_process');
+
     try {
       execFileSync('mkfifo', [path]);
     } catch {
@@ -93,14 +103,15 @@ describe('readPodManifestFile', () => {
     assert.match(onlyProblem(await read(path), path), /not a regular file/);
   });
 
-  // As root, chmod 000 does not stop reads, so EACCES cannot be produced; the case only runs as a
-  // normal user.
-  it('reports an unreadable file and suggests chmod', { skip: isRoot ? 'running as root: chmod 000 files stay readable' : false }, async () => {
+  // As root, chmod 000 does not stop reads, so the read runs in a child process as user nobody
+  // (setpriv, util-linux) to meet a real EACCES.
+  it('reports an unreadable file and suggests chmod', async () => {
     const path = join(dir, 'secret.yaml');
     await fs.writeFile(path, GOOD);
     await fs.chmod(path, 0o000);
+    await fs.chmod(dir, 0o755);
     try {
-      const r = await read(path);
+      const r = isRoot ? readAsNobody(path) : await read(path);
       assert.match(onlyProblem(r, path), /permission denied/);
       assert.match(r.problems[0]!.fix, /chmod/);
     } finally {
