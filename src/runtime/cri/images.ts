@@ -1,0 +1,52 @@
+// imagePullPolicy as the kubelet applies it before creating a container
+// (pkg/kubelet/images/image_manager.go): Always pulls, IfNotPresent pulls when the image is
+// missing, Never only checks. Errors carry the kubelet's waiting reasons.
+import type { Container } from 'kubernetes-types/core/v1';
+import { defaultPullPolicy } from '../../manifest/defaults.js';
+import { RuntimeError } from '../types.js';
+import { CriCallError, type CriClient } from './client.js';
+import type { Image, PodSandboxConfig } from './types.js';
+
+export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+
+/** A pull from a registry may take minutes; the kubelet has no deadline at all. */
+const PULL_DEADLINE_MS = 10 * 60_000;
+
+export function pullPolicyOf(container: Container): PullPolicy {
+  const policy = container.imagePullPolicy;
+  if (policy === 'Always' || policy === 'IfNotPresent' || policy === 'Never') return policy;
+  return defaultPullPolicy(container.image);
+}
+
+/** The image as the runtime has it, or undefined when it is not present. */
+export async function imageStatus(client: CriClient, image: string): Promise<Image | undefined> {
+  const response = await client.call<{ image: Image | null }>('ImageService', 'ImageStatus', { image: { image } });
+  return response.image ?? undefined;
+}
+
+/**
+ * Makes sure `container.image` is present according to its pull policy. Throws RuntimeError
+ * ErrImageNeverPull / ErrImagePull / InvalidImageName; a runtime that cannot be reached at all
+ * surfaces as the CriCallError the caller maps.
+ */
+export async function ensureImage(client: CriClient, container: Container, sandboxConfig: PodSandboxConfig): Promise<void> {
+  const image = container.image ?? '';
+  if (image.trim() === '') {
+    throw new RuntimeError('InvalidImageName', `container "${container.name}": image is empty; set spec.containers[].image`);
+  }
+  const policy = pullPolicyOf(container);
+  if (policy !== 'Always') {
+    if (await imageStatus(client, image)) return;
+    if (policy === 'Never') {
+      throw new RuntimeError('ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`);
+    }
+  }
+  try {
+    await client.call('ImageService', 'PullImage', { image: { image }, sandboxConfig }, PULL_DEADLINE_MS);
+  } catch (err) {
+    if (err instanceof CriCallError && !err.unavailable) {
+      throw new RuntimeError('ErrImagePull', `Failed to pull image "${image}": ${err.details}`);
+    }
+    throw err;
+  }
+}

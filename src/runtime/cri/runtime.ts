@@ -1,0 +1,452 @@
+// Containers through a CRI runtime (containerd) over its unix socket: one pod sandbox per pod,
+// containers created and started in it, exits found by polling. Everything is labelled
+// (berth.managed, io.kubernetes.pod.uid, ...), so a restarted agent finds its pods again.
+import { promises as fs } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Pod } from 'kubernetes-types/core/v1';
+import type { Logger } from '../../log/index.js';
+import { firstNodeIPv4 } from '../process/host.js';
+import { RuntimeError, type ContainerRecord, type Runtime, type SandboxInfo, type StartContainerRequest } from '../types.js';
+import { CriCallError, CriClient } from './client.js';
+import { containerConfig, podVolumesDir } from './container.js';
+import { ensureImage } from './images.js';
+import { pidFromInfo, recordFromStatus } from './records.js';
+import { LABEL_MANAGED, LABEL_POD_UID, podIdentity, sandboxConfig } from './sandbox.js';
+import type { ContainerStatusResponse, CriContainer, PodSandbox, PodSandboxConfig, PodSandboxStatus, StatusResponse, VersionResponse } from './types.js';
+
+export interface CriRuntimeOptions {
+  /** `unix:///run/containerd/containerd.sock` (or a bare socket path). */
+  endpoint: string;
+  /** Pod logs go to <podLogsDir>/<namespace>_<name>_<uid>/<container>/<attempt>.log. */
+  podLogsDir: string;
+  logger: Logger;
+  nodeName: string;
+  /** emptyDir volumes: <volumesDir>/<pod uid>/volumes/<name>. Default /var/lib/berth/pods. */
+  volumesDir?: string;
+  /** The node's address (hostIP, and podIP of host-network pods); default its first non-internal IPv4. */
+  nodeIP?: string;
+  /** The resolver config pods inherit; default /etc/resolv.conf. */
+  resolvConfPath?: string;
+  /** How often running containers are checked for an exit; default 500 ms. */
+  pollIntervalMs?: number;
+}
+
+export const DEFAULT_VOLUMES_DIR = '/var/lib/berth/pods';
+const DEFAULT_POLL_MS = 500;
+/** RunPodSandbox sets up the network (CNI) and starts the sandbox container. */
+const SANDBOX_DEADLINE_MS = 120_000;
+/** Added to the grace period for StopContainer: runc kill + shim bookkeeping. */
+const STOP_EXTRA_MS = 30_000;
+
+const MANAGED = { [LABEL_MANAGED]: 'true' };
+
+export class CriRuntime implements Runtime {
+  private runtimeName = 'containerd';
+  private readonly client: CriClient;
+  private readonly logger: Logger;
+  private readonly podLogsDir: string;
+  private readonly volumesDir: string;
+  private readonly nodeIP: string;
+  private readonly resolvConfPath: string;
+  private readonly pollIntervalMs: number;
+  private readonly listeners: Array<(record: ContainerRecord) => void> = [];
+  /** Containers that were running or created when last seen: polled for their exit. */
+  private readonly watched = new Set<string>();
+  /** Exits already reported: each exit is reported exactly once. */
+  private readonly reported = new Set<string>();
+  /** One sandbox creation at a time per pod uid (the same pod's calls must not race). */
+  private readonly sandboxLocks = new Map<string, Promise<unknown>>();
+  private pollTimer: NodeJS.Timeout | undefined;
+  private polling = false;
+  private pollFailing = false;
+  private closed = false;
+
+  constructor(private readonly options: CriRuntimeOptions) {
+    this.client = new CriClient(options.endpoint);
+    this.logger = options.logger.child({ runtime: 'cri' });
+    this.podLogsDir = resolve(options.podLogsDir);
+    this.volumesDir = resolve(options.volumesDir ?? DEFAULT_VOLUMES_DIR);
+    this.nodeIP = options.nodeIP ?? firstNodeIPv4();
+    this.resolvConfPath = options.resolvConfPath ?? '/etc/resolv.conf';
+    this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_MS;
+  }
+
+  get name(): string {
+    return this.runtimeName;
+  }
+
+  get endpoint(): string {
+    return this.options.endpoint;
+  }
+
+  async init(): Promise<void> {
+    const how =
+      'start containerd (as root: scripts/containerd-up.sh) or point --container-runtime-endpoint at a running CRI runtime';
+    let version: VersionResponse;
+    try {
+      version = await this.client.call<VersionResponse>('RuntimeService', 'Version', { version: 'v1' }, 5_000);
+    } catch (err) {
+      const details = err instanceof CriCallError ? err.details : (err as Error).message;
+      throw new Error(`container runtime endpoint ${this.options.endpoint}: no CRI runtime answers (${details}); ${how}`);
+    }
+    let status: StatusResponse;
+    try {
+      status = await this.client.call<StatusResponse>('RuntimeService', 'Status', {}, 5_000);
+    } catch (err) {
+      throw new Error(`container runtime endpoint ${this.options.endpoint}: Status failed (${(err as Error).message}); ${how}`);
+    }
+    const conditions = status.status?.conditions ?? [];
+    const runtimeReady = conditions.find((c) => c.type === 'RuntimeReady');
+    if (!runtimeReady?.status) {
+      throw new Error(
+        `container runtime endpoint ${this.options.endpoint}: ${version.runtimeName} ${version.runtimeVersion} is not ready` +
+          (runtimeReady ? ` (${runtimeReady.reason}: ${runtimeReady.message})` : ' (no RuntimeReady condition)') +
+          `; check its log, or restart it (scripts/containerd-down.sh && scripts/containerd-up.sh)`,
+      );
+    }
+    const networkReady = conditions.find((c) => c.type === 'NetworkReady');
+    if (!networkReady?.status) {
+      this.logger.warn('the runtime network is not ready: only hostNetwork pods can run', {
+        reason: networkReady?.reason,
+        message: networkReady?.message,
+        fix: 'give containerd a CNI config (scripts/containerd-up.sh writes one)',
+      });
+    }
+    this.runtimeName = version.runtimeName || 'cri';
+    this.logger.info('connected to the container runtime', {
+      endpoint: this.options.endpoint,
+      runtime: version.runtimeName,
+      version: version.runtimeVersion,
+      api: version.runtimeApiVersion,
+    });
+  }
+
+  async runPodSandbox(pod: Pod): Promise<SandboxInfo> {
+    const { sandbox } = await this.ensureSandbox(pod);
+    return sandbox;
+  }
+
+  async removePodSandbox(pod: Pod): Promise<void> {
+    const uid = podIdentity(pod).uid;
+    const sandboxes = await this.withRuntime('remove the pod sandbox', () => this.listSandboxes(uid));
+    for (const sandbox of sandboxes) {
+      const containers = await this.withRuntime('list the pod containers', () =>
+        this.listCriContainers({ podSandboxId: sandbox.id, labelSelector: MANAGED }),
+      );
+      for (const container of containers) this.forget(container.id);
+      for (const method of ['StopPodSandbox', 'RemovePodSandbox']) {
+        try {
+          await this.client.call('RuntimeService', method, { podSandboxId: sandbox.id }, SANDBOX_DEADLINE_MS);
+        } catch (err) {
+          if (err instanceof CriCallError && err.notFound) break; // already gone
+          throw this.failure(err, 'RuntimeError', `cannot remove pod sandbox ${sandbox.id} (${method})`);
+        }
+      }
+      this.logger.debug('pod sandbox removed', { sandboxId: sandbox.id, pod: podIdentity(pod).name });
+    }
+    // The pod's emptyDir volumes go with it, as the kubelet removes a deleted pod's volumes.
+    if (uid && !uid.includes('/') && uid !== '.' && uid !== '..') {
+      await fs.rm(podVolumesDir(this.volumesDir, uid), { recursive: true, force: true });
+    }
+  }
+
+  async startContainer(request: StartContainerRequest): Promise<ContainerRecord> {
+    const { pod, container, attempt } = request;
+    const { id: sandboxId, config: sandboxConf } = await this.ensureSandbox(pod);
+    const config = await containerConfig({
+      pod,
+      container,
+      attempt,
+      sandbox: request.sandbox,
+      logDirectory: sandboxConf.logDirectory,
+      logPath: request.logPath,
+      volumesDir: this.volumesDir,
+    });
+    await this.withRuntime(`get image "${container.image}"`, () => ensureImage(this.client, container, sandboxConf));
+
+    let containerId: string;
+    try {
+      const created = await this.client.call<{ containerId: string }>('RuntimeService', 'CreateContainer', {
+        podSandboxId: sandboxId,
+        config,
+        sandboxConfig: sandboxConf,
+      });
+      containerId = created.containerId;
+    } catch (err) {
+      throw this.failure(err, 'CreateContainerError', `container "${container.name}": cannot create it`);
+    }
+
+    try {
+      await this.client.call('RuntimeService', 'StartContainer', { containerId });
+    } catch (err) {
+      // Nothing is left behind: the created container would only hold its name and log file.
+      await this.client.call('RuntimeService', 'RemoveContainer', { containerId }).catch((removeErr: unknown) => {
+        this.logger.warn('cannot remove a container that failed to start', { containerId, err: (removeErr as Error).message });
+      });
+      throw this.failure(err, 'RunContainerError', `container "${container.name}": cannot start it`);
+    }
+
+    const record = await this.statusRecord(containerId, true).catch(() => undefined);
+    const result: ContainerRecord = record ?? {
+      id: containerId,
+      podUid: podIdentity(pod).uid,
+      podName: podIdentity(pod).name,
+      podNamespace: podIdentity(pod).namespace,
+      containerName: container.name,
+      attempt,
+      state: 'running',
+      createdAt: new Date().toISOString(),
+      startedAt: new Date().toISOString(),
+      logPath: resolve(request.logPath),
+    };
+    this.watch(containerId);
+    this.logger.debug('container started', { containerId, pod: result.podName, container: container.name, attempt });
+    return result;
+  }
+
+  async stopContainer(id: string, gracePeriodSeconds: number): Promise<ContainerRecord | undefined> {
+    const grace = Math.max(0, Math.ceil(gracePeriodSeconds));
+    try {
+      await this.client.call('RuntimeService', 'StopContainer', { containerId: id, timeout: grace }, grace * 1000 + STOP_EXTRA_MS);
+    } catch (err) {
+      if (err instanceof CriCallError && err.notFound) {
+        this.forget(id);
+        return undefined;
+      }
+      throw this.failure(err, 'StopContainerError', `cannot stop container ${id}`);
+    }
+    const record = await this.withRuntime('read the container status', () => this.statusRecord(id, false));
+    if (record?.state === 'exited') this.reportExit(record);
+    return record;
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    this.forget(id);
+    try {
+      await this.client.call('RuntimeService', 'RemoveContainer', { containerId: id });
+    } catch (err) {
+      if (err instanceof CriCallError && err.notFound) return;
+      throw this.failure(err, 'RemoveContainerError', `cannot remove container ${id}`);
+    }
+  }
+
+  async listContainers(): Promise<ContainerRecord[]> {
+    const containers = await this.withRuntime('list containers', () => this.listCriContainers({ labelSelector: MANAGED }));
+    const records = await Promise.all(
+      containers.map((c) => this.withRuntime('read the container status', () => this.statusRecord(c.id, c.state === 'CONTAINER_RUNNING'))),
+    );
+    const result: ContainerRecord[] = [];
+    for (const record of records) {
+      if (!record) continue; // removed in between
+      result.push(record);
+      if (record.state !== 'exited' && !this.watched.has(record.id)) {
+        this.logger.info('found a running container; watching it', { containerId: record.id, pod: record.podName, container: record.containerName });
+        this.watch(record.id);
+      }
+    }
+    return result;
+  }
+
+  onContainerExit(listener: (record: ContainerRecord) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async close(): Promise<void> {
+    // Containers keep running (they outlive the agent); only stop watching them.
+    this.closed = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+    this.listeners.length = 0;
+    this.client.close();
+  }
+
+  // ---- sandboxes -------------------------------------------------------------------------------
+
+  /** The pod's ready sandbox, created when there is none (one creation at a time per pod). */
+  private async ensureSandbox(pod: Pod): Promise<{ id: string; config: PodSandboxConfig; sandbox: SandboxInfo }> {
+    const uid = podIdentity(pod).uid;
+    const previous = this.sandboxLocks.get(uid) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => this.ensureSandboxNow(pod));
+    this.sandboxLocks.set(uid, run);
+    try {
+      return await run;
+    } finally {
+      if (this.sandboxLocks.get(uid) === run) this.sandboxLocks.delete(uid);
+    }
+  }
+
+  private async ensureSandboxNow(pod: Pod): Promise<{ id: string; config: PodSandboxConfig; sandbox: SandboxInfo }> {
+    const uid = podIdentity(pod).uid;
+    if (!uid) throw new RuntimeError('CreatePodSandboxError', 'the pod has no metadata.uid; berth gives every static pod one');
+    const hostResolvConf = await fs.readFile(this.resolvConfPath, 'utf8').catch(() => '');
+    const all = await this.withRuntime('list pod sandboxes', () => this.listSandboxes(uid));
+    const ready = all.filter((s) => s.state === 'SANDBOX_READY').sort((a, b) => (b.metadata?.attempt ?? 0) - (a.metadata?.attempt ?? 0));
+    for (const existing of ready) {
+      const config = sandboxConfig(pod, { podLogsDir: this.podLogsDir, hostResolvConf, attempt: existing.metadata?.attempt ?? 0 });
+      const status = await this.sandboxStatus(existing.id);
+      if (status?.state === 'SANDBOX_READY') return { id: existing.id, config, sandbox: this.sandboxInfo(pod, status) };
+    }
+    // A new attempt: containerd reserves the name <pod>_<namespace>_<uid>_<attempt> until the old one is removed.
+    const attempt = all.reduce((max, s) => Math.max(max, (s.metadata?.attempt ?? 0) + 1), 0);
+    const config = sandboxConfig(pod, { podLogsDir: this.podLogsDir, hostResolvConf, attempt });
+    const began = Date.now();
+    let id: string;
+    try {
+      id = (await this.client.call<{ podSandboxId: string }>('RuntimeService', 'RunPodSandbox', { config }, SANDBOX_DEADLINE_MS)).podSandboxId;
+    } catch (err) {
+      throw this.failure(err, 'CreatePodSandboxError', `pod "${podIdentity(pod).namespace}/${podIdentity(pod).name}": cannot create its sandbox`);
+    }
+    const status = await this.sandboxStatus(id);
+    this.logger.debug('pod sandbox created', { sandboxId: id, pod: podIdentity(pod).name, attempt, ms: Date.now() - began, podIP: status?.network?.ip });
+    return { id, config, sandbox: this.sandboxInfo(pod, status) };
+  }
+
+  private sandboxInfo(pod: Pod, status: PodSandboxStatus | undefined): SandboxInfo {
+    const podIP = pod.spec?.hostNetwork ? this.nodeIP : status?.network?.ip || this.nodeIP;
+    return { podIP, hostIP: this.nodeIP };
+  }
+
+  private async sandboxStatus(id: string): Promise<PodSandboxStatus | undefined> {
+    try {
+      const response = await this.client.call<{ status: PodSandboxStatus | null }>('RuntimeService', 'PodSandboxStatus', { podSandboxId: id });
+      return response.status ?? undefined;
+    } catch (err) {
+      if (err instanceof CriCallError && err.notFound) return undefined;
+      throw this.failure(err, 'CreatePodSandboxError', `cannot read the status of pod sandbox ${id}`);
+    }
+  }
+
+  /** Every sandbox of the pod (all states, all attempts). */
+  private async listSandboxes(uid: string): Promise<PodSandbox[]> {
+    const filter = { labelSelector: { ...MANAGED, [LABEL_POD_UID]: uid } };
+    const response = await this.client.call<{ items: PodSandbox[] }>('RuntimeService', 'ListPodSandbox', { filter });
+    return response.items;
+  }
+
+  // ---- containers ------------------------------------------------------------------------------
+
+  private async listCriContainers(filter: object): Promise<CriContainer[]> {
+    const response = await this.client.call<{ containers: CriContainer[] }>('RuntimeService', 'ListContainers', { filter });
+    return response.containers;
+  }
+
+  /** The container's record, or undefined when the runtime does not know it (any more). */
+  private async statusRecord(id: string, verbose: boolean): Promise<ContainerRecord | undefined> {
+    let response: ContainerStatusResponse;
+    try {
+      response = await this.client.call<ContainerStatusResponse>('RuntimeService', 'ContainerStatus', { containerId: id, verbose });
+    } catch (err) {
+      if (err instanceof CriCallError && err.notFound) return undefined;
+      throw err;
+    }
+    if (!response.status) return undefined;
+    return recordFromStatus(response.status, verbose ? pidFromInfo(response.info) : undefined);
+  }
+
+  // ---- exits -----------------------------------------------------------------------------------
+
+  private watch(id: string): void {
+    this.watched.add(id);
+    if (!this.pollTimer && !this.closed) {
+      this.pollTimer = setInterval(() => void this.poll(), this.pollIntervalMs);
+      this.pollTimer.unref();
+    }
+  }
+
+  private forget(id: string): void {
+    this.watched.delete(id);
+    this.reported.delete(id);
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling || this.closed) return;
+    this.polling = true;
+    try {
+      const containers = await this.listCriContainers({ labelSelector: MANAGED });
+      if (this.pollFailing) this.logger.info('the container runtime answers again', { endpoint: this.options.endpoint });
+      this.pollFailing = false;
+      const byId = new Map(containers.map((c) => [c.id, c]));
+      for (const id of [...this.watched]) {
+        const container = byId.get(id);
+        if (container && (container.state === 'CONTAINER_RUNNING' || container.state === 'CONTAINER_CREATED')) continue;
+        if (!this.watched.has(id)) continue; // forgotten meanwhile (removed by this agent)
+        const record = container ? await this.statusRecord(id, false) : undefined;
+        if (record) {
+          if (record.state === 'exited') this.reportExit(record);
+        } else if (this.watched.has(id)) {
+          // Removed behind berth's back (crictl rm, a wiped containerd): report it as an exit whose code is lost.
+          this.watched.delete(id);
+          this.logger.warn('a running container vanished from the runtime', { containerId: id });
+          this.reportExit({
+            id,
+            podUid: container?.labels[LABEL_POD_UID] ?? '',
+            podName: '',
+            podNamespace: '',
+            containerName: container?.metadata?.name ?? '',
+            attempt: container?.metadata?.attempt ?? 0,
+            state: 'exited',
+            createdAt: new Date().toISOString(),
+            finishedAt: new Date().toISOString(),
+            reason: 'Unknown',
+            message: 'the container was removed from the container runtime while it ran',
+            logPath: '',
+          });
+        }
+      }
+    } catch (err) {
+      if (!this.pollFailing) {
+        this.logger.warn('cannot check containers for exits; retrying', { endpoint: this.options.endpoint, err: (err as Error).message });
+      }
+      this.pollFailing = true;
+    } finally {
+      this.polling = false;
+    }
+    if (this.watched.size === 0 && this.pollTimer) {
+      clearInterval(this.pollTimer);
+      this.pollTimer = undefined;
+    }
+  }
+
+  private reportExit(record: ContainerRecord): void {
+    this.watched.delete(record.id);
+    if (this.reported.has(record.id)) return;
+    this.reported.add(record.id);
+    if (this.closed) return;
+    this.logger.debug('container exited', { containerId: record.id, pod: record.podName, container: record.containerName, exitCode: record.exitCode, reason: record.reason });
+    for (const listener of this.listeners) {
+      try {
+        listener(record);
+      } catch (err) {
+        this.logger.error('container exit listener failed', { err });
+      }
+    }
+  }
+
+  // ---- errors ----------------------------------------------------------------------------------
+
+  /** Runs a call, turning "the runtime is not there" into RuntimeError RuntimeUnavailable. */
+  private async withRuntime<T>(what: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      if (err instanceof CriCallError) throw this.failure(err, 'RuntimeError', `cannot ${what}`);
+      throw err;
+    }
+  }
+
+  /** A RuntimeError for a failed call; a runtime that cannot be reached is RuntimeUnavailable. */
+  private failure(err: unknown, reason: string, what: string): Error {
+    if (err instanceof RuntimeError) return err;
+    if (err instanceof CriCallError) {
+      if (err.unavailable) {
+        return new RuntimeError(
+          'RuntimeUnavailable',
+          `${what}: the container runtime at ${this.options.endpoint} is not reachable (${err.details}); ` +
+            'is containerd running? (start it with scripts/containerd-up.sh)',
+        );
+      }
+      return new RuntimeError(reason, `${what}: ${err.details}`);
+    }
+    return new RuntimeError(reason, `${what}: ${(err as Error).message ?? String(err)}`);
+  }
+}
