@@ -2,64 +2,58 @@
 // the node endpoints. Startup order matters: every source delivers its first snapshot before the
 // workers adopt what survived a previous agent, so that no pod is stopped for a manifest that
 // simply was not read yet.
-import { mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Pod } from 'kubernetes-types/core/v1';
+import { kubeconfigFor, startApiServer, type ApiServer } from '../apiserver/index.js';
 import { PodConfig, type PodUpdate } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { MetricsRegistry, type Sample } from '../metrics/index.js';
-import { ProcessRuntime } from '../runtime/process/index.js';
+import { Mirror } from '../mirror/index.js';
+import { selectRuntime } from '../runtime/select.js';
 import type { Runtime } from '../runtime/types.js';
+import { writeFileAtomic } from '../state/index.js';
 import { startNodeServer, type ContainerLogRef, type NodeServer, type NodeState } from '../server/index.js';
 import { FileSource, HttpSource, type PodSource } from '../sources/index.js';
 import { podWithStatus } from '../status/index.js';
 import { PodManager, type PodEventSink, type PodView } from '../workers/index.js';
+import { nodeLogReader } from './node-logs.js';
 import type { RunOptions } from './options.js';
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const PACKAGE_VERSION = '0.1.0';
 
 export class Agent {
   private readonly sources: PodSource[] = [];
   private server: NodeServer | undefined;
+  private api: ApiServer | undefined;
+  private mirror: Mirror | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private readonly metrics = new MetricsRegistry();
-  private readonly runtime: Runtime;
+  private runtime: Runtime | undefined;
+  private manager: PodManager | undefined;
   private readonly config: PodConfig;
-  private readonly manager: PodManager;
+  private readonly nodeIP: string;
+  private readonly podListeners: Array<() => void> = [];
   /** Updates that arrive while the workers adopt the previous agent's containers. */
   private pending: PodUpdate[] | undefined;
   private started = false;
+  private stopping = false;
 
   constructor(
     private readonly o: RunOptions,
     private readonly log: Logger,
   ) {
-    const nodeIP = o.nodeIP ?? firstIPv4();
-    this.runtime = new ProcessRuntime({ rootDir: o.rootDir, shimPath: join(PACKAGE_ROOT, 'dist', 'berth-shim'), logger: log, nodeIP });
-    const syncSeconds = this.metrics.histogram('berth_pod_sync_duration_seconds', 'Duration of one pod sync pass.', [
-      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
-    ]);
-    const events: PodEventSink = {
-      podEvent: (pod, type, reason, message, container) => {
-        if (type === 'Warning') log.warn(message, { event: reason, pod: pod.metadata?.name, container });
-        else log.debug(message, { event: reason, pod: pod.metadata?.name, container });
-      },
-    };
-    this.manager = new PodManager({
-      runtime: this.runtime,
-      podLogsDir: o.podLogsDir,
-      logger: log,
-      events,
-      observeSync: (s) => syncSeconds.observe(s),
-    });
+    this.nodeIP = o.nodeIP ?? firstIPv4();
     this.config = new PodConfig({
       logger: log,
       onUpdate: (update) => {
         if (!this.started) return; // reflected in config.pods() when the workers start
         if (this.pending) this.pending.push(update);
-        else this.manager.apply(update);
+        else this.manager?.apply(update);
       },
     });
     this.registerMetrics();
@@ -69,11 +63,66 @@ export class Agent {
     const o = this.o;
     await mkdir(o.rootDir, { recursive: true });
     await mkdir(o.podLogsDir, { recursive: true });
-    await this.runtime.init();
-    this.log.info(`container runtime: ${this.runtime.name} (containers run as supervised host processes; no container engine is used)`, {
-      runtime: this.runtime.name,
-    });
     if (o.ignoredConfigFields.length) this.log.warn('config file fields not used by berth were ignored', { fields: o.ignoredConfigFields });
+
+    // The node endpoints and the API come first, so an operator can look while the runtime and
+    // the sources are still being waited for.
+    this.server = await startNodeServer(o.address, o.port, this.nodeState(), this.log);
+    const kubeconfig = o.serveApi ? await this.serveApi() : o.kubeconfig;
+    if (!kubeconfig) this.log.info('No API server defined - no node status update will be sent; static pods run standalone');
+
+    const runtime = await selectRuntime({
+      endpoint: o.containerRuntimeEndpoint,
+      rootDir: o.rootDir,
+      podLogsDir: o.podLogsDir,
+      shimPath: join(PACKAGE_ROOT, 'dist', 'berth-shim'),
+      nodeName: o.nodeName,
+      nodeIP: this.nodeIP,
+      podInfraImage: o.podInfraContainerImage,
+      logger: this.log,
+      cancelled: () => this.stopping,
+    });
+    this.runtime = runtime;
+    this.log.info(`container runtime: ${runtimeDescription(runtime.name, o.containerRuntimeEndpoint)}`, { runtime: runtime.name });
+
+    if (kubeconfig) {
+      this.mirror = new Mirror({
+        kubeconfigPath: kubeconfig,
+        nodeName: o.nodeName,
+        nodeIP: this.nodeIP,
+        logger: this.log.child({ component: 'mirror' }),
+        node: { kubeletPort: this.server.port, containerRuntimeVersion: `${runtime.name}://${PACKAGE_VERSION}` },
+        source: {
+          pods: () => this.pods(),
+          onChange: (listener) => this.podListeners.push(listener),
+          problems: () => this.config.problems(),
+          onProblemsChange: (listener) => this.config.problemsChanged(() => listener()),
+        },
+      });
+    }
+    const syncSeconds = this.metrics.histogram('berth_pod_sync_duration_seconds', 'Duration of one pod sync pass.', [
+      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+    ]);
+    const mirror = this.mirror;
+    const events: PodEventSink = {
+      podEvent: (pod, type, reason, message, container) => {
+        if (type === 'Warning') this.log.warn(message, { event: reason, pod: pod.metadata?.name, container });
+        else this.log.debug(message, { event: reason, pod: pod.metadata?.name, container });
+        mirror?.podEvent(pod, type, reason, message, container);
+      },
+    };
+    const manager = new PodManager({
+      runtime,
+      podLogsDir: o.podLogsDir,
+      logger: this.log,
+      events,
+      observeSync: (s) => syncSeconds.observe(s),
+      onPodChange: () => {
+        for (const listener of this.podListeners) listener();
+      },
+    });
+    this.manager = manager;
+
     const stateDir = join(o.rootDir, 'sources');
     if (o.podManifestPath) {
       this.sources.push(
@@ -97,14 +146,47 @@ export class Agent {
 
     this.pending = [];
     this.started = true;
-    await this.manager.start(this.config.pods());
-    for (const update of this.pending) this.manager.apply(update);
+    await manager.start(this.config.pods());
+    for (const update of this.pending) manager.apply(update);
     this.pending = undefined;
 
-    this.server = await startNodeServer(o.address, o.port, this.nodeState(), this.log);
-    this.resyncTimer = setInterval(() => this.manager.resyncAll(), o.syncFrequencyMs);
+    this.resyncTimer = setInterval(() => manager.resyncAll(), o.syncFrequencyMs);
     this.resyncTimer.unref();
-    this.log.info('berth is running', { node: o.nodeName, endpoints: `http://${o.address}:${this.server.port}`, pods: this.config.pods().length });
+    await this.mirror?.start();
+    this.log.info('berth is running', {
+      node: o.nodeName,
+      endpoints: `http://${o.address}:${this.server.port}`,
+      ...(this.api ? { api: this.api.url, kubeconfig } : {}),
+      pods: this.config.pods().length,
+    });
+  }
+
+  /** Starts the embedded API server and writes a kubeconfig for it (mode 0600). */
+  private async serveApi(): Promise<string> {
+    const o = this.o;
+    const apiDir = join(o.rootDir, 'api');
+    const token = await this.apiToken(join(apiDir, 'token'));
+    this.api = await startApiServer({
+      bindAddress: o.apiBindAddress,
+      port: o.apiPort,
+      certDir: join(apiDir, 'pki'),
+      token,
+      nodeName: o.nodeName,
+      logger: this.log.child({ component: 'apiserver' }),
+      logs: nodeLogReader(o.address, () => this.server?.port ?? o.port),
+    });
+    await writeFileAtomic(o.writeKubeconfig, kubeconfigFor(this.api, token, { clusterName: 'berth' }), 0o600);
+    this.log.info('serving the Kubernetes API', { url: this.api.url, kubeconfig: o.writeKubeconfig });
+    return o.writeKubeconfig;
+  }
+
+  /** The bearer token of the embedded API: made once, kept under the root dir (0600). */
+  private async apiToken(path: string): Promise<string> {
+    const existing = (await readFile(path, 'utf8').catch(() => '')).trim();
+    if (existing) return existing;
+    const token = randomBytes(32).toString('hex');
+    await writeFileAtomic(path, token + '\n', 0o600);
+    return token;
   }
 
   get port(): number {
@@ -116,17 +198,26 @@ export class Agent {
    * agent adopts them. `stopPods` is for tests and drains.
    */
   async stop(stopPods = false): Promise<void> {
+    this.stopping = true;
     clearInterval(this.resyncTimer);
     await Promise.all(this.sources.map((s) => s.stop()));
+    await this.mirror?.stop();
     await this.server?.close();
-    if (stopPods) await this.manager.stopAll();
-    await this.runtime.close();
+    await this.api?.close();
+    if (stopPods) await this.manager?.stopAll();
+    await this.runtime?.close();
+  }
+
+  /** The node's static pods with their status, as /pods and the mirror pods show them. */
+  pods(): Pod[] {
+    return (this.manager?.views() ?? []).map(podWithStatus);
   }
 
   private nodeState(): NodeState {
     return {
-      pods: () => this.manager.views().map(podWithStatus),
+      pods: () => this.pods(),
       unhealthyReason: () => {
+        if (!this.manager) return this.stopping ? 'stopping' : 'waiting for the container runtime';
         const age = Date.now() - this.manager.lastSyncAt();
         return age > 2 * this.o.syncFrequencyMs + 30_000 ? `pod sync loop has not run for ${Math.round(age / 1000)}s` : undefined;
       },
@@ -136,7 +227,7 @@ export class Agent {
   }
 
   private containerLog(namespace: string, podName: string, container: string, previous: boolean): ContainerLogRef | string {
-    const view = this.manager.views().find((v) => v.pod.metadata?.name === podName && (v.pod.metadata?.namespace ?? 'default') === namespace);
+    const view = (this.manager?.views() ?? []).find((v) => v.pod.metadata?.name === podName && (v.pod.metadata?.namespace ?? 'default') === namespace);
     if (!view) return `pod "${podName}" not found in namespace "${namespace}" on this node`;
     const slot = view.containers.find((c) => c.name === container);
     if (!slot) {
@@ -153,7 +244,7 @@ export class Agent {
   }
 
   private registerMetrics(): void {
-    const views = (): PodView[] => this.manager.views();
+    const views = (): PodView[] => this.manager?.views() ?? [];
     this.metrics.gauge('berth_pods', 'Static pods on this node, by phase.', () => {
       const counts = new Map<string, number>(['Pending', 'Running', 'Succeeded', 'Failed'].map((p) => [p, 0]));
       for (const v of views()) {
@@ -192,10 +283,11 @@ export class Agent {
     });
   }
 
-  /** The desired pods (for tests and `berth validate`). */
-  desiredPods(): Pod[] {
-    return this.config.pods();
-  }
+}
+
+function runtimeDescription(name: string, endpoint: string | undefined): string {
+  if (!endpoint) return `${name} (containers run as supervised host processes; no container engine is used)`;
+  return `${name} at ${endpoint}`;
 }
 
 function firstIPv4(): string {

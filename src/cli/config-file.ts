@@ -16,6 +16,7 @@ export interface FileConfig {
   podLogsDir?: string;
   address?: string;
   port?: number;
+  containerRuntimeEndpoint?: string;
   /** Fields present in the file that Berth does not use. */
   ignored: string[];
 }
@@ -32,6 +33,7 @@ const KNOWN = new Set([
   'podLogsDir',
   'address',
   'port',
+  'containerRuntimeEndpoint',
 ]);
 
 export function loadConfigFile(path: string): FileConfig {
@@ -75,6 +77,7 @@ export function loadConfigFile(path: string): FileConfig {
   cfg.staticPodURL = str('staticPodURL');
   cfg.podLogsDir = str('podLogsDir');
   cfg.address = str('address');
+  cfg.containerRuntimeEndpoint = str('containerRuntimeEndpoint');
   cfg.fileCheckFrequencyMs = dur('fileCheckFrequency');
   cfg.httpCheckFrequencyMs = dur('httpCheckFrequency');
   cfg.syncFrequencyMs = dur('syncFrequency');

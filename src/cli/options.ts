@@ -1,6 +1,7 @@
 // `berth run` options: the kubelet's flag names, merged over a KubeletConfiguration file (flags
 // win), with the kubelet's defaults.
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { loadConfigFile } from './config-file.js';
 import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from './flags.js';
 
@@ -19,6 +20,16 @@ export interface RunOptions {
   port: number;
   /** Fields of the --config file that Berth ignores (warned about at start). */
   ignoredConfigFields: string[];
+  /** Join this cluster (mirror pods, Node, Lease, events) instead of serving an API. */
+  kubeconfig?: string;
+  /** Serve the embedded API server (default: when there is no kubeconfig). */
+  serveApi: boolean;
+  apiBindAddress: string;
+  apiPort: number;
+  writeKubeconfig: string;
+  /** unix:// socket of containerd (CRI) or Docker/Podman; none = the process runtime. */
+  containerRuntimeEndpoint?: string;
+  podInfraContainerImage: string;
 }
 
 export const RUN_FLAGS: FlagSpec[] = [
@@ -34,6 +45,13 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'pod-logs-dir', type: 'string', help: 'container logs, kubelet layout', default: '/var/log/pods' },
   { name: 'address', type: 'string', help: 'address of the node endpoints', default: '127.0.0.1' },
   { name: 'port', type: 'int', help: 'port of the node endpoints (0 = any free port)', default: '10250' },
+  { name: 'kubeconfig', type: 'string', help: 'join the cluster of this kubeconfig (mirror pods, Node, Lease, events) instead of serving an API' },
+  { name: 'serve-api', type: 'bool', help: 'serve the embedded Kubernetes API for kubectl', default: 'true without --kubeconfig' },
+  { name: 'api-bind-address', type: 'string', help: 'address of the embedded API server', default: '127.0.0.1' },
+  { name: 'api-port', type: 'int', help: 'port of the embedded API server (0 = any free port)', default: '6443' },
+  { name: 'write-kubeconfig', type: 'string', help: 'where the kubeconfig of the embedded API server is written', default: '<root-dir>/kubeconfig' },
+  { name: 'container-runtime-endpoint', type: 'string', help: 'containerd CRI socket or Docker/Podman API socket, e.g. unix:///run/containerd/containerd.sock', default: 'none: the process runtime' },
+  { name: 'pod-infra-container-image', type: 'string', help: 'sandbox image for Docker pods', default: 'registry.k8s.io/pause:3.6' },
   { name: 'config', type: 'string', help: 'KubeletConfiguration (kubelet.config.k8s.io/v1beta1) YAML file; flags win over it' },
   { name: 'help', type: 'bool', help: 'show this help' },
 ];
@@ -78,7 +96,26 @@ export function parseRunOptions(argv: string[], parseHeader: (value: string) => 
       throw new UsageError(`invalid value ${JSON.stringify(manifestUrl)} for --manifest-url: only http:// and https:// URLs are supported`);
     }
   }
+  const kubeconfig = str(flags, 'kubeconfig');
+  const serveApi = (flags.get('serve-api') as boolean | undefined) ?? kubeconfig === undefined;
+  if (serveApi && kubeconfig !== undefined) {
+    throw new UsageError('--serve-api=true and --kubeconfig exclude each other: with --kubeconfig berth joins that cluster and serves no API of its own');
+  }
+  const apiPort = (flags.get('api-port') as number | undefined) ?? 6443;
+  if (apiPort > 65535) throw new UsageError(`invalid value "${apiPort}" for flag --api-port: expected a port number 0-65535`);
+  const rootDir = str(flags, 'root-dir') ?? '/var/lib/berth';
+  const endpoint = str(flags, 'container-runtime-endpoint') ?? file.containerRuntimeEndpoint;
+  if (endpoint !== undefined && endpoint !== '' && !/^unix:\/\/\/.+/.test(endpoint)) {
+    throw new UsageError(`invalid value ${JSON.stringify(endpoint)} for --container-runtime-endpoint: expected a unix socket URL such as unix:///run/containerd/containerd.sock`);
+  }
   return {
+    kubeconfig,
+    serveApi,
+    apiBindAddress: str(flags, 'api-bind-address') ?? '127.0.0.1',
+    apiPort,
+    writeKubeconfig: str(flags, 'write-kubeconfig') ?? join(rootDir, 'kubeconfig'),
+    containerRuntimeEndpoint: endpoint || undefined,
+    podInfraContainerImage: str(flags, 'pod-infra-container-image') ?? 'registry.k8s.io/pause:3.6',
     podManifestPath: str(flags, 'pod-manifest-path') ?? file.staticPodPath,
     manifestUrl,
     manifestUrlHeaders: headers,
@@ -87,7 +124,7 @@ export function parseRunOptions(argv: string[], parseHeader: (value: string) => 
     syncFrequencyMs: positive((flags.get('sync-frequency') as number | undefined) ?? file.syncFrequencyMs ?? 60_000, 'sync-frequency'),
     nodeName,
     nodeIP: str(flags, 'node-ip'),
-    rootDir: str(flags, 'root-dir') ?? '/var/lib/berth',
+    rootDir,
     podLogsDir: str(flags, 'pod-logs-dir') ?? file.podLogsDir ?? '/var/log/pods',
     address: str(flags, 'address') ?? file.address ?? '127.0.0.1',
     port,

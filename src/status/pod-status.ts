@@ -12,8 +12,8 @@ export function podStatus(view: PodView): PodStatus {
   const pod = view.pod;
   const specs = new Map<string, Container>();
   for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) specs.set(c.name, c);
-  const init = view.containers.filter((c) => c.init).map((c) => containerStatus(c, specs.get(c.name)));
-  const app = view.containers.filter((c) => !c.init).map((c) => containerStatus(c, specs.get(c.name)));
+  const init = view.containers.filter((c) => c.init).map((c) => containerStatus(c, specs.get(c.name), view.runtime));
+  const app = view.containers.filter((c) => !c.init).map((c) => containerStatus(c, specs.get(c.name), view.runtime));
   const initialized = view.containers.filter((c) => c.init).every((c) => c.current?.state === 'exited' && c.current.exitCode === 0);
   const phase = podPhase(pod, app, initialized, view);
   const ready = phase === 'Running' && app.length > 0 && app.every((c) => c.ready) && !view.terminating;
@@ -72,7 +72,7 @@ function podPhase(pod: Pod, app: ContainerStatus[], initialized: boolean, view: 
   return 'Pending';
 }
 
-function containerStatus(view: ContainerView, spec: Container | undefined): ContainerStatus {
+function containerStatus(view: ContainerView, spec: Container | undefined, runtime: string): ContainerStatus {
   const cur = view.current;
   const running = cur?.state === 'running';
   const status: ContainerStatus = {
@@ -82,27 +82,27 @@ function containerStatus(view: ContainerView, spec: Container | undefined): Cont
     ready: running && !view.init && spec?.readinessProbe === undefined,
     restartCount: cur?.attempt ?? 0,
     started: running,
-    state: stateOf(view),
+    state: stateOf(view, runtime),
     lastState: {},
   };
   // The lastState is the attempt before the current one; while waiting to restart, it is the
   // current (exited) one, and the state is "waiting" (the kubelet's CrashLoopBackOff shape).
   const last = view.waiting && cur?.state === 'exited' ? cur : view.previous;
-  if (last?.state === 'exited') status.lastState = { terminated: terminated(last) };
-  if (cur) status.containerID = containerID(cur);
+  if (last?.state === 'exited') status.lastState = { terminated: terminated(last, runtime) };
+  if (cur) status.containerID = containerID(cur, runtime);
   return status;
 }
 
-function stateOf(view: ContainerView): ContainerState {
+function stateOf(view: ContainerView, runtime: string): ContainerState {
   const cur = view.current;
   if (view.waiting) return { waiting: { reason: view.waiting.reason, ...(view.waiting.message ? { message: view.waiting.message } : {}) } };
   if (!cur) return { waiting: { reason: 'ContainerCreating' } };
   if (cur.state === 'running') return { running: { startedAt: cur.startedAt ?? cur.createdAt } };
   if (cur.state === 'created') return { waiting: { reason: 'ContainerCreating' } };
-  return { terminated: terminated(cur) };
+  return { terminated: terminated(cur, runtime) };
 }
 
-function terminated(rec: ContainerRecord): NonNullable<ContainerState['terminated']> {
+function terminated(rec: ContainerRecord, runtime: string): NonNullable<ContainerState['terminated']> {
   // An exit whose code was lost (container and supervisor gone while the agent was down) is shown
   // the way the kubelet shows a container it cannot find any more.
   if (rec.exitCode === undefined || rec.reason === 'Unknown') {
@@ -112,7 +112,7 @@ function terminated(rec: ContainerRecord): NonNullable<ContainerState['terminate
       message: rec.message ?? 'The container could not be located when the pod was terminated',
       startedAt: rec.startedAt ?? rec.createdAt,
       finishedAt: rec.finishedAt ?? rec.startedAt ?? rec.createdAt,
-      containerID: containerID(rec),
+      containerID: containerID(rec, runtime),
     };
   }
   return {
@@ -121,12 +121,13 @@ function terminated(rec: ContainerRecord): NonNullable<ContainerState['terminate
     ...(rec.message ? { message: rec.message } : {}),
     startedAt: rec.startedAt ?? rec.createdAt,
     finishedAt: rec.finishedAt ?? rec.startedAt ?? rec.createdAt,
-    containerID: containerID(rec),
+    containerID: containerID(rec, runtime),
   };
 }
 
-function containerID(rec: ContainerRecord): string {
-  return rec.id.includes('://') ? rec.id : `berth://${rec.id}`;
+/** As the kubelet shows it: `<runtime>://<id>`, e.g. containerd://0f3a... */
+function containerID(rec: ContainerRecord, runtime: string): string {
+  return `${runtime}://${rec.id}`;
 }
 
 function condition(type: string, ok: boolean, since: string, reason?: string, message?: string): PodCondition {

@@ -56,7 +56,7 @@ export class PodWorker {
     const make = (c: Container, init: boolean): ContainerSlot => ({ name: c.name, init, spec: c, backoff: newBackoff() });
     this.slots = [...(spec?.initContainers ?? []).map((c) => make(c, true)), ...(spec?.containers ?? []).map((c) => make(c, false))];
     this.adopt(adopted);
-    this.state = { pod, terminating: false, containers: this.slots };
+    this.state = { pod, runtime: deps.runtime.name, terminating: false, containers: this.slots };
     this.log = deps.logger.child({ pod: podKey(pod), uid: pod.metadata?.uid });
     this.queue = startAfter.catch(() => undefined);
     this.sync();

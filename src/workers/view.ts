@@ -16,6 +16,8 @@ export interface ContainerView {
 /** A worker's read-only picture of its pod. */
 export interface PodView {
   pod: Pod;
+  /** Name of the runtime running it (containerd, docker, process): the scheme of its container IDs. */
+  runtime: string;
   sandbox?: SandboxInfo;
   startTime?: string;
   terminating: boolean;

@@ -91,6 +91,7 @@ export async function startBerth(ws: Workspace, extra: string[] = [], opts: { ma
     `--root-dir=${ws.root}`,
     `--pod-logs-dir=${ws.logs}`,
     '--port=0',
+    '--api-port=0',
     ...(opts.manifests === false ? [] : [`--pod-manifest-path=${ws.manifests}`]),
     ...extra,
   ];

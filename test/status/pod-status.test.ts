@@ -22,7 +22,7 @@ const rec = (name: string, state: ContainerRecord['state'], exitCode?: number, a
   ...(state === 'exited' ? { finishedAt: '2024-01-01T00:00:02Z', exitCode } : {}),
   logPath: '/x',
 });
-const view = (p: Pod, containers: ContainerView[]): PodView => ({ pod: p, sandbox: { podIP: '10.0.0.5', hostIP: '10.0.0.5' }, startTime: 'T', terminating: false, containers });
+const view = (p: Pod, containers: ContainerView[]): PodView => ({ pod: p, runtime: 'process', sandbox: { podIP: '10.0.0.5', hostIP: '10.0.0.5' }, startTime: 'T', terminating: false, containers });
 
 describe('pod status', () => {
   it('is Pending while a container has never started, Running once all run', () => {

@@ -1,0 +1,31 @@
+// The embedded API server's pods/log reads the node's /containerLogs over HTTP, exactly as a real
+// API server proxies to the kubelet: one path for logs, whichever API serves kubectl.
+import { get } from 'node:http';
+import { LogNotFoundError, type LogReader } from '../apiserver/index.js';
+
+export function nodeLogReader(address: string, port: () => number): LogReader {
+  return (req) =>
+    new Promise((resolve, reject) => {
+      const q = new URLSearchParams();
+      if (req.follow) q.set('follow', 'true');
+      if (req.previous) q.set('previous', 'true');
+      if (req.timestamps) q.set('timestamps', 'true');
+      if (req.tailLines !== undefined) q.set('tailLines', String(req.tailLines));
+      const path = `/containerLogs/${encodeURIComponent(req.namespace)}/${encodeURIComponent(req.pod)}/${encodeURIComponent(req.container)}?${q}`;
+      const host = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address;
+      const request = get({ host, port: port(), path }, (res) => {
+        if (res.statusCode === 200) {
+          resolve(res);
+          return;
+        }
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => {
+          const message = body.trim() || `node answered ${res.statusCode}`;
+          reject(res.statusCode === 404 ? new LogNotFoundError(message) : Object.assign(new Error(message), { statusCode: res.statusCode === 400 ? 400 : 500 }));
+        });
+      });
+      request.on('error', reject);
+    });
+}

@@ -1,0 +1,57 @@
+// Picks the runtime from --container-runtime-endpoint: none = the process runtime; a socket is
+// asked what it is (CRI Version, then Docker's /_ping). A socket that is missing or does not answer
+// is reported clearly and retried until it comes back: the agent waits, it does not give up.
+import type { Logger } from '../log/index.js';
+import { CriRuntime, isCriEndpoint } from './cri/index.js';
+import { DockerRuntime, isDockerEndpoint } from './docker/index.js';
+import { ProcessRuntime } from './process/index.js';
+import type { Runtime } from './types.js';
+
+export interface RuntimeChoice {
+  endpoint?: string;
+  rootDir: string;
+  podLogsDir: string;
+  shimPath: string;
+  nodeName: string;
+  nodeIP: string;
+  podInfraImage: string;
+  logger: Logger;
+  /** Delay between attempts while the endpoint does not answer. */
+  retryMs?: number;
+  /** Stops the waiting (agent shutdown). */
+  cancelled?: () => boolean;
+}
+
+const PROBE_TIMEOUT_MS = 2000;
+
+export async function selectRuntime(c: RuntimeChoice): Promise<Runtime> {
+  if (!c.endpoint) {
+    const runtime = new ProcessRuntime({ rootDir: c.rootDir, shimPath: c.shimPath, logger: c.logger, nodeIP: c.nodeIP });
+    await runtime.init();
+    return runtime;
+  }
+  const endpoint = c.endpoint;
+  let lastError = '';
+  for (;;) {
+    let runtime: Runtime | undefined;
+    try {
+      if (await isCriEndpoint(endpoint, PROBE_TIMEOUT_MS)) {
+        runtime = new CriRuntime({ endpoint, podLogsDir: c.podLogsDir, logger: c.logger, nodeName: c.nodeName });
+      } else if (await isDockerEndpoint(endpoint, PROBE_TIMEOUT_MS)) {
+        runtime = new DockerRuntime({ endpoint, podLogsDir: c.podLogsDir, logger: c.logger, nodeName: c.nodeName, podInfraImage: c.podInfraImage });
+      } else {
+        throw new Error('it answers neither the CRI (runtime.v1 Version) nor the Docker Engine API (/_ping)');
+      }
+      await runtime.init();
+      if (lastError) c.logger.info('container runtime endpoint answers again', { endpoint });
+      return runtime;
+    } catch (err) {
+      await runtime?.close().catch(() => undefined);
+      const message = `container runtime endpoint ${endpoint} cannot be used: ${(err as Error).message}. Start the runtime (containerd: scripts/containerd-up.sh, Docker: scripts/docker-up.sh, Podman: scripts/podman-up.sh) or fix --container-runtime-endpoint; retrying`;
+      if (message !== lastError) c.logger.error(message, { endpoint });
+      lastError = message;
+    }
+    if (c.cancelled?.()) throw new Error(`stopped while waiting for the container runtime at ${endpoint}`);
+    await new Promise((r) => setTimeout(r, c.retryMs ?? 2000));
+  }
+}
