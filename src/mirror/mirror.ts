@@ -14,7 +14,7 @@ import { ApiHealth } from './health.js';
 import { NodePodInformer, type PodChange } from './informer.js';
 import { loadKubeconfig } from './kubeconfig.js';
 import { LeaseRenewer } from './lease.js';
-import { mirrorHash, podKey, staticPodHash } from './mirror-pod.js';
+import { mirrorHash } from './mirror-pod.js';
 import { MirrorPods } from './mirror-pods.js';
 import { NodeRegistrar, type NodeSpecOptions } from './node.js';
 import { collectNodeFacts, type NodeFacts } from './node-info.js';
@@ -57,8 +57,6 @@ export interface MirrorOptions {
   facts?: NodeFacts;
 }
 
-/** How long a pod event waits for its mirror pod to exist before naming the static pod instead. */
-const EVENT_MIRROR_WAIT_MS = 5000;
 
 export class Mirror implements PodEventSink {
   private readonly log: Logger;
@@ -161,19 +159,12 @@ export class Mirror implements PodEventSink {
   /** Queues an Event about a static pod, reported on its mirror pod. */
   podEvent(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string, containerName?: string): void {
     if (!this.recorder || this.stopped) return;
-    const key = podKey(pod);
-    const hash = staticPodHash(pod);
     const fieldPath = containerName ? containerFieldPath(pod, containerName) : undefined;
-    const ref = (uid: string | undefined): ObjectReference => {
-      const r: ObjectReference = { kind: 'Pod', apiVersion: 'v1', name: pod.metadata?.name, namespace: pod.metadata?.namespace || 'default', uid };
-      if (fieldPath) r.fieldPath = fieldPath;
-      return r;
-    };
-    const resolve = () => {
-      const m = this.informer?.get(key);
-      return m && mirrorHash(m) === hash && !m.metadata?.deletionTimestamp ? ref(m.metadata?.uid) : undefined;
-    };
-    this.recorder.record(resolve, ref(pod.metadata?.uid), type, reason, message, EVENT_MIRROR_WAIT_MS);
+    // The kubelet records pod events against the STATIC pod (uid = config.hash), and kubectl
+    // describe looks a mirror pod's events up by that uid (its config.mirror annotation).
+    const ref: ObjectReference = { kind: 'Pod', apiVersion: 'v1', name: pod.metadata?.name, namespace: pod.metadata?.namespace || 'default', uid: pod.metadata?.uid };
+    if (fieldPath) ref.fieldPath = fieldPath;
+    this.recorder.record(() => ref, ref, type, reason, message);
   }
 
   /** Queues an Event about this Node (involvedObject uid = node name, as the kubelet does). */

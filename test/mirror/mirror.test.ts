@@ -240,7 +240,7 @@ test('orphaned and outdated mirrors of this node are replaced or deleted; other 
   await waitFor('mirror of a removed static pod deleted', async () => (await getPod(env, `web-${NODE}`)) === undefined);
 });
 
-test('pod events go to the mirror and repeats are counted; node events; one Warning per manifest problem', async (t) => {
+test('pod events name the static pod (kubectl describe finds them by the mirror annotation); repeats are counted; node events; one Warning per manifest problem', async (t) => {
   const env = await setup(t);
   const web = staticPod('web', NODE, 'h-ev', { phase: 'Running' });
   env.source.setPods([web]);
@@ -254,7 +254,7 @@ test('pod events go to the mirror and repeats are counted; node events; one Warn
     apiVersion: 'v1',
     name: `web-${NODE}`,
     namespace: 'default',
-    uid: mirror.metadata?.uid,
+    uid: mirror.metadata?.annotations?.['kubernetes.io/config.mirror'],
     fieldPath: 'spec.containers{web}',
   });
   assert.equal(ev.type, 'Warning');
