@@ -273,10 +273,16 @@ export class PodWorker {
       this.deps.events.podEvent(pod, 'Normal', 'Started', `Started container ${slot.name}`, slot.name);
       if (record.state === 'exited') this.sync();
     } catch (err) {
-      const reason = err instanceof RuntimeError ? err.reason : 'RunContainerError';
-      const message = err instanceof Error ? err.message : String(err);
+      let reason = err instanceof RuntimeError ? err.reason : 'RunContainerError';
+      let message = err instanceof Error ? err.message : String(err);
+      // As the kubelet shows it: the first failed pull is ErrImagePull, the retries that follow
+      // (with backoff) ImagePullBackOff.
+      if (reason === 'ErrImagePull' && (slot.waiting?.reason === 'ErrImagePull' || slot.waiting?.reason === 'ImagePullBackOff')) {
+        reason = 'ImagePullBackOff';
+        message = `Back-off pulling image "${slot.spec.image ?? ''}": ${message}`;
+      }
       // A failed start is retried with the same backoff as a crash, and logged once per reason.
-      if (slot.waiting?.reason !== reason || slot.waiting.message !== message) {
+      if (slot.waiting?.reason !== reason) {
         this.log.error('cannot start container', { container: slot.name, reason, error: message });
         this.deps.events.podEvent(pod, 'Warning', 'Failed', `Error: ${message}`, slot.name);
       }
