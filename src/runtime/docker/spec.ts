@@ -1,0 +1,229 @@
+// The Engine's container-create bodies for a pod's sandbox and its app containers, from the pod
+// spec, as the kubelet's dockershim built them: app containers join the sandbox's network, IPC
+// (and, with shareProcessNamespace, PID) namespaces; ports are published on the sandbox.
+import { join } from 'node:path';
+import type { Container, Pod, Volume } from 'kubernetes-types/core/v1';
+import { parseQuantity } from '../../manifest/quantity.js';
+import { RuntimeError } from '../types.js';
+import type { ContainerEnvironment } from '../env.js';
+import { LABEL, SANDBOX_CONTAINER_NAME, containerHash, podIdentity } from './labels.js';
+
+/** The Engine's POST /containers/create body (the fields berth sets). */
+export interface CreateBody {
+  Image: string;
+  Hostname?: string;
+  Entrypoint?: string[];
+  Cmd?: string[];
+  Env?: string[];
+  WorkingDir?: string;
+  User?: string;
+  Tty?: boolean;
+  OpenStdin?: boolean;
+  StdinOnce?: boolean;
+  Labels: Record<string, string>;
+  ExposedPorts?: Record<string, Record<string, never>>;
+  HostConfig: {
+    NetworkMode?: string;
+    IpcMode?: string;
+    PidMode?: string;
+    UTSMode?: string;
+    PortBindings?: Record<string, Array<{ HostIp: string; HostPort: string }>>;
+    Binds?: string[];
+    Privileged?: boolean;
+    ReadonlyRootfs?: boolean;
+    CapAdd?: string[];
+    CapDrop?: string[];
+    GroupAdd?: string[];
+    CpuPeriod?: number;
+    CpuQuota?: number;
+    CpuShares?: number;
+    Memory?: number;
+    RestartPolicy: { Name: string };
+  };
+}
+
+/** The kubelet's CFS period (100 ms) and its milli-CPU conversions. */
+const CPU_PERIOD_US = 100_000;
+const MIN_SHARES = 2;
+
+export function isHostNetwork(pod: Pod): boolean {
+  return pod.spec?.hostNetwork === true;
+}
+
+function baseLabels(pod: Pod, nodeName: string, containerName: string, attempt: number): Record<string, string> {
+  const id = podIdentity(pod);
+  return {
+    [LABEL.podName]: id.name,
+    [LABEL.podNamespace]: id.namespace,
+    [LABEL.podUid]: id.uid,
+    [LABEL.containerName]: containerName,
+    [LABEL.restartCount]: String(attempt),
+    [LABEL.managed]: 'true',
+    [LABEL.node]: nodeName,
+  };
+}
+
+/** The sandbox ("pause") container: holds the pod's network namespace and published ports. */
+export function sandboxBody(pod: Pod, image: string, nodeName: string, attempt: number): CreateBody {
+  const ports: NonNullable<CreateBody['HostConfig']['PortBindings']> = {};
+  const exposed: NonNullable<CreateBody['ExposedPorts']> = {};
+  for (const container of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+    for (const port of container.ports ?? []) {
+      if (!port.hostPort) continue;
+      const key = `${port.containerPort}/${(port.protocol ?? 'TCP').toLowerCase()}`;
+      exposed[key] = {};
+      (ports[key] ??= []).push({ HostIp: port.hostIP ?? '', HostPort: String(port.hostPort) });
+    }
+  }
+  const spec = pod.spec ?? { containers: [] };
+  // The pod's hostname (spec.hostname, else its name; at most 63 characters, as the kubelet).
+  const hostname = (spec.hostname ?? podIdentity(pod).name).slice(0, 63).replace(/[-.]+$/, '');
+  return {
+    Image: image,
+    Hostname: hostname,
+    Labels: { ...baseLabels(pod, nodeName, SANDBOX_CONTAINER_NAME, attempt), [LABEL.type]: 'podsandbox' },
+    ...(Object.keys(exposed).length > 0 ? { ExposedPorts: exposed } : {}),
+    HostConfig: {
+      NetworkMode: 'bridge',
+      // Docker 20.10 makes IPC namespaces private by default: app containers could not join it.
+      IpcMode: spec.hostIPC ? 'host' : 'shareable',
+      ...(spec.hostPID ? { PidMode: 'host' } : {}),
+      ...(Object.keys(ports).length > 0 ? { PortBindings: ports } : {}),
+      RestartPolicy: { Name: 'no' },
+    },
+  };
+}
+
+export interface AppBodyInput {
+  pod: Pod;
+  container: Container;
+  attempt: number;
+  logPath: string;
+  nodeName: string;
+  environment: ContainerEnvironment;
+  /** The sandbox container's id; undefined for hostNetwork pods (they have none). */
+  sandboxId: string | undefined;
+  /** emptyDir volumes live in <volumesDir>/<pod uid>/volumes/<name>. */
+  volumesDir: string;
+  /**
+   * Join the sandbox's UTS namespace explicitly (Podman). Docker shares it with the network
+   * namespace's container on its own and rejects UTSMode container:<id>.
+   */
+  joinSandboxUts?: boolean;
+}
+
+export interface HostDirectory {
+  path: string;
+  /** emptyDir: 0777 as the kubelet makes it (any container user can write); hostPath: 0755. */
+  mode: number;
+}
+
+/** Host folders the container's binds need (created before the container). */
+export interface AppBody {
+  body: CreateBody;
+  /** emptyDir (and DirectoryOrCreate hostPath) folders to create first. */
+  directories: HostDirectory[];
+}
+
+export function appBody(input: AppBodyInput): AppBody {
+  const { pod, container, attempt, environment, sandboxId } = input;
+  const spec = pod.spec ?? { containers: [] };
+  const security = container.securityContext;
+  const podSecurity = spec.securityContext;
+  const { binds, directories } = volumeBinds(input);
+
+  const uid = security?.runAsUser ?? podSecurity?.runAsUser;
+  const gid = security?.runAsGroup ?? podSecurity?.runAsGroup;
+  const hostConfig: CreateBody['HostConfig'] = {
+    NetworkMode: sandboxId ? `container:${sandboxId}` : 'host',
+    IpcMode: spec.hostIPC ? 'host' : sandboxId ? `container:${sandboxId}` : 'private',
+    ...(sandboxId && input.joinSandboxUts ? { UTSMode: `container:${sandboxId}` } : {}),
+    RestartPolicy: { Name: 'no' }, // berth restarts containers itself (restartPolicy, backoff)
+  };
+  if (spec.hostPID) hostConfig.PidMode = 'host';
+  else if (spec.shareProcessNamespace && sandboxId) hostConfig.PidMode = `container:${sandboxId}`;
+  if (binds.length > 0) hostConfig.Binds = binds;
+  if (security?.privileged) hostConfig.Privileged = true;
+  if (security?.readOnlyRootFilesystem) hostConfig.ReadonlyRootfs = true;
+  if (security?.capabilities?.add?.length) hostConfig.CapAdd = security.capabilities.add.map(capName);
+  if (security?.capabilities?.drop?.length) hostConfig.CapDrop = security.capabilities.drop.map(capName);
+  if (podSecurity?.supplementalGroups?.length) hostConfig.GroupAdd = podSecurity.supplementalGroups.map(String);
+  Object.assign(hostConfig, resources(container));
+
+  const body: CreateBody = {
+    Image: container.image ?? '',
+    Env: Object.entries(environment.env).map(([k, v]) => `${k}=${v}`),
+    Labels: {
+      ...baseLabels(pod, input.nodeName, container.name, attempt),
+      [LABEL.type]: 'container',
+      [LABEL.logPath]: input.logPath,
+      [LABEL.hash]: containerHash(container),
+      ...(sandboxId ? { [LABEL.sandboxId]: sandboxId } : {}),
+    },
+    HostConfig: hostConfig,
+  };
+  // Kubernetes semantics, which the Engine shares: command replaces the image's ENTRYPOINT (and
+  // drops its CMD), args replace its CMD.
+  if (environment.command.length > 0) body.Entrypoint = environment.command;
+  if (environment.args.length > 0) body.Cmd = environment.args;
+  if (container.workingDir) body.WorkingDir = container.workingDir;
+  if (uid !== undefined) body.User = gid !== undefined ? `${uid}:${gid}` : String(uid);
+  if (container.tty) body.Tty = true;
+  if (container.stdin) body.OpenStdin = true;
+  if (container.stdinOnce) body.StdinOnce = true;
+  return { body, directories };
+}
+
+function capName(cap: string): string {
+  return cap.startsWith('CAP_') ? cap : `CAP_${cap}`;
+}
+
+function resources(container: Container): Partial<CreateBody['HostConfig']> {
+  const out: Partial<CreateBody['HostConfig']> = {};
+  const cpuLimit = parseQuantity(container.resources?.limits?.cpu);
+  const cpuRequest = parseQuantity(container.resources?.requests?.cpu) ?? cpuLimit;
+  const memoryLimit = parseQuantity(container.resources?.limits?.memory);
+  if (cpuLimit !== undefined && cpuLimit > 0) {
+    out.CpuPeriod = CPU_PERIOD_US;
+    // At least 1 ms per period, the kernel's minimum quota.
+    out.CpuQuota = Math.max(1000, Math.round(cpuLimit * CPU_PERIOD_US));
+  }
+  if (cpuRequest !== undefined) out.CpuShares = Math.max(MIN_SHARES, Math.round(cpuRequest * 1024));
+  if (memoryLimit !== undefined && memoryLimit > 0) out.Memory = Math.round(memoryLimit);
+  return out;
+}
+
+function volumeBinds(input: AppBodyInput): { binds: string[]; directories: HostDirectory[] } {
+  const { pod, container } = input;
+  const uid = podIdentity(pod).uid;
+  const volumes = new Map<string, Volume>((pod.spec?.volumes ?? []).map((v) => [v.name, v]));
+  const binds: string[] = [];
+  const directories: HostDirectory[] = [];
+  (container.volumeMounts ?? []).forEach((mount, index) => {
+    const where = `container "${container.name}": volumeMounts[${index}] (${mount.name})`;
+    const volume = volumes.get(mount.name);
+    if (!volume) {
+      throw new RuntimeError('CreateContainerConfigError', `${where}: no volume named "${mount.name}" in spec.volumes`);
+    }
+    let source: string;
+    if (volume.hostPath) {
+      source = volume.hostPath.path;
+      if (volume.hostPath.type === 'DirectoryOrCreate' && !mount.subPath) directories.push({ path: source, mode: 0o755 });
+    } else if (volume.emptyDir) {
+      source = join(input.volumesDir, uid, 'volumes', volume.name);
+      directories.push({ path: source, mode: 0o777 });
+    } else {
+      const kind = Object.keys(volume).find((key) => key !== 'name') ?? 'unknown';
+      throw new RuntimeError(
+        'CreateContainerConfigError',
+        `${where}: volume type "${kind}" is not supported by the docker runtime; static pods can use hostPath and emptyDir`,
+      );
+    }
+    if (mount.subPath) {
+      source = join(source, mount.subPath);
+      if (volume.emptyDir) directories.push({ path: source, mode: 0o777 });
+    }
+    binds.push(`${source}:${mount.mountPath}${mount.readOnly ? ':ro' : ''}`);
+  });
+  return { binds, directories };
+}
