@@ -23,6 +23,7 @@ import { ensureImage, pullPolicy } from './images.js';
 import { LABEL, kubeletContainerName, managedFilter, podIdentity, recordFromInspect } from './labels.js';
 import { LogCopier } from './logs.js';
 import { appBody, isHostNetwork, sandboxBody, type CreateBody } from './spec.js';
+import { within } from '../within.js';
 
 export interface DockerRuntimeOptions {
   /** unix:///var/run/docker.sock (Docker) or unix:///run/podman/podman.sock (Podman). */
@@ -509,14 +510,3 @@ function checkNonRoot(pod: Pod, container: StartContainerRequest['container'], i
   }
 }
 
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

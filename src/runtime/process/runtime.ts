@@ -19,6 +19,7 @@ import { firstNodeIPv4, processEnvironment, runAs } from './host.js';
 import { exitCodeOfWaitStatus, isRunning, readProcStat } from './procfs.js';
 import { launchShim } from './shim.js';
 import { StateDir, baseRecord, exitedRecord, type ContainerMeta, type ExitFile, type PidFile } from './state.js';
+import { within } from '../within.js';
 
 export interface ProcessRuntimeOptions {
   /** State lives under <rootDir>/containers/<id>/. */
@@ -384,15 +385,3 @@ async function signalContainer(pidFile: PidFile, signal: NodeJS.Signals): Promis
   }
 }
 
-/** The promise's value, or undefined after `ms`. */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolveTimeout) => {
-    timer = setTimeout(() => resolveTimeout(undefined), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
