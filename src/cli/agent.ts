@@ -22,9 +22,9 @@ import { podWithStatus } from '../status/index.js';
 import { PodManager, type PodEventSink, type PodView } from '../workers/index.js';
 import { nodeLogReader } from './node-logs.js';
 import type { RunOptions } from './options.js';
+import { berthVersion } from './version.js';
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const PACKAGE_VERSION = '0.1.0';
 
 export class Agent {
   private readonly sources: PodSource[] = [];
@@ -91,7 +91,7 @@ export class Agent {
         nodeName: o.nodeName,
         nodeIP: this.nodeIP,
         logger: this.log.child({ component: 'mirror' }),
-        node: { kubeletPort: this.server.port, containerRuntimeVersion: `${runtime.name}://${PACKAGE_VERSION}` },
+        node: { kubeletPort: this.server.port, containerRuntimeVersion: `${runtime.name}://${berthVersion()}` },
         source: {
           pods: () => this.pods(),
           onChange: (listener) => this.podListeners.push(listener),

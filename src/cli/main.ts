@@ -1,11 +1,11 @@
 // `berth` entry point: subcommands `run`, `validate`, `version`, `help`.
-import { readFileSync } from 'node:fs';
 import { createLogger } from '../log/index.js';
 import { parseManifestUrlHeader } from '../sources/index.js';
 import { Agent } from './agent.js';
 import { flagHelp, UsageError } from './flags.js';
 import { parseRunOptions, RUN_FLAGS } from './options.js';
 import { validateCommand } from './validate.js';
+import { berthVersion } from './version.js';
 
 const USAGE = `berth: runs Kubernetes static pods from a manifest folder or URL.
 
@@ -26,7 +26,7 @@ async function main(argv: string[]): Promise<number> {
       return validateCommand(rest);
     case 'version':
     case '--version':
-      process.stdout.write(`berth ${version()}\n`);
+      process.stdout.write(`berth ${berthVersion()}\n`);
       return 0;
     case undefined:
     case 'help':
@@ -64,15 +64,6 @@ async function run(argv: string[]): Promise<number> {
     return 1;
   }
   return new Promise<number>(() => undefined); // runs until a signal
-}
-
-function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    return pkg.version;
-  } catch {
-    return 'unknown';
-  }
 }
 
 main(process.argv.slice(2)).then(
