@@ -1,6 +1,7 @@
 // Picks the runtime from --container-runtime-endpoint: none = the process runtime; a socket is
 // asked what it is (CRI Version, then Docker's /_ping). A socket that is missing or does not answer
 // is reported clearly and retried until it comes back: the agent waits, it does not give up.
+import { join } from 'node:path';
 import type { Logger } from '../log/index.js';
 import { CriRuntime, isCriEndpoint } from './cri/index.js';
 import { DockerRuntime, isDockerEndpoint } from './docker/index.js';
@@ -31,14 +32,16 @@ export async function selectRuntime(c: RuntimeChoice): Promise<Runtime> {
     return runtime;
   }
   const endpoint = c.endpoint;
+  // emptyDir volumes live under the root dir, with the rest of the agent's state.
+  const volumesDir = join(c.rootDir, 'pods');
   let lastError = '';
   for (;;) {
     let runtime: Runtime | undefined;
     try {
       if (await isCriEndpoint(endpoint, PROBE_TIMEOUT_MS)) {
-        runtime = new CriRuntime({ endpoint, podLogsDir: c.podLogsDir, logger: c.logger, nodeName: c.nodeName });
+        runtime = new CriRuntime({ endpoint, podLogsDir: c.podLogsDir, logger: c.logger, nodeName: c.nodeName, nodeIP: c.nodeIP, volumesDir });
       } else if (await isDockerEndpoint(endpoint, PROBE_TIMEOUT_MS)) {
-        runtime = new DockerRuntime({ endpoint, podLogsDir: c.podLogsDir, logger: c.logger, nodeName: c.nodeName, podInfraImage: c.podInfraImage });
+        runtime = new DockerRuntime({ endpoint, podLogsDir: c.podLogsDir, logger: c.logger, nodeName: c.nodeName, nodeIP: c.nodeIP, podInfraImage: c.podInfraImage, volumesDir });
       } else {
         throw new Error('it answers neither the CRI (runtime.v1 Version) nor the Docker Engine API (/_ping)');
       }
