@@ -1,12 +1,14 @@
 // `npm run bench`: runs every benchmark (each with its own agent and temp folders), prints one
 // table with targets and a pass/fail mark, and writes all raw numbers to bench/results/latest.json
 // plus a dated copy. Options: --only=id[,id] (start, restart, burst100, burst500, resources,
-// remove) and --strict (exit 1 when a target is missed).
+// remove, mirror-recreate, mirror-visible, api-list, api-watch, api-memory) and --strict (exit 1
+// when a target is missed).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
-import { benchmarks, type Check, type Outcome } from './core.js';
-import { cleanupAll, ROOT } from './lib/berth.js';
+import { apiBenchmarks, cleanupApiChildren } from './api.js';
+import { benchmarks as coreBenchmarks, type Check, type Outcome } from './core.js';
+import { cleanupAll as cleanupBerths, ROOT } from './lib/berth.js';
 import { formatTable } from './lib/table.js';
 
 interface Result extends Partial<Outcome> {
@@ -15,6 +17,9 @@ interface Result extends Partial<Outcome> {
   durationMs: number;
   error?: string;
 }
+
+const benchmarks = [...coreBenchmarks, ...apiBenchmarks];
+const cleanupAll = () => Promise.allSettled([cleanupBerths(), cleanupApiChildren()]);
 
 const args = process.argv.slice(2);
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',').filter(Boolean);
@@ -81,7 +86,7 @@ const failed = checks.filter((c) => !c.ok).length + results.filter((r) => r.erro
 console.log(`\nBerth benchmarks, ${started.toISOString()}, ${cpus().length} CPUs, Node ${process.version}, Linux ${release()}\n`);
 console.log(formatTable(['benchmark', 'result', 'target', 'ok'], rows));
 if (breakdown.length) {
-  console.log(`\nWhere the time goes (medians; from berth's own log lines, whose times have 1 ms resolution):\n`);
+  console.log(`\nWhere the time goes (medians; agent benchmarks from berth's own log lines, whose times have 1 ms resolution; mirror benchmarks from API watch events):\n`);
   console.log(formatTable(['segment', 'median'], breakdown));
 }
 console.log(`\n${checks.length - checks.filter((c) => !c.ok).length} of ${checks.length} targets met${results.some((r) => r.error) ? `; ${results.filter((r) => r.error).length} benchmark(s) failed to run` : ''}.`);

@@ -3,8 +3,6 @@
 // is reported clearly and retried until it comes back: the agent waits, it does not give up.
 import { join } from 'node:path';
 import type { Logger } from '../log/index.js';
-import { CriRuntime, isCriEndpoint } from './cri/index.js';
-import { DockerRuntime, isDockerEndpoint } from './docker/index.js';
 import { ProcessRuntime } from './process/index.js';
 import type { Runtime } from './types.js';
 
@@ -32,6 +30,9 @@ export async function selectRuntime(c: RuntimeChoice): Promise<Runtime> {
     return runtime;
   }
   const endpoint = c.endpoint;
+  // Loaded only when an engine is asked for: the gRPC stack costs memory the process runtime does not need.
+  const { CriRuntime, isCriEndpoint } = await import('./cri/index.js');
+  const { DockerRuntime, isDockerEndpoint } = await import('./docker/index.js');
   // emptyDir volumes live under the root dir, with the rest of the agent's state.
   const volumesDir = join(c.rootDir, 'pods');
   let lastError = '';
