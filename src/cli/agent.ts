@@ -92,6 +92,8 @@ export class Agent {
         nodeIP: this.nodeIP,
         logger: this.log.child({ component: 'mirror' }),
         node: { kubeletPort: this.server.port, containerRuntimeVersion: `${runtime.name}://${berthVersion()}` },
+        // The mirror watch repairs deletions at once; the full pass is only a safety net.
+        reconcileIntervalMs: 30_000,
         source: {
           pods: () => this.pods(),
           onChange: (listener) => this.podListeners.push(listener),
