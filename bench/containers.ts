@@ -5,7 +5,7 @@
 // contenders take turns within each iteration (the order rotates), so machine noise hits them
 // alike. Engines that are not running are reported as not run, with the script that starts them.
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Benchmark, Check, Outcome, Unit } from './core.js';
 import { BERTH, createEnv, NODE_NAME, ROOT, toMono, type Berth, type BenchEnv, type LogLine } from './lib/berth.js';
@@ -25,10 +25,11 @@ import {
 import { sleep, statusKb } from './lib/proc.js';
 import { median, round, summarize, type Summary } from './lib/stats.js';
 
-export const CRI_ENDPOINT = 'unix:///run/containerd/containerd.sock';
+/** containerd's CRI socket; BERTH_BENCH_CRI_ENDPOINT points the benchmarks elsewhere. */
+export const CRI_ENDPOINT = process.env.BERTH_BENCH_CRI_ENDPOINT || 'unix:///run/containerd/containerd.sock';
 /** Every pod, container and sandbox these benchmarks create is named with this prefix. */
 const PREFIX = 'bct-';
-const START_ITERATIONS = 10;
+const START_ITERATIONS = 12;
 const BURST_ITERATIONS = 8;
 const BURST_PODS = 10;
 /** Unmeasured first rounds: podman builds its infra image, channels and caches warm up. */
@@ -201,7 +202,7 @@ async function oneStart(
       try {
         const t0 = performance.now();
         const cli = podmanKubePlay(file);
-        const at = await Promise.race([waitAnswering(port!, what, START_TIMEOUT_MS), cli.then(() => new Promise<never>(() => {}))]);
+        const at = await waitAnswering(port!, what, START_TIMEOUT_MS, 2, failureOf(cli));
         await cli;
         return { iteration, contender, ms: at - t0, split: { answering: at - t0 } };
       } finally {
@@ -213,7 +214,7 @@ async function oneStart(
       try {
         const t0 = performance.now();
         const cli = dockerRunHttpd(name, HTTPD_IMAGE, port!);
-        const at = await Promise.race([waitAnswering(port!, what, START_TIMEOUT_MS), cli.then(() => new Promise<never>(() => {}))]);
+        const at = await waitAnswering(port!, what, START_TIMEOUT_MS, 2, failureOf(cli));
         await cli;
         return { iteration, contender, ms: at - t0, split: { answering: at - t0 } };
       } finally {
@@ -223,6 +224,9 @@ async function oneStart(
     }
   }
 }
+
+/** Rejects when the CLI fails and never resolves: stops a port wait at once when the start command failed. */
+const failureOf = (cli: Promise<void>): Promise<never> => cli.then(() => new Promise<never>(() => {}));
 
 const LABELS: Record<Contender, string> = {
   berth: 'berth (containerd CRI): manifest written -> port answers',
@@ -248,6 +252,7 @@ const startVsPeers: Benchmark = {
       const [podmanDown, dockerDown] = await Promise.all([podmanUnavailable(HTTPD_IMAGE), dockerUnavailable(HTTPD_IMAGE)]);
       const leftovers = (await removeCriLeftovers(cri)) + (podmanDown ? 0 : await podmanRemoveLeftovers(PREFIX)) + (dockerDown ? 0 : await dockerRemoveLeftovers());
       const contenders: Contender[] = ['berth', 'cri', ...(podmanDown ? [] : (['podman'] as const)), ...(dockerDown ? [] : (['docker'] as const))];
+      const loadBefore = loadavg().map((v) => round(v));
       b = await startBerthCri('cri-start');
       const samples: StartSample[] = [];
       const errors: Array<{ iteration: number; contender: Contender; error: string }> = [];
@@ -273,6 +278,12 @@ const startVsPeers: Benchmark = {
       };
       const berthMed = sum.berth.median;
       const overheadPct = ((berthMed - sum.cri.median) / sum.cri.median) * 100;
+      // Paired by iteration (berth and raw CRI ran seconds apart): less sensitive to load that
+      // comes and goes over the run than the ratio of the two medians.
+      const paired = of('berth').flatMap((bs) => {
+        const cs = of('cri').find((c) => c.iteration === bs.iteration);
+        return cs ? [((bs.ms - cs.ms) / cs.ms) * 100] : [];
+      });
       const splitMedian = (c: Contender, key: string) => round(median(of(c).map((s) => s.split[key]!).filter(Number.isFinite)));
       const peerRows = (c: 'podman' | 'docker', down: string | undefined): Check[] =>
         down
@@ -286,6 +297,7 @@ const startVsPeers: Benchmark = {
           check(`cri-start: ${LABELS.berth}, median`, berthMed, 'ms'),
           check(`  cri-start: ${LABELS.cri}, median`, sum.cri.median, 'ms'),
           check('cri-start: berth overhead over the raw CRI calls (medians)', overheadPct, '%', 15),
+          check('  cri-start: berth overhead, median of per-iteration pairs', median(paired), '%'),
           check('  cri-start: berth p90', sum.berth.p90, 'ms'),
           check('  cri-start: raw CRI p90', sum.cri.p90, 'ms'),
           ...peerRows('podman', podmanDown),
@@ -308,6 +320,8 @@ const startVsPeers: Benchmark = {
           leftoversRemovedBefore: leftovers,
           summaryMs: Object.fromEntries(contenders.map((c) => [c, roundSummary(sum[c])])),
           overheadPct: round(overheadPct),
+          pairedOverheadPct: paired.map((v) => round(v)),
+          loadAverage: { before: loadBefore, after: loadavg().map((v) => round(v)) },
           ratiosPct: {
             ...(podmanDown ? {} : { berthOverPodman: round((berthMed / sum.podman.median) * 100) }),
             ...(dockerDown ? {} : { berthOverDocker: round((berthMed / sum.docker.median) * 100) }),
@@ -394,6 +408,7 @@ const burstAndRss: Benchmark = {
       const criDown = await criUnavailable(cri);
       if (criDown) return notRunOutcome('cri-burst10', criDown);
       const leftovers = await removeCriLeftovers(cri);
+      const loadBefore = loadavg().map((v) => round(v));
       b = await startBerthCri('cri-burst');
       await sleep(1_000);
       const idleRssKb = statusKb(b.berth.pid, 'VmRSS');
@@ -443,6 +458,7 @@ const burstAndRss: Benchmark = {
           rawAllMs: roundSummary(rawAll),
           idleRssKb,
           rssKb: rss,
+          loadAverage: { before: loadBefore, after: loadavg().map((v) => round(v)) },
           hwmKb,
           berthRuns: berthRuns.map((r) => ({ ...r, answeredMs: r.answeredMs.map((v) => round(v)), allMs: round(r.allMs) })),
           rawRuns: rawRuns.map((r) => ({ ...r, answeredMs: r.answeredMs.map((v) => round(v)), allMs: round(r.allMs) })),

@@ -40,7 +40,8 @@ export class RawCri {
       await this.client.call('RuntimeService', 'Version', { version: 'v1' }, 3_000);
       return undefined;
     } catch (err) {
-      return (err as Error).message;
+      // grpc-js appends an empty "Resolution note:" to connection errors.
+      return (err as Error).message.replace(/\s*Resolution note:\s*$/, '');
     }
   }
 
@@ -114,7 +115,9 @@ export class RawCri {
 
   /** Removes every sandbox matching the selector (and `match`); returns how many. */
   async removeWhere(labelSelector: Record<string, string>, match: (s: SandboxSummary) => boolean = () => true): Promise<number> {
-    const victims = (await this.listSandboxes(labelSelector)).filter(match);
+    // The selector is checked here too: a filter the runtime ignored must never remove other pods.
+    const selected = (s: SandboxSummary) => Object.entries(labelSelector).every(([k, v]) => s.labels[k] === v);
+    const victims = (await this.listSandboxes(labelSelector)).filter((s) => selected(s) && match(s));
     await Promise.all(victims.map((s) => this.removeSandbox(s.id).catch(() => undefined)));
     return victims.length;
   }

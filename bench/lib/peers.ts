@@ -6,7 +6,8 @@ import { execFile } from 'node:child_process';
 import { BENCH_LABEL, BENCH_LABEL_VALUE } from './cri-raw.js';
 
 export const DOCKER_CLI = '/usr/bin/docker';
-export const DOCKER_HOST = 'unix:///var/run/docker.sock';
+/** dockerd's socket; BERTH_BENCH_DOCKER_HOST points the benchmarks elsewhere. */
+export const DOCKER_HOST = process.env.BERTH_BENCH_DOCKER_HOST || 'unix:///var/run/docker.sock';
 export const PODMAN_CLI = 'podman';
 
 export interface CmdResult {

@@ -9,9 +9,10 @@ import { firstNodeIPv4 } from '../process/host.js';
 import { RuntimeError, type ContainerRecord, type Runtime, type SandboxInfo, type StartContainerRequest } from '../types.js';
 import { CriCallError, CriClient } from './client.js';
 import { containerConfig, podVolumesDir } from './container.js';
+import { checkHostPorts } from './hostports.js';
 import { ensureImage } from './images.js';
 import { pidFromInfo, recordFromStatus } from './records.js';
-import { LABEL_MANAGED, LABEL_POD_UID, podIdentity, sandboxConfig } from './sandbox.js';
+import { LABEL_POD_UID, managedSelector, podIdentity, sandboxConfig } from './sandbox.js';
 import type { ContainerStatusResponse, CriContainer, PodSandbox, PodSandboxConfig, PodSandboxStatus, StatusResponse, VersionResponse } from './types.js';
 
 export interface CriRuntimeOptions {
@@ -37,8 +38,9 @@ const DEFAULT_POLL_MS = 500;
 const SANDBOX_DEADLINE_MS = 120_000;
 /** Added to the grace period for StopContainer: runc kill + shim bookkeeping. */
 const STOP_EXTRA_MS = 30_000;
+/** How long a sandbox seen READY is trusted without asking containerd again. */
+const RECENT_SANDBOX_MS = 1000;
 
-const MANAGED = { [LABEL_MANAGED]: 'true' };
 
 export class CriRuntime implements Runtime {
   private runtimeName = 'containerd';
@@ -49,6 +51,8 @@ export class CriRuntime implements Runtime {
   private readonly nodeIP: string;
   private readonly resolvConfPath: string;
   private readonly pollIntervalMs: number;
+  /** Selects what this node's agent made (berth.managed + berth.node): another agent's pods are not ours. */
+  private readonly managed: Record<string, string>;
   private readonly listeners: Array<(record: ContainerRecord) => void> = [];
   /** Containers that were running or created when last seen: polled for their exit. */
   private readonly watched = new Set<string>();
@@ -56,6 +60,7 @@ export class CriRuntime implements Runtime {
   private readonly reported = new Set<string>();
   /** One sandbox creation at a time per pod uid (the same pod's calls must not race). */
   private readonly sandboxLocks = new Map<string, Promise<unknown>>();
+  private readonly recentSandboxes = new Map<string, { at: number; value: { id: string; config: PodSandboxConfig; sandbox: SandboxInfo } }>();
   private pollTimer: NodeJS.Timeout | undefined;
   private polling = false;
   private pollFailing = false;
@@ -69,6 +74,7 @@ export class CriRuntime implements Runtime {
     this.nodeIP = options.nodeIP ?? firstNodeIPv4();
     this.resolvConfPath = options.resolvConfPath ?? '/etc/resolv.conf';
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_MS;
+    this.managed = managedSelector(options.nodeName);
   }
 
   get name(): string {
@@ -128,10 +134,11 @@ export class CriRuntime implements Runtime {
 
   async removePodSandbox(pod: Pod): Promise<void> {
     const uid = podIdentity(pod).uid;
+    this.recentSandboxes.delete(uid);
     const sandboxes = await this.withRuntime('remove the pod sandbox', () => this.listSandboxes(uid));
     for (const sandbox of sandboxes) {
       const containers = await this.withRuntime('list the pod containers', () =>
-        this.listCriContainers({ podSandboxId: sandbox.id, labelSelector: MANAGED }),
+        this.listCriContainers({ podSandboxId: sandbox.id, labelSelector: this.managed }),
       );
       for (const container of containers) this.forget(container.id);
       for (const method of ['StopPodSandbox', 'RemovePodSandbox']) {
@@ -161,6 +168,7 @@ export class CriRuntime implements Runtime {
       logDirectory: sandboxConf.logDirectory,
       logPath: request.logPath,
       volumesDir: this.volumesDir,
+      nodeName: this.options.nodeName,
     });
     await this.withRuntime(`get image "${container.image}"`, () => ensureImage(this.client, container, sandboxConf));
 
@@ -231,7 +239,7 @@ export class CriRuntime implements Runtime {
   }
 
   async listContainers(): Promise<ContainerRecord[]> {
-    const containers = await this.withRuntime('list containers', () => this.listCriContainers({ labelSelector: MANAGED }));
+    const containers = await this.withRuntime('list containers', () => this.listCriContainers({ labelSelector: this.managed }));
     const records = await Promise.all(
       containers.map((c) => this.withRuntime('read the container status', () => this.statusRecord(c.id, c.state === 'CONTAINER_RUNNING'))),
     );
@@ -265,8 +273,18 @@ export class CriRuntime implements Runtime {
   /** The pod's ready sandbox, created when there is none (one creation at a time per pod). */
   private async ensureSandbox(pod: Pod): Promise<{ id: string; config: PodSandboxConfig; sandbox: SandboxInfo }> {
     const uid = podIdentity(pod).uid;
+    // A sandbox found READY a moment ago (runPodSandbox right before the first startContainer)
+    // is not asked about again: two RPCs less on the start path.
+    const recent = this.recentSandboxes.get(uid);
+    if (recent && Date.now() - recent.at < RECENT_SANDBOX_MS) return recent.value;
     const previous = this.sandboxLocks.get(uid) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(() => this.ensureSandboxNow(pod));
+    const run = previous
+      .catch(() => undefined)
+      .then(() => this.ensureSandboxNow(pod))
+      .then((value) => {
+        this.recentSandboxes.set(uid, { at: Date.now(), value });
+        return value;
+      });
     this.sandboxLocks.set(uid, run);
     try {
       return await run;
@@ -282,13 +300,14 @@ export class CriRuntime implements Runtime {
     const all = await this.withRuntime('list pod sandboxes', () => this.listSandboxes(uid));
     const ready = all.filter((s) => s.state === 'SANDBOX_READY').sort((a, b) => (b.metadata?.attempt ?? 0) - (a.metadata?.attempt ?? 0));
     for (const existing of ready) {
-      const config = sandboxConfig(pod, { podLogsDir: this.podLogsDir, hostResolvConf, attempt: existing.metadata?.attempt ?? 0 });
+      const config = sandboxConfig(pod, { podLogsDir: this.podLogsDir, hostResolvConf, attempt: existing.metadata?.attempt ?? 0, nodeName: this.options.nodeName });
       const status = await this.sandboxStatus(existing.id);
       if (status?.state === 'SANDBOX_READY') return { id: existing.id, config, sandbox: this.sandboxInfo(pod, status) };
     }
     // A new attempt: containerd reserves the name <pod>_<namespace>_<uid>_<attempt> until the old one is removed.
     const attempt = all.reduce((max, s) => Math.max(max, (s.metadata?.attempt ?? 0) + 1), 0);
-    const config = sandboxConfig(pod, { podLogsDir: this.podLogsDir, hostResolvConf, attempt });
+    const config = sandboxConfig(pod, { podLogsDir: this.podLogsDir, hostResolvConf, attempt, nodeName: this.options.nodeName });
+    await checkHostPorts(pod, config.portMappings);
     const began = Date.now();
     let id: string;
     try {
@@ -318,7 +337,7 @@ export class CriRuntime implements Runtime {
 
   /** Every sandbox of the pod (all states, all attempts). */
   private async listSandboxes(uid: string): Promise<PodSandbox[]> {
-    const filter = { labelSelector: { ...MANAGED, [LABEL_POD_UID]: uid } };
+    const filter = { labelSelector: { ...this.managed, [LABEL_POD_UID]: uid } };
     const response = await this.client.call<{ items: PodSandbox[] }>('RuntimeService', 'ListPodSandbox', { filter });
     return response.items;
   }
@@ -362,7 +381,7 @@ export class CriRuntime implements Runtime {
     if (this.polling || this.closed) return;
     this.polling = true;
     try {
-      const containers = await this.listCriContainers({ labelSelector: MANAGED });
+      const containers = await this.listCriContainers({ labelSelector: this.managed });
       if (this.pollFailing) this.logger.info('the container runtime answers again', { endpoint: this.options.endpoint });
       this.pollFailing = false;
       const byId = new Map(containers.map((c) => [c.id, c]));
