@@ -34,6 +34,8 @@ export interface ContainerConfigInput {
   logPath: string;
   /** emptyDir volumes live in <volumesDir>/<pod uid>/volumes/<volume name>. */
   volumesDir: string;
+  /** Labels the container with berth.node (see LABEL_NODE in sandbox.ts). */
+  nodeName?: string;
 }
 
 /** A short digest of the container's spec: tells a changed container from an unchanged one. */
@@ -64,7 +66,7 @@ export async function containerConfig(input: ContainerConfigInput): Promise<Cont
     workingDir: container.workingDir ?? '',
     envs: Object.entries(env).map(([key, value]) => ({ key, value })),
     mounts,
-    labels: { ...podLabels(pod), [LABEL_CONTAINER_NAME]: container.name },
+    labels: { ...podLabels(pod, input.nodeName), [LABEL_CONTAINER_NAME]: container.name },
     annotations: {
       [ANNOTATION_RESTART_COUNT]: String(attempt),
       [ANNOTATION_CONTAINER_HASH]: containerHash(container),

@@ -7,6 +7,8 @@ import type { Pod, PodDNSConfig } from 'kubernetes-types/core/v1';
 import type { DNSConfig, NamespaceOption, PodSandboxConfig, PortMapping, Protocol } from './types.js';
 
 export const LABEL_MANAGED = 'berth.managed';
+/** The agent's node name: agents sharing one containerd (tests, benchmarks, two nodes) keep apart. */
+export const LABEL_NODE = 'berth.node';
 export const LABEL_POD_NAME = 'io.kubernetes.pod.name';
 export const LABEL_POD_NAMESPACE = 'io.kubernetes.pod.namespace';
 export const LABEL_POD_UID = 'io.kubernetes.pod.uid';
@@ -34,9 +36,20 @@ export function podLogDirectory(podLogsDir: string, pod: Pod): string {
   return join(podLogsDir, `${id.namespace}_${id.name}_${id.uid}`);
 }
 
-export function podLabels(pod: Pod): Record<string, string> {
+export function podLabels(pod: Pod, nodeName?: string): Record<string, string> {
   const id = podIdentity(pod);
-  return { [LABEL_POD_NAME]: id.name, [LABEL_POD_NAMESPACE]: id.namespace, [LABEL_POD_UID]: id.uid, [LABEL_MANAGED]: 'true' };
+  return {
+    [LABEL_POD_NAME]: id.name,
+    [LABEL_POD_NAMESPACE]: id.namespace,
+    [LABEL_POD_UID]: id.uid,
+    [LABEL_MANAGED]: 'true',
+    ...(nodeName ? { [LABEL_NODE]: nodeName } : {}),
+  };
+}
+
+/** The label selector of everything this node's agent made in the runtime. */
+export function managedSelector(nodeName?: string): Record<string, string> {
+  return { [LABEL_MANAGED]: 'true', ...(nodeName ? { [LABEL_NODE]: nodeName } : {}) };
 }
 
 /** Network, PID and IPC namespaces of the pod's sandbox and containers (kubelet namespacesForPod). */
@@ -54,6 +67,8 @@ export interface SandboxConfigOptions {
   /** The node's resolver config (the text of /etc/resolv.conf). */
   hostResolvConf: string;
   attempt: number;
+  /** Labels the sandbox with berth.node (see LABEL_NODE). */
+  nodeName?: string;
 }
 
 export function sandboxConfig(pod: Pod, options: SandboxConfigOptions): PodSandboxConfig {
@@ -74,7 +89,7 @@ export function sandboxConfig(pod: Pod, options: SandboxConfigOptions): PodSandb
     logDirectory: podLogDirectory(options.podLogsDir, pod),
     ...(dns ? { dnsConfig: dns } : {}),
     portMappings: hostNetwork ? [] : portMappings(pod),
-    labels: { ...(pod.metadata?.labels ?? {}), ...podLabels(pod) },
+    labels: { ...(pod.metadata?.labels ?? {}), ...podLabels(pod, options.nodeName) },
     annotations: { ...(pod.metadata?.annotations ?? {}) },
     linux: {
       cgroupParent: '',

@@ -164,7 +164,7 @@ export class DockerRuntime implements Runtime {
       // The engine sends the image's stop signal (SIGTERM), then SIGKILL after t seconds.
       await this.client.call('POST', `/containers/${id}/stop`, { query: { t: grace }, timeoutMs: (grace + 60) * 1000 }, [304]);
     } catch (err) {
-      if (err instanceof EngineError && err.status === 404) return undefined;
+      if (isGone(err)) return undefined;
       throw err;
     }
     const info = await this.inspect(id);
@@ -319,11 +319,20 @@ export class DockerRuntime implements Runtime {
       copier.stop();
       this.copiers.delete(id);
     }
-    await this.client.call('DELETE', `/containers/${id}`, { query: { force: true, v: true } }, [404]);
+    try {
+      await this.client.call('DELETE', `/containers/${id}`, { query: { force: true, v: true } }, [404]);
+    } catch (err) {
+      if (!isGone(err)) throw err;
+    }
   }
 
   private async inspect(idOrName: string): Promise<ContainerInspect | undefined> {
-    return this.client.json<ContainerInspect>('GET', `/containers/${idOrName}/json`);
+    try {
+      return await this.client.json<ContainerInspect>('GET', `/containers/${idOrName}/json`);
+    } catch (err) {
+      if (isGone(err)) return undefined;
+      throw err;
+    }
   }
 
   private async list(labels: Record<string, string>): Promise<ContainerSummary[]> {
@@ -473,6 +482,15 @@ export class DockerRuntime implements Runtime {
       this.logger.warn('looking for missed container exits failed', { err: (err as Error).message });
     }
   }
+}
+
+/**
+ * The container does not exist (any more). Docker answers 404; Podman answers 500 "... does not
+ * exist in database: no such container" for one removed while it is being looked up (a listing
+ * followed by inspects races with another pod's removal).
+ */
+function isGone(err: unknown): boolean {
+  return err instanceof EngineError && (err.status === 404 || /no such container/i.test(err.message));
 }
 
 function podIPOf(info: ContainerInspect): string {
