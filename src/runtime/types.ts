@@ -31,6 +31,11 @@ export interface ContainerRecord {
   message?: string;
   /** CRI-format log file of this attempt. */
   logPath: string;
+  /**
+   * The pod's terminationGracePeriodSeconds when this container started: a restarted agent stops
+   * a pod whose manifest vanished with the grace period the pod asked for.
+   */
+  gracePeriodSeconds?: number;
 }
 
 /**

@@ -129,10 +129,12 @@ export class PodManager {
     const first = records[0]!;
     const pod: Pod = { metadata: { uid: first.podUid, name: first.podName, namespace: first.podNamespace }, spec: { containers: [] } };
     this.o.logger.info('stopping pod whose manifest is gone', { pod: podKey(pod), uid: first.podUid });
-    for (const r of records) {
-      if (r.state === 'running' || r.state === 'created') await this.o.runtime.stopContainer(r.id, 30);
-      await this.o.runtime.removeContainer(r.id);
-    }
+    await Promise.all(
+      records.map(async (r) => {
+        if (r.state === 'running' || r.state === 'created') await this.o.runtime.stopContainer(r.id, r.gracePeriodSeconds ?? 30);
+        await this.o.runtime.removeContainer(r.id);
+      }),
+    );
     await this.o.runtime.removePodSandbox(pod);
     await rm(podLogDir(this.o.podLogsDir, pod), { recursive: true, force: true });
   }

@@ -141,28 +141,42 @@ export class PodWorker {
     clearTimeout(this.timer);
     this.deps.onChange(this);
     this.terminated = this.enqueue(async () => {
-      const pod = this.state.pod;
-      const grace = gracePeriodOf(pod);
-      await Promise.all(
-        this.slots.map(async (slot) => {
-          if (slot.current?.state !== 'running' && slot.current?.state !== 'created') return;
-          this.deps.events.podEvent(pod, 'Normal', 'Killing', `Stopping container ${slot.name}`, slot.name);
-          slot.current = (await this.deps.runtime.stopContainer(slot.current.id, grace)) ?? slot.current;
-        }),
-      );
-      for (const slot of this.slots) await this.forget(slot);
-      // Attempts the worker never got a record for (a start that failed half-way) are gone too.
-      for (const rec of await this.deps.runtime.listContainers()) {
-        if (rec.podUid !== this.uid) continue;
-        if (rec.state !== 'exited') await this.deps.runtime.stopContainer(rec.id, 0);
-        await this.deps.runtime.removeContainer(rec.id).catch(() => undefined);
+      // A teardown that fails (the engine is briefly away) is tried again until it succeeds:
+      // giving up would leave the pod's containers behind with nobody owning them.
+      for (let delay = 1000; ; delay = Math.min(delay * 2, 30_000)) {
+        try {
+          await this.teardown();
+          return;
+        } catch (err) {
+          this.log.error('cannot stop pod yet; retrying', { error: err instanceof Error ? err.message : String(err), retryInMs: delay });
+          await new Promise((r) => setTimeout(r, delay));
+        }
       }
-      await this.deps.runtime.removePodSandbox(pod);
-      await rm(this.podLogDir(), { recursive: true, force: true });
-      this.log.info('pod stopped');
-      this.deps.onChange(this);
     });
     return this.terminated;
+  }
+
+  private async teardown(): Promise<void> {
+    const pod = this.state.pod;
+    const grace = gracePeriodOf(pod);
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        if (slot.current?.state !== 'running' && slot.current?.state !== 'created') return;
+        this.deps.events.podEvent(pod, 'Normal', 'Killing', `Stopping container ${slot.name}`, slot.name);
+        slot.current = (await this.deps.runtime.stopContainer(slot.current.id, grace)) ?? slot.current;
+      }),
+    );
+    for (const slot of this.slots) await this.forget(slot);
+    // Attempts the worker never got a record for (a start that failed half-way) are gone too.
+    for (const rec of await this.deps.runtime.listContainers()) {
+      if (rec.podUid !== this.uid) continue;
+      if (rec.state !== 'exited') await this.deps.runtime.stopContainer(rec.id, 0);
+      await this.deps.runtime.removeContainer(rec.id).catch(() => undefined);
+    }
+    await this.deps.runtime.removePodSandbox(pod);
+    await rm(this.podLogDir(), { recursive: true, force: true });
+    this.log.info('pod stopped');
+    this.deps.onChange(this);
   }
 
   private enqueue(work: () => Promise<void>): Promise<void> {

@@ -40,6 +40,8 @@ export function recordFromStatus(status: ContainerStatus, pid?: number): Contain
   };
   const startedAt = isoFromNanos(status.startedAt);
   if (startedAt) record.startedAt = startedAt;
+  const grace = Number.parseInt(annotations['io.kubernetes.pod.terminationGracePeriod'] ?? '', 10);
+  if (Number.isFinite(grace)) record.gracePeriodSeconds = grace;
   if (pid !== undefined && pid > 0 && record.state === 'running') record.pid = pid;
   if (status.state === 'CONTAINER_UNKNOWN') {
     // containerd lost track of the task (its shim died): the exit code is gone.

@@ -13,6 +13,7 @@ export const LABEL = {
   containerName: 'io.kubernetes.container.name',
   restartCount: 'io.kubernetes.container.restartCount',
   logPath: 'io.kubernetes.container.logpath',
+  gracePeriod: 'io.kubernetes.pod.terminationGracePeriod',
   sandboxId: 'io.kubernetes.sandbox.id',
   /** dockershim's container type: `podsandbox` or `container`. */
   type: 'io.kubernetes.docker.type',
@@ -97,6 +98,8 @@ export function recordFromInspect(info: ContainerInspect): ContainerRecord | und
   };
   const startedAt = realTime(info.State.StartedAt);
   if (startedAt) record.startedAt = startedAt;
+  const grace = Number.parseInt(labels[LABEL.gracePeriod] ?? '', 10);
+  if (Number.isFinite(grace)) record.gracePeriodSeconds = grace;
   if (state === 'running' && info.State.Pid > 0) record.pid = info.State.Pid;
   if (state === 'exited') {
     record.exitCode = info.State.ExitCode;

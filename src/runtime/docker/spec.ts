@@ -58,6 +58,7 @@ function baseLabels(pod: Pod, nodeName: string, containerName: string, attempt: 
     [LABEL.podUid]: id.uid,
     [LABEL.containerName]: containerName,
     [LABEL.restartCount]: String(attempt),
+    [LABEL.gracePeriod]: String(pod.spec?.terminationGracePeriodSeconds ?? 30),
     [LABEL.managed]: 'true',
     [LABEL.node]: nodeName,
   };

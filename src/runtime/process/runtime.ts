@@ -112,6 +112,7 @@ export class ProcessRuntime implements Runtime {
       createdAt: new Date().toISOString(),
       logPath: resolve(logPath),
       command: [...command, ...args],
+      gracePeriodSeconds: pod.spec?.terminationGracePeriodSeconds ?? 30,
     };
     try {
       await Promise.all([

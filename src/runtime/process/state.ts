@@ -18,6 +18,7 @@ export interface ContainerMeta {
   createdAt: string;
   logPath: string;
   command: string[];
+  gracePeriodSeconds?: number;
   startedAt?: string;
   pid?: number;
   /** Field 22 of /proc/<pid>/stat when the container started. */
@@ -126,6 +127,7 @@ export function baseRecord(meta: ContainerMeta): ContainerRecord {
     logPath: meta.logPath,
   };
   if (meta.pid !== undefined) record.pid = meta.pid;
+  if (meta.gracePeriodSeconds !== undefined) record.gracePeriodSeconds = meta.gracePeriodSeconds;
   if (meta.startedAt !== undefined) record.startedAt = meta.startedAt;
   return record;
 }
