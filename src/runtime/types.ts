@@ -6,6 +6,13 @@ export interface SandboxInfo {
   hostIP: string;
 }
 
+/** Which pod a sandbox belongs to. */
+export interface PodRef {
+  podUid: string;
+  podName: string;
+  podNamespace: string;
+}
+
 export type ContainerState = 'created' | 'running' | 'exited';
 
 /**
@@ -81,6 +88,8 @@ export interface Runtime {
   removeContainer(id: string): Promise<void>;
   /** Every container this agent's runtime knows, running or exited. */
   listContainers(): Promise<ContainerRecord[]>;
+  /** The pods that have a sandbox (also those whose containers never started). */
+  listPodSandboxes(): Promise<PodRef[]>;
   /** Called once for every container that exits, with its final record. */
   onContainerExit(listener: (record: ContainerRecord) => void): void;
   close(): Promise<void>;

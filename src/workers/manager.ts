@@ -3,7 +3,7 @@
 import { rm } from 'node:fs/promises';
 import type { Pod } from 'kubernetes-types/core/v1';
 import type { Logger } from '../log/index.js';
-import type { ContainerRecord, Runtime } from '../runtime/types.js';
+import type { ContainerRecord, PodRef, Runtime } from '../runtime/types.js';
 import type { CrashLoopBackoff } from './backoff.js';
 import type { PodEventSink } from './events.js';
 import { PodWorker, podKey, podLogDir } from './pod-worker.js';
@@ -48,17 +48,25 @@ export class PodManager {
     const records = await this.o.runtime.listContainers();
     const byPod = new Map<string, ContainerRecord[]>();
     for (const r of records) byPod.set(r.podUid, [...(byPod.get(r.podUid) ?? []), r]);
+    // A pod whose containers never started still has its sandbox to clean up.
+    const sandboxes = new Map((await this.o.runtime.listPodSandboxes()).map((s) => [s.podUid, s]));
     for (const pod of desired) {
       const uid = pod.metadata?.uid ?? '';
       const adopted = byPod.get(uid) ?? [];
       byPod.delete(uid);
+      sandboxes.delete(uid);
       if (adopted.some((r) => r.state === 'running')) this.o.logger.info('adopted running pod', { pod: podKey(pod), uid });
       this.addWorker(pod, adopted);
     }
     // What is left belongs to pods whose manifests vanished while the agent was down. Stopping
     // them may take their grace period; the agent does not wait for it to start the others.
-    for (const recs of byPod.values()) {
-      this.removeOrphan(recs).catch((err: unknown) => this.o.logger.error('cannot stop orphaned pod', { error: String(err) }));
+    for (const [uid, recs] of byPod) {
+      const ref = sandboxes.get(uid) ?? recs[0]!;
+      sandboxes.delete(uid);
+      this.removeOrphan(ref, recs).catch((err: unknown) => this.o.logger.error('cannot stop orphaned pod', { error: String(err) }));
+    }
+    for (const ref of sandboxes.values()) {
+      this.removeOrphan(ref, []).catch((err: unknown) => this.o.logger.error('cannot remove orphaned pod sandbox', { error: String(err) }));
     }
   }
 
@@ -125,10 +133,9 @@ export class PodManager {
     return done;
   }
 
-  private async removeOrphan(records: ContainerRecord[]): Promise<void> {
-    const first = records[0]!;
-    const pod: Pod = { metadata: { uid: first.podUid, name: first.podName, namespace: first.podNamespace }, spec: { containers: [] } };
-    this.o.logger.info('stopping pod whose manifest is gone', { pod: podKey(pod), uid: first.podUid });
+  private async removeOrphan(ref: PodRef, records: ContainerRecord[]): Promise<void> {
+    const pod: Pod = { metadata: { uid: ref.podUid, name: ref.podName, namespace: ref.podNamespace }, spec: { containers: [] } };
+    this.o.logger.info('stopping pod whose manifest is gone', { pod: podKey(pod), uid: ref.podUid });
     await Promise.all(
       records.map(async (r) => {
         if (r.state === 'running' || r.state === 'created') await this.o.runtime.stopContainer(r.id, r.gracePeriodSeconds ?? 30);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1';
 import { silentLogger } from '../../src/log/index.js';
-import type { ContainerRecord, Runtime, SandboxInfo, StartContainerRequest } from '../../src/runtime/types.js';
+import type { ContainerRecord, PodRef, Runtime, SandboxInfo, StartContainerRequest } from '../../src/runtime/types.js';
 import { CrashLoopBackoff, noEvents, PodManager } from '../../src/workers/index.js';
 
 class MemoryRuntime implements Runtime {
@@ -56,10 +56,17 @@ class MemoryRuntime implements Runtime {
   async listContainers(): Promise<ContainerRecord[]> {
     return [...this.records.values()].map((r) => ({ ...r }));
   }
+  readonly sandboxes: PodRef[] = [];
+  async listPodSandboxes(): Promise<PodRef[]> {
+    return this.sandboxes;
+  }
   onContainerExit(listener: (r: ContainerRecord) => void): void {
     this.listeners.push(listener);
   }
-  async close(): Promise<void> {}
+  /** The agent that owned this runtime died: nobody hears of exits any more. */
+  async close(): Promise<void> {
+    this.listeners = [];
+  }
 
   /** The container exits on its own with this code. */
   exit(id: string, code: number): void {
@@ -126,6 +133,20 @@ describe('pod workers', () => {
     await until(() => m.views()[0]!.containers[0]!.waiting?.reason === 'CrashLoopBackOff', 'CrashLoopBackOff');
     assert.ok(!rt.journal.some((l) => l.includes('#2')), 'second restart waits');
     await until(() => rt.journal.some((l) => l.includes('#2')), 'second restart after the back-off');
+  });
+
+  it('at start, adopts wanted pods and removes the rest, including a pod that only has a sandbox', async () => {
+    const rt = new MemoryRuntime();
+    const first = manager(rt);
+    await first.start([pod('keep', 'k'), pod('gone', 'g')]);
+    await until(() => rt.records.size === 2, 'two running');
+    await rt.close(); // the first agent dies
+    rt.sandboxes.push({ podUid: 'g', podName: 'gone', podNamespace: 'default' }, { podUid: 's', podName: 'sandboxonly', podNamespace: 'default' });
+    const second = manager(rt);
+    await second.start([pod('keep', 'k')]);
+    await until(() => rt.journal.includes('sandbox-removed gone') && rt.journal.includes('sandbox-removed sandboxonly'), 'orphans removed');
+    assert.deepEqual([...rt.records.values()].map((r) => r.podUid), ['k'], 'the wanted pod is adopted, not restarted');
+    assert.equal(rt.journal.filter((l) => l.startsWith('start keep')).length, 1);
   });
 
   it('retries a teardown that fails until the pod is really gone', async () => {

@@ -6,13 +6,13 @@ import { resolve } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1';
 import type { Logger } from '../../log/index.js';
 import { firstNodeIPv4 } from '../process/host.js';
-import { RuntimeError, type ContainerRecord, type Runtime, type SandboxInfo, type StartContainerRequest } from '../types.js';
+import { RuntimeError, type ContainerRecord, type PodRef, type Runtime, type SandboxInfo, type StartContainerRequest } from '../types.js';
 import { CriCallError, CriClient } from './client.js';
 import { containerConfig, podVolumesDir } from './container.js';
 import { checkHostPorts } from './hostports.js';
 import { ensureImage } from './images.js';
 import { pidFromInfo, recordFromStatus } from './records.js';
-import { LABEL_POD_UID, managedSelector, podIdentity, sandboxConfig } from './sandbox.js';
+import { LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID, managedSelector, podIdentity, sandboxConfig } from './sandbox.js';
 import type { ContainerStatusResponse, CriContainer, PodSandbox, PodSandboxConfig, PodSandboxStatus, StatusResponse, VersionResponse } from './types.js';
 
 export interface CriRuntimeOptions {
@@ -253,6 +253,17 @@ export class CriRuntime implements Runtime {
       }
     }
     return result;
+  }
+
+  async listPodSandboxes(): Promise<PodRef[]> {
+    const response = await this.withRuntime('list pod sandboxes', () =>
+      this.client.call<{ items: PodSandbox[] }>('RuntimeService', 'ListPodSandbox', { filter: { labelSelector: this.managed } }),
+    );
+    return response.items.map((s) => ({
+      podUid: s.labels[LABEL_POD_UID] ?? '',
+      podName: s.labels[LABEL_POD_NAME] ?? s.metadata?.name ?? '',
+      podNamespace: s.labels[LABEL_POD_NAMESPACE] ?? s.metadata?.namespace ?? 'default',
+    }));
   }
 
   onContainerExit(listener: (record: ContainerRecord) => void): void {

@@ -12,6 +12,7 @@ import { firstNodeIPv4 } from '../process/host.js';
 import {
   RuntimeError,
   type ContainerRecord,
+  type PodRef,
   type Runtime,
   type SandboxInfo,
   type StartContainerRequest,
@@ -181,6 +182,14 @@ export class DockerRuntime implements Runtime {
     this.watched.delete(id);
     this.lastSeen.delete(id);
     this.reported.delete(id);
+  }
+
+  async listPodSandboxes(): Promise<PodRef[]> {
+    return (await this.list({ [LABEL.type]: 'podsandbox' })).map((c) => ({
+      podUid: c.Labels?.[LABEL.podUid] ?? '',
+      podName: c.Labels?.[LABEL.podName] ?? '',
+      podNamespace: c.Labels?.[LABEL.podNamespace] ?? 'default',
+    }));
   }
 
   async listContainers(): Promise<ContainerRecord[]> {

@@ -11,6 +11,7 @@ import { containerEnvironment } from '../env.js';
 import {
   RuntimeError,
   type ContainerRecord,
+  type PodRef,
   type Runtime,
   type SandboxInfo,
   type StartContainerRequest,
@@ -220,6 +221,11 @@ export class ProcessRuntime implements Runtime {
       }
     }
     return result;
+  }
+
+  /** Host processes share the node's network: there are no sandboxes to find. */
+  async listPodSandboxes(): Promise<PodRef[]> {
+    return [];
   }
 
   onContainerExit(listener: (record: ContainerRecord) => void): void {
