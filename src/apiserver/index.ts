@@ -60,6 +60,11 @@ export interface ApiServer {
   caCertPem: string;
   /** Open watch streams. */
   watchers(): number;
+  /**
+   * Ends every open watch cleanly, as kube-apiserver does when a watch reaches its request
+   * timeout: well-behaved clients (informers) watch again from their last resourceVersion.
+   */
+  endWatches(): void;
   stats(): ApiServerStats;
   close(): Promise<void>;
 }
@@ -144,6 +149,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     port,
     caCertPem: tls.caCertPem,
     watchers: () => dispatcher.watchers(),
+    endWatches: () => dispatcher.endWatches(),
     stats: () => {
       const s = store.size();
       return { objects: s.total, byResource: s.byResource, history: s.history, resourceVersion: store.resourceVersion };

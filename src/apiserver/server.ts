@@ -47,6 +47,8 @@ export interface Dispatcher {
   endStreams(): void;
   /** Open watch streams. */
   watchers(): number;
+  /** Ends every open watch cleanly (not log streams); clients watch again from their last version. */
+  endWatches(): void;
 }
 
 function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
@@ -192,5 +194,8 @@ export function createDispatcher(d: DispatchDeps): Dispatcher {
       for (const stop of [...logStreams]) stop();
     },
     watchers: () => active.size,
+    endWatches() {
+      for (const end of [...active]) end();
+    },
   };
 }
