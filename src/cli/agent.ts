@@ -68,7 +68,7 @@ export class Agent {
     // The node endpoints and the API come first, so an operator can look while the runtime and
     // the sources are still being waited for.
     this.server = await startNodeServer(o.address, o.port, this.nodeState(), this.log);
-    const kubeconfig = o.serveApi ? await this.serveApi() : o.kubeconfig;
+    const kubeconfig = o.serveApi ? await this.serveApiOrExplain() : o.kubeconfig;
     if (!kubeconfig) this.log.info('No API server defined - no node status update will be sent; static pods run standalone');
 
     const runtime = await selectRuntime({
@@ -161,6 +161,21 @@ export class Agent {
       ...(this.api ? { api: this.api.url, kubeconfig } : {}),
       pods: this.config.pods().length,
     });
+  }
+
+  /** The static pods run whatever happens to the API: a server that cannot start is reported, not fatal. */
+  private async serveApiOrExplain(): Promise<string | undefined> {
+    try {
+      return await this.serveApi();
+    } catch (err) {
+      this.log.error(
+        `cannot serve the Kubernetes API on ${this.o.apiBindAddress}:${this.o.apiPort}: ${(err as Error).message}; ` +
+          'static pods run without it (fix: free the port or pick another with --api-port, or run with --serve-api=false)',
+      );
+      await this.api?.close().catch(() => undefined);
+      this.api = undefined;
+      return undefined;
+    }
   }
 
   /** Starts the embedded API server and writes a kubeconfig for it (mode 0600). */

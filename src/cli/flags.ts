@@ -94,7 +94,7 @@ export function flagHelp(specs: FlagSpec[]): string {
     .map((s) => {
       const left = `  --${s.name}${s.type === 'bool' ? '' : ` ${s.type}`}`;
       const def = s.default !== undefined ? ` (default ${s.default})` : '';
-      return `${left.padEnd(36)} ${s.help}${def}`;
+      return `${left.padEnd(40)} ${s.help}${def}`;
     })
     .join('\n');
 }

@@ -126,7 +126,7 @@ export class FileSource implements PodSource {
   constructor(private readonly options: FileSourceOptions) {
     this.path = normalizePath(options.path);
     this.log = options.logger.child({ source: 'file', path: options.path });
-    this.debounceMs = options.debounceMs ?? 5;
+    this.debounceMs = options.debounceMs ?? 2;
     this.settleMs = options.settleMs ?? 1000;
     this.recheckMs = options.recheckMs ?? 250;
     this.statePath = join(options.stateDir, FILE_SOURCE_STATE);

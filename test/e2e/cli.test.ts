@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { BERTH, containerState, NODE, shPod, startBerth, waitFor, workspace } from './harness.js';
@@ -73,6 +74,23 @@ port: 1
       assert.notEqual(b.port, 1);
     } finally {
       await b.stop();
+    }
+  });
+
+  it('keeps running the pods when the API port is taken, and says how to fix it', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const taken = (blocker.address() as { port: number }).port;
+    ws.write('apiless.yaml', shPod('apiless', 'sleep 3600'));
+    const b = await startBerth(ws, [`--api-port=${taken}`]);
+    try {
+      const line = b.logs.find((l) => String(l.msg).startsWith('cannot serve the Kubernetes API'));
+      assert.ok(line, 'the failure is logged');
+      assert.match(String(line.msg), /--api-port/);
+      await waitFor(async () => containerState(await b.pod(`apiless-${NODE}`))?.state?.running, 'pod runs without the API');
+    } finally {
+      await b.stop();
+      blocker.close();
     }
   });
 });

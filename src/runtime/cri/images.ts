@@ -29,6 +29,29 @@ export async function imageStatus(client: CriClient, image: string): Promise<Ima
  * ErrImageNeverPull / ErrImagePull / InvalidImageName; a runtime that cannot be reached at all
  * surfaces as the CriCallError the caller maps.
  */
+/**
+ * Asks for the status of the pod's images while its sandbox is being created (the start path's
+ * only wait that does not depend on the sandbox). ensureImage takes the answer if it is recent.
+ */
+export function prefetchImageStatus(client: CriClient, images: string[]): void {
+  const now = Date.now();
+  for (const image of images) {
+    if (!image.trim()) continue;
+    const promise = imageStatus(client, image).catch(() => undefined);
+    recentStatus.set(image, { at: now, promise });
+  }
+}
+
+const recentStatus = new Map<string, { at: number; promise: Promise<Image | undefined> }>();
+const RECENT_STATUS_MS = 2000;
+
+async function presentNow(client: CriClient, image: string): Promise<boolean> {
+  const recent = recentStatus.get(image);
+  recentStatus.delete(image);
+  if (recent && Date.now() - recent.at < RECENT_STATUS_MS && (await recent.promise)) return true;
+  return (await imageStatus(client, image)) !== undefined;
+}
+
 export async function ensureImage(client: CriClient, container: Container, sandboxConfig: PodSandboxConfig): Promise<void> {
   const image = container.image ?? '';
   if (image.trim() === '') {
@@ -36,7 +59,7 @@ export async function ensureImage(client: CriClient, container: Container, sandb
   }
   const policy = pullPolicyOf(container);
   if (policy !== 'Always') {
-    if (await imageStatus(client, image)) return;
+    if (await presentNow(client, image)) return;
     if (policy === 'Never') {
       throw new RuntimeError('ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`);
     }

@@ -10,7 +10,7 @@ import { RuntimeError, type ContainerRecord, type PodRef, type Runtime, type San
 import { CriCallError, CriClient } from './client.js';
 import { containerConfig, podVolumesDir } from './container.js';
 import { checkHostPorts } from './hostports.js';
-import { ensureImage } from './images.js';
+import { ensureImage, prefetchImageStatus, pullPolicyOf } from './images.js';
 import { pidFromInfo, recordFromStatus } from './records.js';
 import { LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID, managedSelector, podIdentity, sandboxConfig } from './sandbox.js';
 import type { ContainerStatusResponse, CriContainer, PodSandbox, PodSandboxConfig, PodSandboxStatus, StatusResponse, VersionResponse } from './types.js';
@@ -128,6 +128,10 @@ export class CriRuntime implements Runtime {
   }
 
   async runPodSandbox(pod: Pod): Promise<SandboxInfo> {
+    const images = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]
+      .filter((c) => pullPolicyOf(c) !== 'Always')
+      .map((c) => c.image ?? '');
+    prefetchImageStatus(this.client, images);
     const { sandbox } = await this.ensureSandbox(pod);
     return sandbox;
   }
@@ -307,8 +311,10 @@ export class CriRuntime implements Runtime {
   private async ensureSandboxNow(pod: Pod): Promise<{ id: string; config: PodSandboxConfig; sandbox: SandboxInfo }> {
     const uid = podIdentity(pod).uid;
     if (!uid) throw new RuntimeError('CreatePodSandboxError', 'the pod has no metadata.uid; berth gives every static pod one');
-    const hostResolvConf = await fs.readFile(this.resolvConfPath, 'utf8').catch(() => '');
-    const all = await this.withRuntime('list pod sandboxes', () => this.listSandboxes(uid));
+    const [hostResolvConf, all] = await Promise.all([
+      fs.readFile(this.resolvConfPath, 'utf8').catch(() => ''),
+      this.withRuntime('list pod sandboxes', () => this.listSandboxes(uid)),
+    ]);
     const ready = all.filter((s) => s.state === 'SANDBOX_READY').sort((a, b) => (b.metadata?.attempt ?? 0) - (a.metadata?.attempt ?? 0));
     for (const existing of ready) {
       const config = sandboxConfig(pod, { podLogsDir: this.podLogsDir, hostResolvConf, attempt: existing.metadata?.attempt ?? 0, nodeName: this.options.nodeName });
