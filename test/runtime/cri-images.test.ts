@@ -80,16 +80,23 @@ describe('image pull policy with containerd', { skip }, () => {
     await runtime.removePodSandbox(pod);
   });
 
-  test('Always pulls even a present image (and fails without a registry, as the kubelet does)', async () => {
+  test('Always tries the pull; when the registry cannot be reached the image on the node is used', async () => {
     const pod = env.pod('always', {
       hostNetwork: true,
-      containers: [{ name: 'c', image: 'berth.test/busybox:1', imagePullPolicy: 'Always', command: ['true'] }],
+      containers: [{ name: 'c', image: 'berth.test/busybox:1', imagePullPolicy: 'Always', command: ['sleep', '30'] }],
     });
-    await assert.rejects(env.start(runtime, pod), (err: unknown) => {
+    const record = await env.start(runtime, pod);
+    assert.equal(record.state, 'running');
+    const absent = env.pod('always-absent', {
+      hostNetwork: true,
+      containers: [{ name: 'c', image: 'berth.test/not-here:1', imagePullPolicy: 'Always', command: ['true'] }],
+    });
+    await assert.rejects(env.start(runtime, absent), (err: unknown) => {
       assert.ok(err instanceof RuntimeError);
       assert.equal(err.reason, 'ErrImagePull');
       return true;
     });
+    await runtime.removePodSandbox(absent);
     await runtime.removePodSandbox(pod);
   });
 });

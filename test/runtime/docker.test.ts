@@ -450,6 +450,14 @@ function engineSuite(engine: Engine): void {
     });
   });
 
+  test('pull policy Always without a reachable registry uses the image already on the node', async () => {
+    const runtime = await newRuntime();
+    const p = pod({ name: 'c', image: IMAGE, imagePullPolicy: 'Always', command: ['sleep', '30'] }, { hostNetwork: true });
+    const record = await start(runtime, p);
+    assert.equal(record.state, 'running');
+    await runtime.removePodSandbox(p);
+  });
+
   test('a failed pull => ErrImagePull with the engine message', async () => {
     const runtime = await newRuntime();
     const p = pod({ name: 'c', image: 'berth.test/absent:1', imagePullPolicy: 'IfNotPresent', command: ['true'] }, { hostNetwork: true });

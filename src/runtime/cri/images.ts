@@ -52,7 +52,17 @@ async function presentNow(client: CriClient, image: string): Promise<boolean> {
   return (await imageStatus(client, image)) !== undefined;
 }
 
-export async function ensureImage(client: CriClient, container: Container, sandboxConfig: PodSandboxConfig): Promise<void> {
+/**
+ * Deliberately kinder than the kubelet on a node that cannot reach its registry (edge boxes, air
+ * gaps): when an `Always` pull fails but the image is there, the local copy is used and `onStale`
+ * says so.
+ */
+export async function ensureImage(
+  client: CriClient,
+  container: Container,
+  sandboxConfig: PodSandboxConfig,
+  onStale?: (message: string) => void,
+): Promise<void> {
   const image = container.image ?? '';
   if (image.trim() === '') {
     throw new RuntimeError('InvalidImageName', `container "${container.name}": image is empty; set spec.containers[].image`);
@@ -68,7 +78,12 @@ export async function ensureImage(client: CriClient, container: Container, sandb
     await client.call('ImageService', 'PullImage', { image: { image }, sandboxConfig }, PULL_DEADLINE_MS);
   } catch (err) {
     if (err instanceof CriCallError && !err.unavailable) {
-      throw new RuntimeError('ErrImagePull', `Failed to pull image "${image}": ${err.details}`);
+      const message = `Failed to pull image "${image}": ${err.details}`;
+      if (policy === 'Always' && (await imageStatus(client, image).catch(() => undefined))) {
+        onStale?.(`${message}; using the image already on the node`);
+        return;
+      }
+      throw new RuntimeError('ErrImagePull', message);
     }
     throw err;
   }

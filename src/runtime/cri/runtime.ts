@@ -85,6 +85,15 @@ export class CriRuntime implements Runtime {
     return this.options.endpoint;
   }
 
+  /** Warnings that would repeat at every start of a container are logged once. */
+  private readonly warned = new Set<string>();
+
+  private warnOnce(key: string, message: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.logger.warn(message);
+  }
+
   async init(): Promise<void> {
     const how =
       'start containerd (as root: scripts/containerd-up.sh) or point --container-runtime-endpoint at a running CRI runtime';
@@ -174,7 +183,7 @@ export class CriRuntime implements Runtime {
       volumesDir: this.volumesDir,
       nodeName: this.options.nodeName,
     });
-    await this.withRuntime(`get image "${container.image}"`, () => ensureImage(this.client, container, sandboxConf));
+    await this.withRuntime(`get image "${container.image}"`, () => ensureImage(this.client, container, sandboxConf, (message) => this.warnOnce(`image ${container.image}`, message)));
 
     let containerId: string;
     try {

@@ -53,8 +53,17 @@ export async function pullImage(client: EngineClient, image: string): Promise<vo
   }
 }
 
-/** Makes the image present as `policy` asks; returns its inspect. */
-export async function ensureImage(client: EngineClient, image: string, policy: string): Promise<ImageInspect | undefined> {
+/**
+ * Makes the image present as `policy` asks; returns its inspect. Deliberately kinder than the
+ * kubelet on a node that cannot reach its registry (edge boxes, air gaps): when an `Always` pull
+ * fails but the image is there, the local copy is used and `onStale` says so.
+ */
+export async function ensureImage(
+  client: EngineClient,
+  image: string,
+  policy: string,
+  onStale?: (message: string) => void,
+): Promise<ImageInspect | undefined> {
   if (policy !== 'Always') {
     const present = await inspectImage(client, image);
     if (present) return present;
@@ -62,7 +71,15 @@ export async function ensureImage(client: EngineClient, image: string, policy: s
       throw new RuntimeError('ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`);
     }
   }
-  await pullImage(client, image);
+  try {
+    await pullImage(client, image);
+  } catch (err) {
+    if (!(err instanceof RuntimeError) || policy !== 'Always') throw err;
+    const local = await inspectImage(client, image);
+    if (!local) throw err;
+    onStale?.(`${err.message}; using the image already on the node`);
+    return local;
+  }
   const pulled = await inspectImage(client, image);
   if (!pulled) throw new RuntimeError('ErrImagePull', `Failed to pull image "${image}": the engine reported success but has no such image`);
   return pulled;

@@ -103,6 +103,15 @@ export class DockerRuntime implements Runtime {
     return this.client.endpoint;
   }
 
+  /** Warnings that would repeat at every start of a container are logged once. */
+  private readonly warned = new Set<string>();
+
+  private warnOnce(key: string, message: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.logger.warn(message);
+  }
+
   async init(): Promise<void> {
     let version: EngineVersion | undefined;
     try {
@@ -235,7 +244,7 @@ export class DockerRuntime implements Runtime {
       throw new RuntimeError('InvalidImageName', `container "${container.name}": image is empty; set the container's image`);
     }
     const sandboxId = isHostNetwork(pod) ? undefined : await this.sandboxIdFor(pod);
-    const imageInfo = await ensureImage(this.client, image, pullPolicy(container));
+    const imageInfo = await ensureImage(this.client, image, pullPolicy(container), (message) => this.warnOnce(`image ${image}`, message));
     checkNonRoot(pod, request.container, imageInfo?.Config?.User ?? '');
 
     const { body, directories } = appBody({
