@@ -11,6 +11,7 @@ import { containerEnvironment } from '../env.js';
 import { RuntimeError, type SandboxInfo } from '../types.js';
 import {
   ANNOTATION_CONTAINER_HASH,
+  ANNOTATION_GRACE_PERIOD,
   ANNOTATION_RESTART_COUNT,
   LABEL_CONTAINER_NAME,
   namespaceOptions,
@@ -70,7 +71,7 @@ export async function containerConfig(input: ContainerConfigInput): Promise<Cont
     annotations: {
       [ANNOTATION_RESTART_COUNT]: String(attempt),
       [ANNOTATION_CONTAINER_HASH]: containerHash(container),
-      'io.kubernetes.pod.terminationGracePeriod': String(pod.spec?.terminationGracePeriodSeconds ?? 30),
+      [ANNOTATION_GRACE_PERIOD]: String(pod.spec?.terminationGracePeriodSeconds ?? 30),
     },
     logPath,
     stdin: container.stdin === true,

@@ -1,7 +1,7 @@
 // CRI container status -> berth's ContainerRecord. Everything berth needs to recognise a container
 // after an agent restart lives in its labels and annotations (set by container.ts).
 import type { ContainerRecord, ContainerState } from '../types.js';
-import { ANNOTATION_RESTART_COUNT, LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from './sandbox.js';
+import { ANNOTATION_GRACE_PERIOD, ANNOTATION_RESTART_COUNT, LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from './sandbox.js';
 import type { ContainerStatus, CriContainerState, Int64 } from './types.js';
 
 /** A CRI nanosecond timestamp as an ISO string; undefined for 0 (not set). */
@@ -40,7 +40,7 @@ export function recordFromStatus(status: ContainerStatus, pid?: number): Contain
   };
   const startedAt = isoFromNanos(status.startedAt);
   if (startedAt) record.startedAt = startedAt;
-  const grace = Number.parseInt(annotations['io.kubernetes.pod.terminationGracePeriod'] ?? '', 10);
+  const grace = Number.parseInt(annotations[ANNOTATION_GRACE_PERIOD] ?? '', 10);
   if (Number.isFinite(grace)) record.gracePeriodSeconds = grace;
   if (pid !== undefined && pid > 0 && record.state === 'running') record.pid = pid;
   if (status.state === 'CONTAINER_UNKNOWN') {

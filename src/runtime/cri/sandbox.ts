@@ -5,30 +5,18 @@
 import { join } from 'node:path';
 import type { Pod, PodDNSConfig } from 'kubernetes-types/core/v1';
 import type { DNSConfig, NamespaceOption, PodSandboxConfig, PortMapping, Protocol } from './types.js';
+import { KUBE_LABELS, podIdentity } from '../labels.js';
 
 export const LABEL_MANAGED = 'berth.managed';
-/** The agent's node name: agents sharing one containerd (tests, benchmarks, two nodes) keep apart. */
-export const LABEL_NODE = 'berth.node';
-export const LABEL_POD_NAME = 'io.kubernetes.pod.name';
-export const LABEL_POD_NAMESPACE = 'io.kubernetes.pod.namespace';
-export const LABEL_POD_UID = 'io.kubernetes.pod.uid';
-export const LABEL_CONTAINER_NAME = 'io.kubernetes.container.name';
-export const ANNOTATION_RESTART_COUNT = 'io.kubernetes.container.restartCount';
-export const ANNOTATION_CONTAINER_HASH = 'berth.container.hash';
-
-export interface PodIdentity {
-  name: string;
-  namespace: string;
-  uid: string;
-}
-
-export function podIdentity(pod: Pod): PodIdentity {
-  return {
-    name: pod.metadata?.name ?? '',
-    namespace: pod.metadata?.namespace ?? 'default',
-    uid: pod.metadata?.uid ?? '',
-  };
-}
+export { podIdentity, type PodIdentity } from '../labels.js';
+export const LABEL_NODE = KUBE_LABELS.node;
+export const LABEL_POD_NAME = KUBE_LABELS.podName;
+export const LABEL_POD_NAMESPACE = KUBE_LABELS.podNamespace;
+export const LABEL_POD_UID = KUBE_LABELS.podUid;
+export const LABEL_CONTAINER_NAME = KUBE_LABELS.containerName;
+export const ANNOTATION_RESTART_COUNT = KUBE_LABELS.restartCount;
+export const ANNOTATION_CONTAINER_HASH = KUBE_LABELS.hash;
+export const ANNOTATION_GRACE_PERIOD = KUBE_LABELS.gracePeriod;
 
 /** `<podLogsDir>/<namespace>_<name>_<uid>`: the kubelet's layout, read by the node's /containerLogs. */
 export function podLogDirectory(podLogsDir: string, pod: Pod): string {

@@ -2,41 +2,22 @@
 // node looks like on an upstream node, and so that an agent restart finds its containers again
 // from the labels alone (no state files).
 import { createHash } from 'node:crypto';
-import type { Container, Pod } from 'kubernetes-types/core/v1';
+import type { Container } from 'kubernetes-types/core/v1';
 import type { ContainerRecord, ContainerState } from '../types.js';
 import type { ContainerInspect } from './engine-types.js';
+import { KUBE_LABELS, type PodIdentity } from '../labels.js';
 
 export const LABEL = {
-  podName: 'io.kubernetes.pod.name',
-  podNamespace: 'io.kubernetes.pod.namespace',
-  podUid: 'io.kubernetes.pod.uid',
-  containerName: 'io.kubernetes.container.name',
-  restartCount: 'io.kubernetes.container.restartCount',
+  ...KUBE_LABELS,
   logPath: 'io.kubernetes.container.logpath',
-  gracePeriod: 'io.kubernetes.pod.terminationGracePeriod',
   sandboxId: 'io.kubernetes.sandbox.id',
   /** dockershim's container type: `podsandbox` or `container`. */
   type: 'io.kubernetes.docker.type',
-  managed: 'berth.managed',
-  node: 'berth.node',
-  hash: 'berth.container.hash',
 } as const;
 
 export const SANDBOX_CONTAINER_NAME = 'POD';
 
-export interface PodIdentity {
-  name: string;
-  namespace: string;
-  uid: string;
-}
-
-export function podIdentity(pod: Pod): PodIdentity {
-  return {
-    name: pod.metadata?.name ?? '',
-    namespace: pod.metadata?.namespace ?? 'default',
-    uid: pod.metadata?.uid ?? '',
-  };
-}
+export { podIdentity, type PodIdentity } from '../labels.js';
 
 /** dockershim's naming: k8s_<container>_<pod>_<namespace>_<uid>_<attempt> (container POD for the sandbox). */
 export function kubeletContainerName(container: string, pod: PodIdentity, attempt: number): string {
