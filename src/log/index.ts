@@ -51,6 +51,19 @@ export function createLogger(options: LoggerOptions = {}, base: Fields = {}): Lo
   };
 }
 
+/**
+ * A warn() that says each key's message only the first time: for warnings that would otherwise
+ * repeat at every retry or every start of a container.
+ */
+export function warnOncePer(logger: Logger): (key: string, message: string, fields?: Fields) => void {
+  const said = new Set<string>();
+  return (key, message, fields) => {
+    if (said.has(key)) return;
+    said.add(key);
+    logger.warn(message, fields);
+  };
+}
+
 /** A logger that drops everything: for unit tests that do not look at logs. */
 export const silentLogger: Logger = {
   debug() {},

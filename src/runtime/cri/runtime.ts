@@ -4,7 +4,7 @@
 import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1';
-import type { Logger } from '../../log/index.js';
+import { warnOncePer, type Logger } from '../../log/index.js';
 import { firstNodeIPv4 } from '../process/host.js';
 import { RuntimeError, type ContainerRecord, type PodRef, type Runtime, type SandboxInfo, type StartContainerRequest } from '../types.js';
 import { CriCallError, CriClient } from './client.js';
@@ -46,6 +46,8 @@ export class CriRuntime implements Runtime {
   private runtimeName = 'containerd';
   private readonly client: CriClient;
   private readonly logger: Logger;
+  /** Warnings that would repeat at every start of a container are logged once. */
+  private readonly warnOnce: (key: string, message: string) => void;
   private readonly podLogsDir: string;
   private readonly volumesDir: string;
   private readonly nodeIP: string;
@@ -69,6 +71,7 @@ export class CriRuntime implements Runtime {
   constructor(private readonly options: CriRuntimeOptions) {
     this.client = new CriClient(options.endpoint);
     this.logger = options.logger.child({ runtime: 'cri' });
+    this.warnOnce = warnOncePer(this.logger);
     this.podLogsDir = resolve(options.podLogsDir);
     this.volumesDir = resolve(options.volumesDir ?? DEFAULT_VOLUMES_DIR);
     this.nodeIP = options.nodeIP ?? firstNodeIPv4();
@@ -83,15 +86,6 @@ export class CriRuntime implements Runtime {
 
   get endpoint(): string {
     return this.options.endpoint;
-  }
-
-  /** Warnings that would repeat at every start of a container are logged once. */
-  private readonly warned = new Set<string>();
-
-  private warnOnce(key: string, message: string): void {
-    if (this.warned.has(key)) return;
-    this.warned.add(key);
-    this.logger.warn(message);
   }
 
   async init(): Promise<void> {

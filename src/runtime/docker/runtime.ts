@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Pod } from 'kubernetes-types/core/v1';
-import type { Logger } from '../../log/index.js';
+import { warnOncePer, type Logger } from '../../log/index.js';
 import { containerEnvironment } from '../env.js';
 import { firstNodeIPv4 } from '../process/host.js';
 import {
@@ -52,6 +52,8 @@ export class DockerRuntime implements Runtime {
   readonly name = 'docker';
   private readonly client: EngineClient;
   private readonly logger: Logger;
+  /** Warnings that would repeat at every start of a container are logged once. */
+  private readonly warnOnce: (key: string, message: string) => void;
   private readonly nodeName: string;
   private readonly podInfraImage: string;
   private readonly volumesDir: string;
@@ -83,6 +85,7 @@ export class DockerRuntime implements Runtime {
   constructor(options: DockerRuntimeOptions) {
     this.client = new EngineClient(options.endpoint);
     this.logger = options.logger.child({ runtime: 'docker' });
+    this.warnOnce = warnOncePer(this.logger);
     this.nodeName = options.nodeName;
     this.podInfraImage = options.podInfraImage ?? DEFAULT_POD_INFRA_IMAGE;
     this.volumesDir = options.volumesDir ?? DEFAULT_VOLUMES_DIR;
@@ -101,15 +104,6 @@ export class DockerRuntime implements Runtime {
 
   get endpoint(): string {
     return this.client.endpoint;
-  }
-
-  /** Warnings that would repeat at every start of a container are logged once. */
-  private readonly warned = new Set<string>();
-
-  private warnOnce(key: string, message: string): void {
-    if (this.warned.has(key)) return;
-    this.warned.add(key);
-    this.logger.warn(message);
   }
 
   async init(): Promise<void> {
