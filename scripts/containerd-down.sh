@@ -3,10 +3,10 @@
 # Running pods keep running under their shims, as after a real containerd restart (remove them
 # first through berth or the CRI if they must go).
 #
-# Usage: scripts/containerd-down.sh [STATEDIR]   (default /var/lib/berth/containerd-up)
+# Usage: scripts/containerd-down.sh [STATEDIR]   (default /var/lib/berth-ci/containerd)
 set -euo pipefail
 
-STATEDIR="${1:-/var/lib/berth/containerd-up}"
+STATEDIR="${1:-/var/lib/berth-ci/containerd}"
 PIDFILE="$STATEDIR/containerd.pid"
 SOCKET=/run/containerd/containerd.sock
 

@@ -4,7 +4,7 @@
 # systemd, then imports the test images (no registry needed). Run as root. Idempotent: when
 # containerd already answers on the socket, only the images are checked.
 #
-# Usage: scripts/containerd-up.sh [STATEDIR]     (default /var/lib/berth/containerd-up)
+# Usage: scripts/containerd-up.sh [STATEDIR]     (default /var/lib/berth-ci/containerd)
 #   STATEDIR/config.toml     the containerd config written here
 #   STATEDIR/net.d/          the CNI config (bridge berth0, 10.244.0.0/24, host-local, portmap)
 #   STATEDIR/containerd.log  containerd's log;  STATEDIR/containerd.pid  its pid
@@ -12,7 +12,7 @@
 # Stop it with scripts/containerd-down.sh [STATEDIR].
 set -euo pipefail
 
-STATEDIR="${1:-/var/lib/berth/containerd-up}"
+STATEDIR="${1:-/var/lib/berth-ci/containerd}"
 SOCKET=/run/containerd/containerd.sock
 SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PACKAGES=(containerd runc containernetworking-plugins iptables busybox-static)
