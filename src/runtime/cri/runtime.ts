@@ -62,6 +62,12 @@ export class CriRuntime implements Runtime {
   private readonly reported = new Set<string>();
   /** One sandbox creation at a time per pod uid (the same pod's calls must not race). */
   private readonly sandboxLocks = new Map<string, Promise<unknown>>();
+  /**
+   * Pod UIDs that may have a sandbox in containerd: those listed at start plus those created
+   * since. undefined until the first listing. A pod outside it is new, and its first sandbox needs
+   * no ListPodSandbox first.
+   */
+  private sandboxUids: Set<string> | undefined;
   private readonly recentSandboxes = new Map<string, { at: number; value: { id: string; config: PodSandboxConfig; sandbox: SandboxInfo } }>();
   private pollTimer: NodeJS.Timeout | undefined;
   private polling = false;
@@ -158,6 +164,7 @@ export class CriRuntime implements Runtime {
       }
       this.logger.debug('pod sandbox removed', { sandboxId: sandbox.id, pod: podIdentity(pod).name });
     }
+    this.sandboxUids?.delete(uid);
     // The pod's emptyDir volumes go with it, as the kubelet removes a deleted pod's volumes.
     if (uid && !uid.includes('/') && uid !== '.' && uid !== '..') {
       await fs.rm(podVolumesDir(this.volumesDir, uid), { recursive: true, force: true });
@@ -266,6 +273,7 @@ export class CriRuntime implements Runtime {
     const response = await this.withRuntime('list pod sandboxes', () =>
       this.client.call<{ items: PodSandbox[] }>('RuntimeService', 'ListPodSandbox', { filter: { labelSelector: this.managed } }),
     );
+    this.sandboxUids = new Set(response.items.map((s) => s.labels[LABEL_POD_UID] ?? ''));
     return response.items.map((s) => ({
       podUid: s.labels[LABEL_POD_UID] ?? '',
       podName: s.labels[LABEL_POD_NAME] ?? s.metadata?.name ?? '',
@@ -314,10 +322,12 @@ export class CriRuntime implements Runtime {
   private async ensureSandboxNow(pod: Pod): Promise<{ id: string; config: PodSandboxConfig; sandbox: SandboxInfo }> {
     const uid = podIdentity(pod).uid;
     if (!uid) throw new RuntimeError('CreatePodSandboxError', 'the pod has no metadata.uid; berth gives every static pod one');
+    const known = this.sandboxUids === undefined || this.sandboxUids.has(uid);
     const [hostResolvConf, all] = await Promise.all([
       fs.readFile(this.resolvConfPath, 'utf8').catch(() => ''),
-      this.withRuntime('list pod sandboxes', () => this.listSandboxes(uid)),
+      known ? this.withRuntime('list pod sandboxes', () => this.listSandboxes(uid)) : Promise.resolve([]),
     ]);
+    this.sandboxUids?.add(uid);
     const ready = all.filter((s) => s.state === 'SANDBOX_READY').sort((a, b) => (b.metadata?.attempt ?? 0) - (a.metadata?.attempt ?? 0));
     for (const existing of ready) {
       const config = sandboxConfig(pod, { podLogsDir: this.podLogsDir, hostResolvConf, attempt: existing.metadata?.attempt ?? 0, nodeName: this.options.nodeName });
@@ -335,7 +345,8 @@ export class CriRuntime implements Runtime {
     } catch (err) {
       throw this.failure(err, 'CreatePodSandboxError', `pod "${podIdentity(pod).namespace}/${podIdentity(pod).name}": cannot create its sandbox`);
     }
-    const status = await this.sandboxStatus(id);
+    // A host-network pod's IP is the node's: its status is not needed to start the containers.
+    const status = pod.spec?.hostNetwork ? undefined : await this.sandboxStatus(id);
     this.logger.debug('pod sandbox created', { sandboxId: id, pod: podIdentity(pod).name, attempt, ms: Date.now() - began, podIP: status?.network?.ip });
     return { id, config, sandbox: this.sandboxInfo(pod, status) };
   }
