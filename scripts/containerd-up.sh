@@ -102,7 +102,8 @@ EOF
 
   log "starting containerd --config $CONFIG (log $LOG)"
   # setsid: its own session, so it outlives this script and the terminal or job that ran it.
-  setsid containerd --config "$CONFIG" </dev/null >>"$LOG" 2>&1 &
+  # From /: a daemon must not keep (or depend on) the folder this script was run from.
+  (cd / && exec setsid containerd --config "$CONFIG" </dev/null >>"$LOG" 2>&1) &
   pid=$!
   echo "$pid" >"$PIDFILE"
   for _ in $(seq 1 100); do

@@ -11,6 +11,8 @@
 set -euo pipefail
 
 STATE_DIR="${1:-/var/lib/berth-ci/docker}"
+# Absolute: the daemon runs from / (see below).
+mkdir -p "$STATE_DIR" && STATE_DIR="$(cd "$STATE_DIR" && pwd)"
 SOCK="${DOCKER_SOCK:-/var/run/docker.sock}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PIDFILE="$STATE_DIR/dockerd.pid"
@@ -45,13 +47,14 @@ else
   fi
   rm -f "$PIDFILE" "$SOCK"
   log "starting dockerd (data-root $STATE_DIR/data, socket $SOCK, log $LOGFILE)"
-  # setsid + nohup: the daemon outlives this script and its terminal.
-  setsid nohup /usr/sbin/dockerd \
+  # setsid + nohup: the daemon outlives this script and its terminal; from / so that it does not
+  # depend on the folder this script was run from (a CI clone that is deleted later).
+  (cd / && exec setsid nohup /usr/sbin/dockerd \
     --data-root "$STATE_DIR/data" \
     --exec-root "$STATE_DIR/exec" \
     -H "unix://$SOCK" \
     -p "$PIDFILE" \
-    >>"$LOGFILE" 2>&1 </dev/null &
+    >>"$LOGFILE" 2>&1 </dev/null) &
   for _ in $(seq 1 300); do
     ping_ok && break
     sleep 0.1

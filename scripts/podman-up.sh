@@ -13,6 +13,8 @@
 set -euo pipefail
 
 STATE_DIR="${1:-/var/lib/berth-ci/podman}"
+# Absolute: the daemon runs from / (see below).
+mkdir -p "$STATE_DIR" && STATE_DIR="$(cd "$STATE_DIR" && pwd)"
 SOCK="${PODMAN_SOCK:-/run/podman/podman.sock}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PIDFILE="$STATE_DIR/podman-service.pid"
@@ -64,7 +66,9 @@ else
   mkdir -p "$(dirname "$SOCK")"
   rm -f "$SOCK"
   log "starting podman system service (socket $SOCK, log $LOGFILE)"
-  setsid nohup podman system service --time=0 "unix://$SOCK" >>"$LOGFILE" 2>&1 </dev/null &
+  # From /: conmon fails ("Failed to get working directory") once the folder the service was
+  # started from is deleted, e.g. a CI clone.
+  (cd / && exec setsid nohup podman system service --time=0 "unix://$SOCK" >>"$LOGFILE" 2>&1 </dev/null) &
   echo $! >"$PIDFILE"
   for _ in $(seq 1 300); do
     ping_ok && break
