@@ -5,6 +5,8 @@
 #
 # Usage: scripts/containerd-down.sh [STATEDIR]   (default /var/lib/berth-ci/containerd)
 set -euo pipefail
+# shellcheck source=engine-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/engine-lib.sh"
 
 STATEDIR="${1:-/var/lib/berth-ci/containerd}"
 PIDFILE="$STATEDIR/containerd.pid"
@@ -21,7 +23,7 @@ if [[ ! -f "$PIDFILE" ]]; then
   exit 0
 fi
 pid="$(cat "$PIDFILE")"
-if ! kill -0 "$pid" 2>/dev/null || [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" != */containerd ]]; then
+if ! alive "$pid" || [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" != */containerd ]]; then
   log "containerd (pid $pid from $PIDFILE) is not running"
   rm -f "$PIDFILE"
   exit 0
@@ -30,10 +32,10 @@ fi
 log "stopping containerd (pid $pid)"
 kill -TERM "$pid"
 for _ in $(seq 1 100); do
-  kill -0 "$pid" 2>/dev/null || break
+  alive "$pid" || break
   sleep 0.1
 done
-if kill -0 "$pid" 2>/dev/null; then
+if alive "$pid"; then
   log "containerd did not stop within 10 s; killing it"
   kill -KILL "$pid" 2>/dev/null || true
 fi

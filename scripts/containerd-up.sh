@@ -11,6 +11,8 @@
 #   STATEDIR/images/         busybox.tar, pause.tar (scripts/build-test-images.sh)
 # Stop it with scripts/containerd-down.sh [STATEDIR].
 set -euo pipefail
+# shellcheck source=engine-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/engine-lib.sh"
 
 STATEDIR="${1:-/var/lib/berth-ci/containerd}"
 SOCKET=/run/containerd/containerd.sock
@@ -56,7 +58,7 @@ if answers; then
   log "containerd already answers on $SOCKET; not starting another one"
   cri_ok || fail "containerd answers on $SOCKET but its CRI plugin is not ok (see 'ctr plugins ls'); berth needs the CRI plugin"
 else
-  if [[ -f "$PIDFILE" ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+  if [[ -f "$PIDFILE" ]] && alive "$(cat "$PIDFILE")"; then
     fail "containerd (pid $(cat "$PIDFILE") from $PIDFILE) is running but does not answer on $SOCKET; see $LOG, or stop it with scripts/containerd-down.sh"
   fi
 
@@ -107,7 +109,7 @@ EOF
   pid=$!
   echo "$pid" >"$PIDFILE"
   for _ in $(seq 1 100); do
-    if ! kill -0 "$pid" 2>/dev/null; then
+    if ! alive "$pid"; then
       tail -n 20 "$LOG" >&2 || true
       fail "containerd exited at start (its log: $LOG, last lines above)"
     fi

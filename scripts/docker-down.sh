@@ -6,6 +6,8 @@
 #   --purge also deletes STATE_DIR (images, containers, logs).
 # Containers keep no state outside dockerd; running ones are stopped by dockerd on shutdown.
 set -uo pipefail
+# shellcheck source=engine-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/engine-lib.sh"
 
 STATE_DIR=/var/lib/berth-ci/docker
 PURGE=0
@@ -22,12 +24,12 @@ log() { echo "docker-down: $*" >&2; }
 
 if [ -f "$PIDFILE" ]; then
   pid="$(cat "$PIDFILE")"
-  if kill -0 "$pid" 2>/dev/null; then
+  if alive "$pid"; then
     log "stopping dockerd (pid $pid)"
     kill -TERM "$pid"
     # dockerd stops its containers first (10 s grace each by default): wait up to 40 s.
-    for _ in $(seq 1 400); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then log "dockerd did not exit; killing it"; kill -KILL "$pid"; sleep 0.5; fi
+    for _ in $(seq 1 400); do alive "$pid" || break; sleep 0.1; done
+    if alive "$pid"; then log "dockerd did not exit; killing it"; kill -KILL "$pid"; sleep 0.5; fi
   fi
   rm -f "$PIDFILE"
 else

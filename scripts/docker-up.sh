@@ -42,7 +42,7 @@ if ping_ok; then
 else
   mkdir -p "$STATE_DIR/data" "$STATE_DIR/exec"
   # A stale pid file or socket from a killed daemon would make dockerd refuse to start.
-  if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+  if [ -f "$PIDFILE" ] && alive "$(cat "$PIDFILE")"; then
     log "dockerd (pid $(cat "$PIDFILE")) runs but does not answer; stop it with scripts/docker-down.sh"; exit 1
   fi
   rm -f "$PIDFILE" "$SOCK"

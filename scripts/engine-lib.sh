@@ -1,5 +1,5 @@
-# Shared by docker-up.sh and podman-up.sh (sourced, not run): package installation without
-# starting daemons, and the Engine API health check. Expects $SOCK to be set by the caller.
+# Shared by the engine scripts (sourced, not run): package installation without
+# starting daemons, the Engine API health check (needs $SOCK) and a zombie-proof liveness check.
 
 # Answers when the Engine API on $SOCK says OK to /_ping.
 ping_ok() {
@@ -18,4 +18,13 @@ apt_install() {
   fi
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "$@" >/dev/null
   if [ "$made_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
+}
+
+# True while process $1 runs. A zombie (it exited but nobody reaped it: PID 1 on these machines
+# does not reap orphans, so a killed daemon stays one) counts as gone.
+alive() {
+  local pid="$1" state
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  state=$(sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]).*/\1/' "/proc/$pid/stat" 2>/dev/null) || return 1
+  [ "$state" != Z ]
 }

@@ -5,6 +5,8 @@
 #
 # Usage (as root): scripts/podman-down.sh [STATE_DIR] [--containers]   (default /var/lib/berth-ci/podman)
 set -uo pipefail
+# shellcheck source=engine-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/engine-lib.sh"
 
 STATE_DIR=/var/lib/berth-ci/podman
 CONTAINERS=0
@@ -31,11 +33,11 @@ fi
 
 if [ -f "$PIDFILE" ]; then
   pid="$(cat "$PIDFILE")"
-  if kill -0 "$pid" 2>/dev/null; then
+  if alive "$pid"; then
     log "stopping the podman service (pid $pid)"
     kill -TERM "$pid"
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then log "it did not exit; killing it"; kill -KILL "$pid"; fi
+    for _ in $(seq 1 100); do alive "$pid" || break; sleep 0.1; done
+    if alive "$pid"; then log "it did not exit; killing it"; kill -KILL "$pid"; fi
   fi
   rm -f "$PIDFILE"
 else

@@ -60,7 +60,7 @@ export CONTAINERS_CONF="$CONF"
 if ping_ok; then
   log "the podman service already answers on $SOCK"
 else
-  if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+  if [ -f "$PIDFILE" ] && alive "$(cat "$PIDFILE")"; then
     log "podman service (pid $(cat "$PIDFILE")) runs but does not answer; stop it with scripts/podman-down.sh"; exit 1
   fi
   mkdir -p "$(dirname "$SOCK")"
