@@ -1,40 +1,20 @@
 // Shared plumbing for the mirror tests: cleanups, temp dirs, condition waits, test certificates
 // (openssl), and a fake MirrorSource made of plain objects.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Pod } from 'kubernetes-types/core/v1';
 import type { ManifestProblem } from '../../src/manifest/problem.js';
 import type { MirrorSource } from '../../src/mirror/index.js';
+import { tempDir as sharedTempDir, type TestLike } from '../cleanup.js';
 
 const run = promisify(execFile);
 
-type Cleanup = () => Promise<void> | void;
-export interface TestLike {
-  after(fn: () => Promise<void> | void): void;
-}
-const stacks = new WeakMap<TestLike, Cleanup[]>();
+export { defer, type TestLike } from '../cleanup.js';
 
-/** Registers a cleanup; they run last-registered first, even when the test failed. */
-export function defer(t: TestLike, fn: Cleanup): void {
-  let stack = stacks.get(t);
-  if (!stack) {
-    const fresh: Cleanup[] = [];
-    stacks.set(t, fresh);
-    t.after(async () => {
-      for (const f of fresh.reverse()) await f();
-    });
-    stack = fresh;
-  }
-  stack.push(fn);
-}
-
-export async function tempDir(t: TestLike): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-mirror-'));
-  defer(t, () => rm(dir, { recursive: true, force: true, maxRetries: 3 }));
-  return dir;
+export function tempDir(t: TestLike): Promise<string> {
+  return sharedTempDir(t, 'mirror');
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -1,35 +1,13 @@
 // Shared helpers for the source tests: temp dirs, a capturing logger, a snapshot recorder, waits.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1';
 import type { Fields, Logger } from '../../src/log/index.js';
 import type { SourceSnapshot } from '../../src/sources/index.js';
+import { tempDir as sharedTempDir, type TestLike } from '../cleanup.js';
 
-type Cleanup = () => Promise<void> | void;
-export interface TestLike {
-  after(fn: () => Promise<void> | void): void;
-}
-const stacks = new WeakMap<TestLike, Cleanup[]>();
+export { defer, type TestLike } from '../cleanup.js';
 
-/** Registers a cleanup; a test's cleanups run last-registered first (servers stop before dirs go). */
-export function defer(t: TestLike, fn: Cleanup): void {
-  let stack = stacks.get(t);
-  if (!stack) {
-    const fresh: Cleanup[] = [];
-    stacks.set(t, fresh);
-    t.after(async () => {
-      for (const f of fresh.reverse()) await f();
-    });
-    stack = fresh;
-  }
-  stack.push(fn);
-}
-
-export async function tempDir(t: TestLike): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'berth-sources-'));
-  defer(t, () => rm(dir, { recursive: true, force: true, maxRetries: 3 }));
-  return dir;
+export function tempDir(t: TestLike): Promise<string> {
+  return sharedTempDir(t, 'sources');
 }
 
 export interface LogLine {
