@@ -55,13 +55,7 @@ else
     -H "unix://$SOCK" \
     -p "$PIDFILE" \
     >>"$LOGFILE" 2>&1 </dev/null) &
-  for _ in $(seq 1 300); do
-    ping_ok && break
-    sleep 0.1
-  done
-  if ! ping_ok; then
-    log "dockerd did not answer on $SOCK within 30 s; last lines of $LOGFILE:"; tail -n 20 "$LOGFILE" >&2; exit 1
-  fi
+  wait_for_ping "dockerd" "$LOGFILE"
   log "dockerd is up (pid $(cat "$PIDFILE" 2>/dev/null || echo '?'))"
 fi
 

@@ -28,3 +28,14 @@ alive() {
   state=$(sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]).*/\1/' "/proc/$pid/stat" 2>/dev/null) || return 1
   [ "$state" != Z ]
 }
+
+# Waits up to 30 s for the Engine API on $SOCK; on failure shows the last lines of log file $2 and
+# exits. $1 names the daemon in the messages.
+wait_for_ping() {
+  local what="$1" logfile="$2"
+  for _ in $(seq 1 300); do
+    ping_ok && return 0
+    sleep 0.1
+  done
+  log "$what did not answer on $SOCK within 30 s; last lines of $logfile:"; tail -n 20 "$logfile" >&2; exit 1
+}

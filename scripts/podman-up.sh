@@ -70,13 +70,7 @@ else
   # started from is deleted, e.g. a CI clone.
   (cd / && exec setsid nohup podman system service --time=0 "unix://$SOCK" >>"$LOGFILE" 2>&1 </dev/null) &
   echo $! >"$PIDFILE"
-  for _ in $(seq 1 300); do
-    ping_ok && break
-    sleep 0.1
-  done
-  if ! ping_ok; then
-    log "the podman service did not answer on $SOCK within 30 s; last lines of $LOGFILE:"; tail -n 20 "$LOGFILE" >&2; exit 1
-  fi
+  wait_for_ping "the podman service" "$LOGFILE"
   log "podman service is up (pid $(cat "$PIDFILE"))"
 fi
 

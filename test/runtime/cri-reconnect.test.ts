@@ -3,54 +3,14 @@
 // outage is simulated with a unix-socket proxy in front of containerd, so the real containerd (which
 // other tests and engines on the machine use) keeps running.
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { CriRuntime } from '../../src/runtime/cri/index.js';
 import { RuntimeError, type ContainerRecord } from '../../src/runtime/types.js';
 import { BUSYBOX, CriTestEnv, ENDPOINT, criSkipReason, waitFor } from './cri-harness.js';
+import { SocketProxy } from './socket-proxy.js';
 
 const skip = await criSkipReason();
-
-class SocketProxy {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-
-  constructor(
-    readonly path: string,
-    private readonly target: string,
-  ) {}
-
-  async start(): Promise<void> {
-    await rm(this.path, { force: true });
-    const server = createServer((downstream) => {
-      const upstream = createConnection(this.target);
-      for (const socket of [downstream, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => undefined);
-      }
-      downstream.pipe(upstream);
-      upstream.pipe(downstream);
-      downstream.on('close', () => upstream.destroy());
-      upstream.on('close', () => downstream.destroy());
-    });
-    await new Promise<void>((resolveListen, reject) => {
-      server.once('error', reject);
-      server.listen(this.path, () => resolveListen());
-    });
-    this.server = server;
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    if (server) await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
-    await rm(this.path, { force: true });
-  }
-}
 
 describe('containerd going away and coming back', { skip }, () => {
   const env = new CriTestEnv();

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { silentLogger } from '../../src/log/index.js';
 import { DockerRuntime, EngineClient, isDockerEndpoint } from '../../src/runtime/docker/index.js';
 import { EngineLogDecoder, resumePointOf, timestampNs } from '../../src/runtime/docker/logs.js';
 import { RuntimeError, type ContainerRecord } from '../../src/runtime/types.js';
+import { SocketProxy } from './socket-proxy.js';
 
 const IMAGE = 'berth.test/busybox:1';
 const NODE_IP = '192.0.2.10';
@@ -65,42 +66,6 @@ async function freePort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   if (!address || typeof address === 'string') throw new Error('no port');
   return address.port;
-}
-
-/** A unix socket that forwards to the engine's, and can be taken away and brought back. */
-class SocketProxy {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  constructor(
-    readonly path: string,
-    private readonly target: string,
-  ) {}
-  async up(): Promise<void> {
-    await rm(this.path, { force: true });
-    const server = createServer((client) => {
-      const upstream = createConnection(this.target);
-      this.sockets.add(client).add(upstream);
-      client.pipe(upstream).pipe(client);
-      const drop = (): void => {
-        client.destroy();
-        upstream.destroy();
-        this.sockets.delete(client);
-        this.sockets.delete(upstream);
-      };
-      client.once('error', drop).once('close', drop);
-      upstream.once('error', drop).once('close', drop);
-    });
-    await new Promise<void>((resolve) => server.listen(this.path, resolve));
-    this.server = server;
-  }
-  async down(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    this.sockets.clear();
-    if (server) await new Promise((resolve) => server.close(resolve));
-    await rm(this.path, { force: true });
-  }
 }
 
 // --- no engine needed ---------------------------------------------------------------------------
@@ -496,7 +461,7 @@ function engineSuite(engine: Engine): void {
   test('the engine socket vanishing and coming back: clear errors, then exits missed meanwhile are reported', async () => {
     const target = engine.endpoint.replace(/^unix:\/\//, '');
     const proxy = new SocketProxy(join(dir, 'proxy.sock'), target);
-    await proxy.up();
+    await proxy.start();
     try {
       const endpoint = `unix://${proxy.path}`;
       const runtime = await newRuntime(endpoint);
@@ -507,7 +472,7 @@ function engineSuite(engine: Engine): void {
       );
       const record = await start(runtime, p);
 
-      await proxy.down();
+      await proxy.stop();
       await assert.rejects(runtime.listContainers(), (err: Error) => {
         assert.match(err.message, new RegExp(proxy.path.replace(/[/.]/g, '\\$&')));
         assert.match(err.message, /scripts\/docker-up\.sh/);
@@ -521,7 +486,7 @@ function engineSuite(engine: Engine): void {
       // The container exits while berth cannot see the engine.
       await client.call('POST', `/containers/${record.id}/stop`, { query: { t: 5 }, timeoutMs: 30_000 }, [304]);
 
-      await proxy.up();
+      await proxy.start();
       const exited = await waitExit(record.id);
       assert.equal(exited.exitCode, 4);
       const listed = await runtime.listContainers();
@@ -529,7 +494,7 @@ function engineSuite(engine: Engine): void {
       await runtime.removeContainer(record.id);
       await runtime.close();
     } finally {
-      await proxy.down();
+      await proxy.stop();
     }
   });
 }
