@@ -68,6 +68,15 @@ export interface StartContainerRequest {
   sandbox: SandboxInfo;
 }
 
+/** What a command run inside a container by execSync left behind. */
+export interface ExecSyncResult {
+  /** The command's exit code; -1 when it was killed because it ran past its timeout. */
+  exitCode: number;
+  stdout: Buffer;
+  stderr: Buffer;
+  timedOut: boolean;
+}
+
 /**
  * The only interface between the pod workers and a container engine. Workers are its only callers.
  */
@@ -90,6 +99,12 @@ export interface Runtime {
   listContainers(): Promise<ContainerRecord[]>;
   /** The pods that have a sandbox (also those whose containers never started). */
   listPodSandboxes(): Promise<PodRef[]>;
+  /**
+   * Runs `command` inside the running container `id` (its user, environment, working dir,
+   * namespaces and cgroup) and waits for it; kills it after `timeoutMs` (then `timedOut` is true).
+   * Used by exec probes and exec lifecycle hooks. Throws RuntimeError when the container is not running.
+   */
+  execSync(id: string, command: string[], timeoutMs: number): Promise<ExecSyncResult>;
   /** Called once for every container that exits, with its final record. */
   onContainerExit(listener: (record: ContainerRecord) => void): void;
   close(): Promise<void>;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1';
 import { silentLogger } from '../../src/log/index.js';
-import type { ContainerRecord, PodRef, Runtime, SandboxInfo, StartContainerRequest } from '../../src/runtime/types.js';
+import type { ContainerRecord, ExecSyncResult, PodRef, Runtime, SandboxInfo, StartContainerRequest } from '../../src/runtime/types.js';
 import { CrashLoopBackoff, noEvents, PodManager } from '../../src/workers/index.js';
 
 class MemoryRuntime implements Runtime {
@@ -52,6 +52,9 @@ class MemoryRuntime implements Runtime {
   }
   async removeContainer(id: string): Promise<void> {
     this.records.delete(id);
+  }
+  async execSync(): Promise<ExecSyncResult> {
+    return { exitCode: 0, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), timedOut: false };
   }
   async listContainers(): Promise<ContainerRecord[]> {
     return [...this.records.values()].map((r) => ({ ...r }));

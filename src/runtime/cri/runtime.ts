@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1';
 import { warnOncePer, type Logger } from '../../log/index.js';
 import { firstNodeIPv4 } from '../process/host.js';
-import { RuntimeError, type ContainerRecord, type PodRef, type Runtime, type SandboxInfo, type StartContainerRequest } from '../types.js';
+import { RuntimeError, type ContainerRecord, type ExecSyncResult, type PodRef, type Runtime, type SandboxInfo, type StartContainerRequest } from '../types.js';
 import { CriCallError, CriClient } from './client.js';
 import { containerConfig, podVolumesDir } from './container.js';
 import { checkHostPorts } from './hostports.js';
@@ -283,6 +283,10 @@ export class CriRuntime implements Runtime {
 
   onContainerExit(listener: (record: ContainerRecord) => void): void {
     this.listeners.push(listener);
+  }
+
+  async execSync(_id: string, _command: string[], _timeoutMs: number): Promise<ExecSyncResult> {
+    throw new RuntimeError('RunContainerError', 'execSync is not implemented yet for this runtime');
   }
 
   async close(): Promise<void> {

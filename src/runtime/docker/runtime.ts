@@ -12,6 +12,7 @@ import { firstNodeIPv4 } from '../process/host.js';
 import {
   RuntimeError,
   type ContainerRecord,
+  type ExecSyncResult,
   type PodRef,
   type Runtime,
   type SandboxInfo,
@@ -216,6 +217,10 @@ export class DockerRuntime implements Runtime {
 
   onContainerExit(listener: (record: ContainerRecord) => void): void {
     this.listeners.push(listener);
+  }
+
+  async execSync(_id: string, _command: string[], _timeoutMs: number): Promise<ExecSyncResult> {
+    throw new RuntimeError('RunContainerError', 'execSync is not implemented yet for this runtime');
   }
 
   async close(): Promise<void> {

@@ -11,6 +11,7 @@ import { containerEnvironment } from '../env.js';
 import {
   RuntimeError,
   type ContainerRecord,
+  type ExecSyncResult,
   type PodRef,
   type Runtime,
   type SandboxInfo,
@@ -230,6 +231,10 @@ export class ProcessRuntime implements Runtime {
 
   onContainerExit(listener: (record: ContainerRecord) => void): void {
     this.listeners.push(listener);
+  }
+
+  async execSync(_id: string, _command: string[], _timeoutMs: number): Promise<ExecSyncResult> {
+    throw new RuntimeError('RunContainerError', 'execSync is not implemented yet for this runtime');
   }
 
   async close(): Promise<void> {
