@@ -20,6 +20,7 @@ import { startNodeServer, type ContainerLogRef, type NodeServer, type NodeState 
 import { FileSource, HttpSource, type PodSource } from '../sources/index.js';
 import { podWithStatus } from '../status/index.js';
 import { PodManager, type PodEventSink, type PodView } from '../workers/index.js';
+import { auditSink, loadInputTrust, plainHttpWarning } from './input-trust.js';
 import { nodeLogReader } from './node-logs.js';
 import type { RunOptions } from './options.js';
 import { berthVersion } from './version.js';
@@ -61,6 +62,8 @@ export class Agent {
 
   async start(): Promise<void> {
     const o = this.o;
+    // Keys and certificates first: a flag naming a file that cannot be used stops the start at once.
+    const { trust, tls } = loadInputTrust(o, this.log);
     await mkdir(o.rootDir, { recursive: true });
     await mkdir(o.podLogsDir, { recursive: true });
     if (o.ignoredConfigFields.length) this.log.warn('config file fields not used by berth were ignored', { fields: o.ignoredConfigFields });
@@ -126,10 +129,16 @@ export class Agent {
     this.manager = manager;
 
     const stateDir = join(o.rootDir, 'sources');
+    const audit = auditSink(this.log, () => mirror && ((type, reason, message) => mirror.nodeEvent(type, reason, message)));
     if (o.podManifestPath) {
       this.sources.push(
-        new FileSource({ path: resolve(o.podManifestPath), nodeName: o.nodeName, checkFrequencyMs: o.fileCheckFrequencyMs, stateDir, logger: this.log }),
+        new FileSource({ path: resolve(o.podManifestPath), nodeName: o.nodeName, checkFrequencyMs: o.fileCheckFrequencyMs, stateDir, logger: this.log, trust, audit }),
       );
+    }
+    const insecureUrl = o.manifestUrl ? plainHttpWarning(o.manifestUrl) : undefined;
+    if (insecureUrl) {
+      this.log.warn(insecureUrl);
+      mirror?.nodeEvent('Warning', 'InsecureManifestURL', insecureUrl);
     }
     if (o.manifestUrl) {
       this.sources.push(
@@ -140,6 +149,9 @@ export class Agent {
           checkFrequencyMs: o.httpCheckFrequencyMs,
           stateDir,
           logger: this.log,
+          tls,
+          trust,
+          audit,
         }),
       );
     }

@@ -30,12 +30,26 @@ export interface RunOptions {
   /** unix:// socket of containerd (CRI) or Docker/Podman; none = the process runtime. */
   containerRuntimeEndpoint?: string;
   podInfraContainerImage: string;
+  /** Accept manifest paths that others could write (the kubelet's behaviour), with a warning. */
+  allowInsecureManifestPath: boolean;
+  /** PEM CA bundle that --manifest-url's certificate must chain to (instead of the system CAs). */
+  manifestUrlCa?: string;
+  /** Client certificate and key (PEM files) presented to --manifest-url. */
+  manifestUrlCert?: string;
+  manifestUrlKey?: string;
+  /** OpenSSH ed25519 public key or allowed-signers file: every manifest must be signed by it. */
+  manifestSigningKey?: string;
 }
 
 export const RUN_FLAGS: FlagSpec[] = [
   { name: 'pod-manifest-path', type: 'string', help: 'directory (or single file) of static pod manifests' },
   { name: 'manifest-url', type: 'string', help: 'URL serving a Pod or PodList to run' },
   { name: 'manifest-url-header', type: 'strings', help: "HTTP header for --manifest-url, 'Name:value' or 'a:x,b:y'; repeatable" },
+  { name: 'allow-insecure-manifest-path', type: 'bool', help: 'accept a manifest directory or file that others than root and the agent could write (the kubelet accepts it; Berth refuses it by default)', default: 'false' },
+  { name: 'manifest-url-ca', type: 'string', help: 'PEM CA file that the --manifest-url server certificate must chain to', default: 'the system CAs' },
+  { name: 'manifest-url-cert', type: 'string', help: 'PEM client certificate presented to --manifest-url (with --manifest-url-key)' },
+  { name: 'manifest-url-key', type: 'string', help: 'PEM private key of --manifest-url-cert' },
+  { name: 'manifest-signing-key', type: 'string', help: 'OpenSSH ed25519 public key or allowed-signers file; every manifest must then have a valid detached signature (ssh-keygen -Y sign -n berth-manifest): FILE.sig beside a file, URL.sig for the URL' },
   { name: 'file-check-frequency', type: 'duration', help: 'how often the manifest path is re-listed', default: '20s' },
   { name: 'http-check-frequency', type: 'duration', help: 'how often --manifest-url is polled', default: '20s' },
   { name: 'sync-frequency', type: 'duration', help: 'how often every pod is re-checked', default: '1m' },
@@ -96,6 +110,11 @@ export function parseRunOptions(argv: string[], parseHeader: (value: string) => 
       throw new UsageError(`invalid value ${JSON.stringify(manifestUrl)} for --manifest-url: only http:// and https:// URLs are supported`);
     }
   }
+  const manifestUrlCert = str(flags, 'manifest-url-cert');
+  const manifestUrlKey = str(flags, 'manifest-url-key');
+  if ((manifestUrlCert === undefined) !== (manifestUrlKey === undefined)) {
+    throw new UsageError('--manifest-url-cert and --manifest-url-key go together: give both (a PEM client certificate and its private key) or neither');
+  }
   const kubeconfig = str(flags, 'kubeconfig');
   const serveApi = (flags.get('serve-api') as boolean | undefined) ?? kubeconfig === undefined;
   if (serveApi && kubeconfig !== undefined) {
@@ -129,6 +148,11 @@ export function parseRunOptions(argv: string[], parseHeader: (value: string) => 
     address: str(flags, 'address') ?? file.address ?? '127.0.0.1',
     port,
     ignoredConfigFields: file.ignored,
+    allowInsecureManifestPath: (flags.get('allow-insecure-manifest-path') as boolean | undefined) ?? false,
+    manifestUrlCa: str(flags, 'manifest-url-ca'),
+    manifestUrlCert,
+    manifestUrlKey,
+    manifestSigningKey: str(flags, 'manifest-signing-key'),
   };
 }
 

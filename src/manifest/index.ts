@@ -3,6 +3,6 @@
 export { type ManifestProblem, formatProblem, problemKey } from './problem.js';
 export { MAX_MANIFEST_BYTES, type StaticIdentity, type DecodeResult } from './types.js';
 export { decodePodManifest, decodePodListManifest } from './decode.js';
-export { readPodManifestFile } from './read.js';
+export { readPodManifestFile, type ManifestGate } from './read.js';
 export { validatePod } from './validate.js';
 export { toStaticPod, podFullName } from './identity.js';

@@ -1,6 +1,6 @@
 // Reading one manifest file safely: never throws, never blocks on a FIFO, never reads more than the
 // size limit, and says in plain words why a path in the manifest directory is not a usable file.
-import { constants, promises as fs } from 'node:fs';
+import { constants, promises as fs, type Stats } from 'node:fs';
 import type { ManifestProblem } from './problem.js';
 import { decodePodManifest, tooLargeProblem } from './decode.js';
 import { MAX_MANIFEST_BYTES, type DecodeResult, type StaticIdentity } from './types.js';
@@ -31,8 +31,14 @@ function fsProblem(path: string, origin: string, err: unknown): DecodeResult {
   }
 }
 
+/**
+ * Looks at a manifest's bytes before they are decoded (trust checks: owner, mode, signature).
+ * `stats` is the fstat of the very file that was read. A problem refuses the manifest.
+ */
+export type ManifestGate = (file: { path: string; stats: Stats; content: Buffer }) => Promise<ManifestProblem | undefined>;
+
 /** Reads a manifest file safely and decodes it with decodePodManifest. Never throws. */
-export async function readPodManifestFile(path: string, identity: StaticIdentity): Promise<DecodeResult> {
+export async function readPodManifestFile(path: string, identity: StaticIdentity, gate?: ManifestGate): Promise<DecodeResult> {
   const origin = identity.origin;
   try {
     let link;
@@ -69,7 +75,10 @@ export async function readPodManifestFile(path: string, identity: StaticIdentity
         return failed(origin, 'is not a regular file (a device, FIFO or socket)', 'put only regular manifest files in the manifest directory');
       }
       if (st.size > MAX_MANIFEST_BYTES) return { pods: [], problems: [tooLargeProblem(origin, st.size)] };
-      return decodePodManifest(await readCapped(handle, st.size, origin), identity);
+      const content = await readCapped(handle, st.size, origin);
+      const refused = gate ? await gate({ path, stats: st, content }) : undefined;
+      if (refused) return { pods: [], problems: [refused] };
+      return decodePodManifest(content, identity);
     } finally {
       await handle.close().catch(() => undefined);
     }

@@ -4,8 +4,16 @@
 import http from 'node:http';
 import https from 'node:https';
 
+/** TLS material for https:// URLs (PEM). Without `ca` the system CAs verify the server. */
+export interface TlsOptions {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+}
+
 export interface GetOptions {
   headers: Record<string, string[]>;
+  tls?: TlsOptions;
   timeoutMs: number;
   maxBytes: number;
   signal?: AbortSignal;
@@ -18,7 +26,7 @@ export interface GetResult {
   body: Buffer;
 }
 
-export type FetchFailure = 'timeout' | 'too-large' | 'network' | 'redirects' | 'aborted' | 'bad-url';
+export type FetchFailure = 'timeout' | 'too-large' | 'network' | 'tls' | 'redirects' | 'aborted' | 'bad-url';
 
 export class FetchError extends Error {
   constructor(
@@ -50,7 +58,7 @@ export async function getLimited(url: string, options: GetOptions): Promise<GetR
     }
     let headers = options.headers;
     for (let hop = 0; ; hop++) {
-      const answer = await requestOnce(current, headers, options.maxBytes, deadline.signal);
+      const answer = await requestOnce(current, headers, options.maxBytes, deadline.signal, options.tls);
       if (answer.kind === 'done') return answer.result;
       if (hop >= MAX_REDIRECTS) throw new FetchError('redirects', `GET stopped after ${MAX_REDIRECTS} redirects`);
       const next = new URL(answer.location, current);
@@ -67,7 +75,18 @@ export async function getLimited(url: string, options: GetOptions): Promise<GetR
 
 type Answer = { kind: 'done'; result: GetResult } | { kind: 'redirect'; location: string };
 
-function requestOnce(url: URL, headers: Record<string, string[]>, maxBytes: number, signal: AbortSignal): Promise<Answer> {
+/** Node's codes for a server certificate that does not verify. */
+const TLS_VERIFY_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_UNTRUSTED',
+]);
+
+function requestOnce(url: URL, headers: Record<string, string[]>, maxBytes: number, signal: AbortSignal, tls: TlsOptions | undefined): Promise<Answer> {
   return new Promise<Answer>((resolve, reject) => {
     const mod = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined;
     if (!mod) {
@@ -84,7 +103,10 @@ function requestOnce(url: URL, headers: Record<string, string[]>, maxBytes: numb
       settled = true;
       signal.removeEventListener('abort', onAbort);
       req.destroy();
-      reject(err instanceof FetchError ? err : new FetchError('network', `GET failed: ${describe(err)}`));
+      const code = (err as NodeJS.ErrnoException)?.code ?? '';
+      if (err instanceof FetchError) reject(err);
+      else if (TLS_VERIFY_CODES.has(code)) reject(new FetchError('tls', `GET failed: the server's TLS certificate is not trusted (${describe(err)})`));
+      else reject(new FetchError('network', `GET failed: ${describe(err)}`));
     };
     const done = (answer: Answer): void => {
       if (settled) return;
@@ -93,7 +115,7 @@ function requestOnce(url: URL, headers: Record<string, string[]>, maxBytes: numb
       resolve(answer);
     };
     const onAbort = (): void => fail(signal.reason);
-    const req = mod.request(url, { method: 'GET', headers }, (res) => {
+    const req = mod.request(url, { method: 'GET', headers, ...(url.protocol === 'https:' ? tls : {}) }, (res) => {
       const status = res.statusCode ?? 0;
       const statusText = res.statusMessage ?? '';
       const location = res.headers.location;

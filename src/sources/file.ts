@@ -25,7 +25,8 @@ import {
   type StaticIdentity,
 } from '../manifest/index.js';
 import type { PodSource, SourceSnapshot } from './types.js';
-import { ignoredEntry } from './ignore.js';
+import { ignoredEntry, SIGNATURE_SUFFIX } from './ignore.js';
+import { MAX_SIGNATURE_BYTES, type AuditSink, type ManifestFacts, type ManifestTrust } from '../trust/index.js';
 import { stablePod } from './stable.js';
 
 export interface FileSourceOptions {
@@ -43,6 +44,10 @@ export interface FileSourceOptions {
   settleMs?: number;
   /** How often such a file is re-checked. Default 250 ms. */
   recheckMs?: number;
+  /** Owner/mode checks and signatures; without it every readable file is accepted (tests). */
+  trust?: ManifestTrust;
+  /** Receives one record per manifest accepted, changed, refused or removed. */
+  audit?: AuditSink;
 }
 
 export const FILE_SOURCE_STATE = 'file-source.json';
@@ -70,6 +75,8 @@ interface FileEntry {
   pendingKey?: string;
   pendingSince?: number;
   recheck?: NodeJS.Timeout;
+  /** What the audit trail last said about this file: its action and content hash. */
+  audited?: { action: 'good' | 'refused'; sha256: string; reason?: string };
 }
 
 type PathKind = 'dir' | 'file' | 'missing' | 'other';
@@ -220,6 +227,13 @@ export class FileSource implements PodSource {
     if (kind !== this.mode) this.log.debug('manifest path kind', { kind });
     this.mode = kind;
     this.ensureWatch(kind, stats);
+    if (kind === 'dir' || kind === 'file') {
+      const untrusted = await this.untrustedPath(kind, stats!);
+      if (untrusted) {
+        this.listProblem = { origin: untrusted.path, field: '', message: untrusted.message, fix: untrusted.fix, reason: 'FailedToParse' };
+        return; // keep what we had: the pods started while the path was trusted keep running
+      }
+    }
 
     let listed: string[];
     if (kind === 'dir') {
@@ -249,7 +263,9 @@ export class FileSource implements PodSource {
   }
 
   private async syncPaths(paths: string[]): Promise<void> {
-    for (const path of paths) {
+    for (let path of paths) {
+      // A changed signature means its manifest must be checked again.
+      if (path.endsWith(SIGNATURE_SUFFIX)) path = path.slice(0, -SIGNATURE_SUFFIX.length);
       if (this.mode === 'dir') {
         if (dirname(path) !== this.path) continue;
         if (!this.acceptName(basename(path))) continue;
@@ -260,7 +276,27 @@ export class FileSource implements PodSource {
     }
   }
 
-  /** false for dot-files and leftovers (logged once). */
+  /** A manifest directory (or a single file's directory) that others could write is not trusted. */
+  private async untrustedPath(kind: 'dir' | 'file', stats: BigIntStats): Promise<{ path: string; message: string; fix: string } | undefined> {
+    const trust = this.options.trust;
+    if (!trust) return undefined;
+    const own = { uid: Number(stats.uid), mode: Number(stats.mode) };
+    if (kind === 'dir') {
+      const bad = trust.checkPath(this.path, own, 'manifest directory');
+      return bad && { path: this.path, ...bad };
+    }
+    const parent = dirname(this.path);
+    try {
+      const st = await fsp.stat(parent);
+      // A sticky directory (/tmp) lets others create files but not replace this one.
+      const bad = st.mode & 0o1000 ? undefined : trust.checkPath(parent, st, "manifest file's directory");
+      return bad && { path: parent, ...bad };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** false for dot-files, signatures and leftovers (logged once). */
   private acceptName(name: string): boolean {
     const verdict = ignoredEntry(name);
     if (!verdict) return true;
@@ -302,7 +338,8 @@ export class FileSource implements PodSource {
       return;
     }
     let entry = this.entries.get(path);
-    const key = before.kind === 'stat' ? before.key : undefined;
+    const sigKey = this.options.trust?.signing ? await signatureKey(path) : '';
+    const key = before.kind === 'stat' ? before.key + sigKey : undefined;
     if (entry && key !== undefined && entry.key === key) return; // unchanged since last read
     if (!entry) {
       entry = { key: undefined, lastGood: undefined, problems: [] };
@@ -310,10 +347,21 @@ export class FileSource implements PodSource {
     }
 
     const identity: StaticIdentity = { nodeName: this.options.nodeName, source: 'file', origin: path, seen: new Date() };
-    const result = await readPodManifestFile(path, identity);
+    let facts: ManifestFacts | undefined;
+    const trust = this.options.trust;
+    const result = await readPodManifestFile(
+      path,
+      identity,
+      trust &&
+        (async ({ stats, content }) => {
+          const verdict = await trust.check(path, content, stats, () => readSignatureFile(path + SIGNATURE_SUFFIX));
+          facts = verdict.facts;
+          return verdict.refusal && { origin: path, field: '', ...verdict.refusal, reason: 'FailedToParse' };
+        }),
+    );
     if (this.stopped) return;
     const after = await statEntry(path);
-    const afterKey = after.kind === 'stat' ? after.key : undefined;
+    const afterKey = after.kind === 'stat' ? after.key + (this.options.trust?.signing ? await signatureKey(path) : '') : undefined;
     if (after.kind === 'gone') {
       this.dropEntry(path);
       return;
@@ -344,9 +392,12 @@ export class FileSource implements PodSource {
         result.problems.length > 0
           ? result.problems
           : [{ origin: path, field: '', message: `holds ${result.pods.length} pods`, fix: 'put exactly one Pod in each manifest file', reason: 'FailedValidation' }];
+      this.auditFile(path, entry, 'refused', facts, entry.problems[0]?.message);
     } else {
       entry.problems = [];
+      const hadPod = entry.lastGood !== undefined;
       entry.lastGood = result.pods.length === 1 ? stablePod(entry.lastGood, result.pods[0]!) : undefined;
+      this.auditFile(path, entry, hadPod ? 'changed' : 'accepted', facts);
     }
     entry.key = key;
     entry.pendingKey = undefined;
@@ -366,6 +417,19 @@ export class FileSource implements PodSource {
     if (!entry) return;
     clearTimeout(entry.recheck);
     this.entries.delete(path);
+    if (entry.lastGood || entry.audited) this.options.audit?.({ action: 'removed', origin: path });
+  }
+
+  /** One audit record per decision about new content (the same content is not reported twice). */
+  private auditFile(path: string, entry: FileEntry, action: 'accepted' | 'changed' | 'refused', facts: ManifestFacts | undefined, reason?: string): void {
+    const audit = this.options.audit;
+    if (!audit || !facts) return;
+    const kind = action === 'refused' ? 'refused' : 'good';
+    if (entry.audited?.action === kind && entry.audited.sha256 === facts.sha256 && entry.audited.reason === reason) return;
+    // A file whose pod survived from before a restart is "accepted" the first time it is read.
+    const said = entry.audited === undefined && action === 'changed' ? 'accepted' : action;
+    entry.audited = { action: kind, sha256: facts.sha256, reason };
+    audit({ action: said, origin: path, ...facts, ...(reason ? { reason } : {}) });
   }
 
   // ---- snapshot ---------------------------------------------------------------------------------
@@ -548,6 +612,35 @@ export class FileSource implements PodSource {
         /* already closed */
       }
     }
+  }
+}
+
+/** Stat key of a manifest's signature file ('' when it has none), so a new signature re-reads the manifest. */
+async function signatureKey(path: string): Promise<string> {
+  try {
+    const st = await fsp.stat(path + SIGNATURE_SUFFIX, { bigint: true });
+    return `|sig:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  } catch {
+    return '|sig:none';
+  }
+}
+
+/** The text of a detached signature, undefined when there is none. Bounded: a signature is small. */
+async function readSignatureFile(path: string): Promise<string | undefined> {
+  let handle: fsp.FileHandle;
+  try {
+    handle = await fsp.open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    const buf = Buffer.alloc(MAX_SIGNATURE_BYTES + 1);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    if (bytesRead > MAX_SIGNATURE_BYTES) throw new Error(`is larger than ${MAX_SIGNATURE_BYTES} bytes, so it is not a signature`);
+    return buf.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
   }
 }
 

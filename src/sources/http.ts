@@ -18,7 +18,8 @@ import {
   type StaticIdentity,
 } from '../manifest/index.js';
 import type { PodSource, SourceSnapshot } from './types.js';
-import { FetchError, getLimited } from './fetch.js';
+import { FetchError, getLimited, type TlsOptions } from './fetch.js';
+import { MAX_SIGNATURE_BYTES, type AuditSink, type ManifestTrust } from '../trust/index.js';
 import { stablePods } from './stable.js';
 
 export interface HttpSourceOptions {
@@ -35,6 +36,12 @@ export interface HttpSourceOptions {
   timeoutMs?: number;
   /** Body size limit. Default MAX_MANIFEST_BYTES (10 MiB). */
   maxBytes?: number;
+  /** --manifest-url-ca / -cert / -key. */
+  tls?: TlsOptions;
+  /** Signature checks (`<url>.sig`); without it every body is accepted. */
+  trust?: ManifestTrust;
+  /** Receives one record per body accepted, changed, refused or emptied. */
+  audit?: AuditSink;
 }
 
 export const HTTP_SOURCE_STATE = 'http-source.json';
@@ -62,6 +69,8 @@ export class HttpSource implements PodSource {
   private lastBad: { body: Buffer; problems: ManifestProblem[] } | undefined;
   private lastEmitted: { pods: Pod[]; problemKeys: string[] } | undefined;
   private persistChain: Promise<void> = Promise.resolve();
+  /** sha256 and reason of the last body the audit trail reported as refused (said once each). */
+  private lastRefused: string | undefined;
 
   constructor(private readonly options: HttpSourceOptions) {
     this.log = options.logger.child({ source: 'http', url: options.url });
@@ -109,6 +118,7 @@ export class HttpSource implements PodSource {
     try {
       const res = await getLimited(url, {
         headers: this.options.headers,
+        tls: this.options.tls,
         timeoutMs: this.options.timeoutMs ?? 10_000,
         maxBytes: this.options.maxBytes ?? MAX_MANIFEST_BYTES,
         signal: this.abort.signal,
@@ -128,19 +138,57 @@ export class HttpSource implements PodSource {
     }
 
     if (this.lastGoodBody && body.equals(this.lastGoodBody)) return [];
+    // The signature is checked again for every new body (a new .sig may make a refused body good).
+    let facts: { sha256: string; size: number; signer?: string } | undefined;
+    if (this.options.trust) {
+      const verdict = await this.options.trust.check(url, body, undefined, () => this.fetchSignature());
+      facts = verdict.facts;
+      if (verdict.refusal) {
+        const problem: ManifestProblem = { origin: url, field: '', ...verdict.refusal, reason: 'FailedToParse' };
+        this.auditRefused(facts, problem.message);
+        return [problem];
+      }
+    }
     if (this.lastBad && body.equals(this.lastBad.body)) return this.lastBad.problems;
 
     const identity: StaticIdentity = { nodeName: this.options.nodeName, source: 'http', origin: url, seen: new Date() };
     const result = decodePodListManifest(body, identity);
     if (result.problems.length > 0) {
       this.lastBad = { body, problems: result.problems };
+      if (facts) this.auditRefused(facts, result.problems[0]!.message);
       return result.problems;
     }
     this.lastBad = undefined;
+    const hadPods = this.lastGoodPods.length > 0;
     this.lastGoodBody = body;
     this.lastGoodPods = stablePods(this.lastGoodPods, result.pods);
+    this.lastRefused = undefined;
+    if (facts) {
+      const action = result.pods.length === 0 ? (hadPods ? 'removed' : undefined) : hadPods ? 'changed' : 'accepted';
+      if (action) this.options.audit?.({ action, origin: url, ...facts });
+    }
     this.persist(body);
     return [];
+  }
+
+  private auditRefused(facts: { sha256: string; size: number; signer?: string }, reason: string): void {
+    if (this.lastRefused === `${facts.sha256} ${reason}`) return;
+    this.lastRefused = `${facts.sha256} ${reason}`;
+    this.options.audit?.({ action: 'refused', origin: this.options.url, ...facts, reason });
+  }
+
+  /** GET `<url>.sig` with the same headers and TLS settings; undefined when the server has none (404). */
+  private async fetchSignature(): Promise<string | undefined> {
+    const res = await getLimited(`${this.options.url}.sig`, {
+      headers: this.options.headers,
+      tls: this.options.tls,
+      timeoutMs: this.options.timeoutMs ?? 10_000,
+      maxBytes: MAX_SIGNATURE_BYTES,
+      signal: this.abort.signal,
+    });
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw new Error(`GET returned HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
+    return res.body.toString('utf8');
   }
 
   private transportProblem(message: string, fix: string): ManifestProblem {
@@ -205,6 +253,8 @@ function fixFor(err: FetchError): string {
       return 'point --manifest-url at the final address instead of a redirect chain';
     case 'bad-url':
       return 'set --manifest-url to an http:// or https:// URL';
+    case 'tls':
+      return "give the CA that signed the server's certificate with --manifest-url-ca FILE (or fix the certificate's name or dates); the last good pods keep running meanwhile";
     default:
       return 'check the URL, DNS, the network and that the server is up; the last good pods keep running meanwhile';
   }

@@ -5,8 +5,14 @@
 // the real one for its name) — a long-standing user complaint (kubernetes#136962, kubeadm#2823).
 // Berth skips these leftovers and says so once in the log, so the skip is never a mystery.
 
-/** Why a directory entry is skipped: 'hidden' (dot-file, silent, like upstream) or a leftover description. */
-export type IgnoreVerdict = { kind: 'hidden' } | { kind: 'leftover'; what: string };
+/**
+ * Why a directory entry is skipped: 'hidden' (dot-file, silent, like upstream), 'signature' (the
+ * detached signature `web.yaml.sig` of a manifest, read with it) or a leftover description.
+ */
+export type IgnoreVerdict = { kind: 'hidden' } | { kind: 'signature' } | { kind: 'leftover'; what: string };
+
+/** Suffix of a manifest's detached signature file. */
+export const SIGNATURE_SUFFIX = '.sig';
 
 const LEFTOVER_SUFFIXES: ReadonlyArray<readonly [suffix: string, what: string]> = [
   ['~', 'editor backup file'],
@@ -24,6 +30,7 @@ const DPKG_LEFTOVER = /\.dpkg-[A-Za-z]+$/;
 /** undefined when `name` (a directory entry, not a path) should be read as a manifest. */
 export function ignoredEntry(name: string): IgnoreVerdict | undefined {
   if (name.startsWith('.')) return { kind: 'hidden' };
+  if (name.endsWith(SIGNATURE_SUFFIX)) return { kind: 'signature' };
   for (const [suffix, what] of LEFTOVER_SUFFIXES) {
     if (name.endsWith(suffix)) return { kind: 'leftover', what };
   }
