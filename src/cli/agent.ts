@@ -3,7 +3,8 @@
 // workers adopt what survived a previous agent, so that no pod is stopped for a manifest that
 // simply was not read yet.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +44,8 @@ export class Agent {
   private pending: PodUpdate[] | undefined;
   private started = false;
   private stopping = false;
+  /** Why the embedded API is not served although it was asked for (said again in the start-up summary). */
+  private apiProblem: string | undefined;
 
   constructor(
     private readonly o: RunOptions,
@@ -64,8 +67,8 @@ export class Agent {
     const o = this.o;
     // Keys and certificates first: a flag naming a file that cannot be used stops the start at once.
     const { trust, tls } = loadInputTrust(o, this.log);
-    await mkdir(o.rootDir, { recursive: true });
-    await mkdir(o.podLogsDir, { recursive: true });
+    await makeStateDir(o.rootDir, '--root-dir');
+    await makeStateDir(o.podLogsDir, '--pod-logs-dir');
     if (o.ignoredConfigFields.length) this.log.warn('config file fields not used by berth were ignored', { fields: o.ignoredConfigFields });
 
     // The node endpoints and the API come first, so an operator can look while the runtime and
@@ -170,7 +173,7 @@ export class Agent {
     this.log.info('berth is running', {
       node: o.nodeName,
       endpoints: `http://${o.address}:${this.server.port}`,
-      ...(this.api ? { api: this.api.url, kubeconfig } : {}),
+      ...(this.api ? { api: this.api.url, kubeconfig } : this.apiProblem ? { api: this.apiProblem } : {}),
       pods: this.config.pods().length,
     });
   }
@@ -180,10 +183,9 @@ export class Agent {
     try {
       return await this.serveApi();
     } catch (err) {
-      this.log.error(
-        `cannot serve the Kubernetes API on ${this.o.apiBindAddress}:${this.o.apiPort}: ${(err as Error).message}; ` +
-          'static pods run without it (fix: free the port or pick another with --api-port, or run with --serve-api=false)',
-      );
+      const why = (err as Error).message;
+      this.apiProblem = `not served: ${why} (fix: free the port or pick another with --api-port, or run with --serve-api=false)`;
+      this.log.error(`cannot serve the Kubernetes API on ${this.o.apiBindAddress}:${this.o.apiPort}: ${why}; static pods run without it (fix: free the port or pick another with --api-port, or run with --serve-api=false)`);
       await this.api?.close().catch(() => undefined);
       this.api = undefined;
       return undefined;
@@ -317,6 +319,25 @@ export class Agent {
 function runtimeDescription(name: string, endpoint: string | undefined): string {
   if (!endpoint) return `${name} (containers run as supervised host processes; no container engine is used)`;
   return `${name} at ${endpoint}`;
+}
+
+/** Creates a state folder, saying what to do when it cannot (not root, read-only, full). */
+async function makeStateDir(dir: string, flag: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied: run berth as root, or give it a folder it can write with ' + flag
+        : code === 'EROFS'
+          ? `it is on a read-only file system: give a writable folder with ${flag}`
+          : code === 'ENOSPC'
+            ? `the disk is full: free space or give another folder with ${flag}`
+            : `${(err as Error).message} (fix it or give another folder with ${flag})`;
+    throw new Error(`${flag} ${dir} cannot be used: ${why}`);
+  }
 }
 
 function firstIPv4(): string {

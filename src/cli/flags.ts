@@ -46,7 +46,12 @@ export function parseFlags(argv: string[], specs: FlagSpec[], command: string): 
     const eq = body.indexOf('=');
     const name = eq >= 0 ? body.slice(0, eq) : body;
     const spec = byName.get(name);
-    if (!spec) throw new UsageError(`unknown flag ${JSON.stringify('--' + name)} for "berth ${command}"; run "berth ${command} --help" for the list of flags`);
+    if (!spec) {
+      const near = nearestFlag(name, specs);
+      throw new UsageError(
+        `unknown flag ${JSON.stringify('--' + name)} for "berth ${command}"${near ? `; did you mean --${near}?` : ''} (run "berth ${command} --help" for the list of flags)`,
+      );
+    }
     let raw: string;
     if (eq >= 0) raw = body.slice(eq + 1);
     else if (spec.type === 'bool') raw = 'true';
@@ -61,6 +66,26 @@ export function parseFlags(argv: string[], specs: FlagSpec[], command: string): 
     else flags.set(name, value);
   }
   return { flags, positional };
+}
+
+/** The known flag closest to a mistyped one (edit distance), if it is close enough to be a typo. */
+function nearestFlag(name: string, specs: FlagSpec[]): string | undefined {
+  let best: { name: string; d: number } | undefined;
+  for (const s of specs) {
+    const d = editDistance(name, s.name);
+    if (!best || d < best.d) best = { name: s.name, d };
+  }
+  return best && best.d <= Math.max(2, Math.floor(name.length / 4)) ? best.name : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
 }
 
 function convert(spec: FlagSpec, raw: string): FlagValue {

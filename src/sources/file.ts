@@ -109,7 +109,7 @@ export class FileSource implements PodSource {
   private stopped = false;
   /** file path -> state, for the files currently listed (plus persisted entries until the first relist). */
   private readonly entries = new Map<string, FileEntry>();
-  private mode: PathKind = 'missing';
+  private mode: PathKind | undefined;
   private listProblem: ManifestProblem | undefined;
   /** Names already logged as skipped (leftovers, subdirectories), so each is logged once. */
   private readonly loggedSkips = new Set<string>();
@@ -224,7 +224,11 @@ export class FileSource implements PodSource {
         return; // keep what we had: an unreadable path is not an empty one
       }
     }
-    if (kind !== this.mode) this.log.debug('manifest path kind', { kind });
+    if (kind !== this.mode) {
+      this.log.debug('manifest path kind', { kind });
+      // Said once each time the path goes missing, not at every relist.
+      if (kind === 'missing') this.log.info(`the manifest path ${this.path} does not exist yet; waiting for it (a folder or a file created there is picked up at once)`);
+    }
     this.mode = kind;
     this.ensureWatch(kind, stats);
     if (kind === 'dir' || kind === 'file') {

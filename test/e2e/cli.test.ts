@@ -2,7 +2,7 @@
 // prints every problem (file, field, fix) and exits 1, a --config file works and flags win.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -20,7 +20,12 @@ describe('berth CLI', () => {
   it('rejects unknown flags and bad values with exit code 2', () => {
     const unknown = berth('run', '--pod-manifest-paht=/tmp');
     assert.equal(unknown.code, 2);
-    assert.match(unknown.err, /unknown flag "--pod-manifest-paht"/);
+    assert.match(unknown.err, /unknown flag "--pod-manifest-paht" for "berth run"; did you mean --pod-manifest-path\?/);
+    // A single dash is the kubelet's (Go flag) spelling too: it is read, not ignored.
+    const single = berth('run', '-pod-manifest-paht=/tmp');
+    assert.match(single.err, /did you mean --pod-manifest-path\?/);
+    const far = berth('run', '--frobnicate');
+    assert.doesNotMatch(far.err, /did you mean/);
     const badDuration = berth('run', '--file-check-frequency=soon');
     assert.equal(badDuration.code, 2);
     assert.match(badDuration.err, /--file-check-frequency.*duration/);
@@ -77,6 +82,34 @@ port: 1
     }
   });
 
+  it('says once that a missing manifest folder is awaited, and picks it up when it appears', async () => {
+    const later = join(ws.dir, 'later-manifests');
+    const b = await startBerth(ws, [`--pod-manifest-path=${later}`, '--file-check-frequency=200ms'], { manifests: false });
+    try {
+      await new Promise((r) => setTimeout(r, 1000)); // several relists
+      const said = b.logs.filter((l) => String(l.msg).includes(`${later} does not exist yet; waiting for it`));
+      assert.equal(said.length, 1, 'said once, not at every relist');
+      mkdirSync(later);
+      writeFileSync(join(later, 'late.yaml'), shPod('late', 'sleep 3600'));
+      await waitFor(async () => containerState(await b.pod(`late-${NODE}`))?.state?.running, 'pod from the folder created later');
+    } finally {
+      await b.stop();
+    }
+  });
+
+  it('a root dir it cannot write says to run as root or pass --root-dir, and exits 1', () => {
+    const ro = join(ws.dir, 'ro-root');
+    mkdirSync(ro, { mode: 0o555 });
+    // root ignores permission bits: run as nobody, as a non-root operator would.
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BERTH, 'run', `--root-dir=${ro}/state`, `--pod-logs-dir=${ro}/logs`, '--port=0', '--serve-api=false'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /--root-dir .*ro-root\/state cannot be used: permission denied: run berth as root, or give it a folder it can write with --root-dir/);
+    assert.doesNotMatch(r.stderr, /api-port/);
+  });
+
   it('keeps running the pods when the API port is taken, and says how to fix it', async () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
@@ -86,7 +119,9 @@ port: 1
     try {
       const line = b.logs.find((l) => String(l.msg).startsWith('cannot serve the Kubernetes API'));
       assert.ok(line, 'the failure is logged');
-      assert.match(String(line.msg), /--api-port/);
+      assert.match(String(line.msg), new RegExp(`${taken} is already in use.*--api-port`));
+      const summary = b.logs.find((l) => l.msg === 'berth is running')!;
+      assert.match(String(summary.api), /^not served: .*is already in use.*--api-port/);
       await waitFor(async () => containerState(await b.pod(`apiless-${NODE}`))?.state?.running, 'pod runs without the API');
     } finally {
       await b.stop();
