@@ -175,6 +175,8 @@ export class Agent {
       endpoints: `http://${o.address}:${this.server.port}`,
       ...(this.api ? { api: this.api.url, kubeconfig } : this.apiProblem ? { api: this.apiProblem } : {}),
       pods: this.config.pods().length,
+      rootDir: o.rootDir,
+      podLogsDir: o.podLogsDir,
     });
   }
 

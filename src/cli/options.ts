@@ -1,6 +1,6 @@
 // `berth run` options: the kubelet's flag names, merged over a KubeletConfiguration file (flags
 // win), with the kubelet's defaults.
-import { hostname } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { loadConfigFile } from './config-file.js';
 import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from './flags.js';
@@ -55,14 +55,14 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'sync-frequency', type: 'duration', help: 'how often every pod is re-checked', default: '1m' },
   { name: 'hostname-override', type: 'string', help: 'node name (lower-cased)', default: 'the host name' },
   { name: 'node-ip', type: 'string', help: "the node's IP, reported as hostIP and (for host-network pods) podIP", default: 'first non-loopback IPv4' },
-  { name: 'root-dir', type: 'string', help: 'state folder (survives agent restarts)', default: '/var/lib/berth' },
-  { name: 'pod-logs-dir', type: 'string', help: 'container logs, kubelet layout', default: '/var/log/pods' },
+  { name: 'root-dir', type: 'string', help: 'state folder (survives agent restarts)', default: '/var/lib/berth; not root: $XDG_STATE_HOME/berth or ~/.local/state/berth' },
+  { name: 'pod-logs-dir', type: 'string', help: 'container logs, kubelet layout', default: '/var/log/pods; not root: pods/ under the root dir' },
   { name: 'address', type: 'string', help: 'address of the node endpoints', default: '127.0.0.1' },
-  { name: 'port', type: 'int', help: 'port of the node endpoints (0 = any free port)', default: '10250' },
+  { name: 'port', type: 'int', help: 'port of the node endpoints (0 = any free port)', default: '10250; not root: 0' },
   { name: 'kubeconfig', type: 'string', help: 'join the cluster of this kubeconfig (mirror pods, Node, Lease, events) instead of serving an API' },
   { name: 'serve-api', type: 'bool', help: 'serve the embedded Kubernetes API for kubectl', default: 'true without --kubeconfig' },
   { name: 'api-bind-address', type: 'string', help: 'address of the embedded API server', default: '127.0.0.1' },
-  { name: 'api-port', type: 'int', help: 'port of the embedded API server (0 = any free port)', default: '6443' },
+  { name: 'api-port', type: 'int', help: 'port of the embedded API server (0 = any free port)', default: '6443; not root: 0' },
   { name: 'write-kubeconfig', type: 'string', help: 'where the kubeconfig of the embedded API server is written', default: '<root-dir>/kubeconfig' },
   { name: 'container-runtime-endpoint', type: 'string', help: 'containerd CRI socket or Docker/Podman API socket, e.g. unix:///run/containerd/containerd.sock', default: 'none: the process runtime' },
   { name: 'pod-infra-container-image', type: 'string', help: 'sandbox image for Docker pods', default: 'registry.k8s.io/pause:3.6' },
@@ -92,7 +92,8 @@ export function parseRunOptions(argv: string[], parseHeader: (value: string) => 
       for (const [k, v] of Object.entries(parsed)) headers[k] = [...(headers[k] ?? []), ...v];
     }
   }
-  const port = (flags.get('port') as number | undefined) ?? file.port ?? 10250;
+  const defaults = runDefaults();
+  const port = (flags.get('port') as number | undefined) ?? file.port ?? defaults.port;
   if (port > 65535) throw new UsageError(`invalid value "${port}" for flag --port: expected a port number 0-65535`);
   const nodeName = (str(flags, 'hostname-override') ?? hostname()).toLowerCase().trim();
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(nodeName) || nodeName.length > 253) {
@@ -120,9 +121,9 @@ export function parseRunOptions(argv: string[], parseHeader: (value: string) => 
   if (serveApi && kubeconfig !== undefined) {
     throw new UsageError('--serve-api=true and --kubeconfig exclude each other: with --kubeconfig berth joins that cluster and serves no API of its own');
   }
-  const apiPort = (flags.get('api-port') as number | undefined) ?? 6443;
+  const apiPort = (flags.get('api-port') as number | undefined) ?? defaults.apiPort;
   if (apiPort > 65535) throw new UsageError(`invalid value "${apiPort}" for flag --api-port: expected a port number 0-65535`);
-  const rootDir = str(flags, 'root-dir') ?? '/var/lib/berth';
+  const rootDir = str(flags, 'root-dir') ?? defaults.rootDir;
   const endpoint = str(flags, 'container-runtime-endpoint') ?? file.containerRuntimeEndpoint;
   if (endpoint !== undefined && endpoint !== '' && !/^unix:\/\/\/.+/.test(endpoint)) {
     throw new UsageError(`invalid value ${JSON.stringify(endpoint)} for --container-runtime-endpoint: expected a unix socket URL such as unix:///run/containerd/containerd.sock`);
@@ -144,7 +145,7 @@ export function parseRunOptions(argv: string[], parseHeader: (value: string) => 
     nodeName,
     nodeIP: str(flags, 'node-ip'),
     rootDir,
-    podLogsDir: str(flags, 'pod-logs-dir') ?? file.podLogsDir ?? '/var/log/pods',
+    podLogsDir: str(flags, 'pod-logs-dir') ?? file.podLogsDir ?? (defaults.rootless ? join(rootDir, 'pods') : defaults.podLogsDir),
     address: str(flags, 'address') ?? file.address ?? '127.0.0.1',
     port,
     ignoredConfigFields: file.ignored,
@@ -154,6 +155,24 @@ export function parseRunOptions(argv: string[], parseHeader: (value: string) => 
     manifestUrlKey,
     manifestSigningKey: str(flags, 'manifest-signing-key'),
   };
+}
+
+/**
+ * The kubelet's defaults for root; for any other user (rootless) the state goes under
+ * $XDG_STATE_HOME/berth (else ~/.local/state/berth), logs under pods/ in it, and the ports are
+ * picked free (0) instead of assuming 10250 and 6443 are: the start-up summary says which.
+ */
+export function runDefaults(uid = process.getuid?.() ?? 0, env: NodeJS.ProcessEnv = process.env, home = homedir()): {
+  rootless: boolean;
+  rootDir: string;
+  podLogsDir: string;
+  port: number;
+  apiPort: number;
+} {
+  if (uid === 0) return { rootless: false, rootDir: '/var/lib/berth', podLogsDir: '/var/log/pods', port: 10250, apiPort: 6443 };
+  const state = env.XDG_STATE_HOME && env.XDG_STATE_HOME.startsWith('/') ? env.XDG_STATE_HOME : join(home, '.local', 'state');
+  const rootDir = join(state, 'berth');
+  return { rootless: true, rootDir, podLogsDir: join(rootDir, 'pods'), port: 0, apiPort: 0 };
 }
 
 function str(flags: ParsedFlags, name: string): string | undefined {
