@@ -21,6 +21,7 @@ import {
 import { EngineClient, EngineError } from './client.js';
 import type { ContainerInspect, ContainerSummary, CreateResponse, EngineVersion } from './engine-types.js';
 import { DieWatcher } from './events.js';
+import { engineExecSync } from './exec.js';
 import { ensureImage, pullPolicy } from './images.js';
 import { LABEL, kubeletContainerName, managedFilter, podIdentity, recordFromInspect } from './labels.js';
 import { LogCopier } from './logs.js';
@@ -219,8 +220,8 @@ export class DockerRuntime implements Runtime {
     this.listeners.push(listener);
   }
 
-  async execSync(_id: string, _command: string[], _timeoutMs: number): Promise<ExecSyncResult> {
-    throw new RuntimeError('RunContainerError', 'execSync is not implemented yet for this runtime');
+  execSync(id: string, command: string[], timeoutMs: number): Promise<ExecSyncResult> {
+    return engineExecSync(this.client, id, command, timeoutMs);
   }
 
   async close(): Promise<void> {
