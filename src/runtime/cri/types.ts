@@ -157,6 +157,7 @@ export interface ContainerStatus {
   message: string;
   labels: Labels;
   annotations: Labels;
+  mounts: Mount[];
   logPath: string;
 }
 

@@ -24,7 +24,8 @@ export interface ContainerInspect {
     IPAddress?: string;
     Networks?: Record<string, { IPAddress?: string }> | null;
   };
-  HostConfig?: { NetworkMode?: string };
+  HostConfig?: { NetworkMode?: string; Memory?: number };
+  Mounts?: Array<{ Source?: string; Destination?: string }> | null;
 }
 
 export interface ContainerSummary {
