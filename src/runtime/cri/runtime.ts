@@ -12,6 +12,7 @@ import { containerConfig, podVolumesDir } from './container.js';
 import { criExecSync } from './exec.js';
 import { KUBE_LABELS } from '../labels.js';
 import { joinMessages, readTerminationMessage } from '../termination-message.js';
+import { createdContainer } from '../image-events.js';
 import { checkHostPorts } from './hostports.js';
 import { ensureImage, prefetchImageStatus, pullPolicyOf } from './images.js';
 import { pidFromInfo, recordFromStatus } from './records.js';
@@ -189,7 +190,7 @@ export class CriRuntime implements Runtime {
       volumesDir: this.volumesDir,
       nodeName: this.options.nodeName,
     });
-    await this.withRuntime(`get image "${container.image}"`, () => ensureImage(this.client, container, sandboxConf, (message) => this.warnOnce(`image ${container.image}`, message)));
+    await this.withRuntime(`get image "${container.image}"`, () => ensureImage(this.client, container, sandboxConf, (message) => this.warnOnce(`image ${container.image}`, message), request.events));
 
     let containerId: string;
     try {
@@ -202,6 +203,7 @@ export class CriRuntime implements Runtime {
     } catch (err) {
       throw this.failure(err, 'CreateContainerError', `container "${container.name}": cannot create it`);
     }
+    createdContainer(request.events, container.name);
 
     try {
       await this.client.call('RuntimeService', 'StartContainer', { containerId });

@@ -170,4 +170,6 @@ export interface Image {
   id: string;
   repoTags: string[];
   repoDigests: string[];
+  /** uint64, as a decimal string. */
+  size?: string;
 }

@@ -37,6 +37,7 @@ export interface ContainerSummary {
 
 export interface ImageInspect {
   Id: string;
+  Size?: number;
   Config?: { User?: string } | null;
 }
 

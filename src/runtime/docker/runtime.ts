@@ -9,6 +9,7 @@ import type { Container, Pod } from 'kubernetes-types/core/v1';
 import { warnOncePer, type Logger } from '../../log/index.js';
 import { containerEnvironment } from '../env.js';
 import { oomKilledInCgroup } from '../oom.js';
+import { createdContainer } from '../image-events.js';
 import { createTerminationMessageFile, joinMessages, readTerminationMessage, terminationMessageSpec } from '../termination-message.js';
 import { firstNodeIPv4 } from '../process/host.js';
 import {
@@ -251,7 +252,7 @@ export class DockerRuntime implements Runtime {
       throw new RuntimeError('InvalidImageName', `container "${container.name}": image is empty; set the container's image`);
     }
     const sandboxId = isHostNetwork(pod) ? undefined : await this.sandboxIdFor(pod);
-    const imageInfo = await ensureImage(this.client, image, pullPolicy(container), (message) => this.warnOnce(`image ${image}`, message));
+    const imageInfo = await ensureImage(this.client, image, pullPolicy(container), (message) => this.warnOnce(`image ${image}`, message), request.events);
     checkNonRoot(pod, request.container, imageInfo?.Config?.User ?? '');
 
     const terminationMessageFile = await this.terminationMessageFile(pod, container);
@@ -285,6 +286,7 @@ export class DockerRuntime implements Runtime {
       if (err instanceof EngineError) throw new RuntimeError('CreateContainerError', `container "${container.name}": ${err.message}`);
       throw err;
     }
+    createdContainer(request.events, container.name);
     let started!: () => void;
     this.starting.set(id, new Promise<void>((resolve) => (started = resolve)));
     try {
