@@ -12,12 +12,11 @@ import type { ContainerView, PodView } from '../workers/view.js';
 export function podWithStatus(view: PodView): Pod {
   const pod: Pod = { ...view.pod, status: podStatus(view) };
   if (view.terminating && view.terminatingSince) {
-    const grace = view.pod.spec?.terminationGracePeriodSeconds;
-    pod.metadata = {
-      ...view.pod.metadata,
-      deletionTimestamp: view.terminatingSince.replace(/\.\d+Z$/, 'Z'),
-      deletionGracePeriodSeconds: typeof grace === 'number' && grace >= 0 ? grace : 30,
-    };
+    const g = view.pod.spec?.terminationGracePeriodSeconds;
+    const grace = typeof g === 'number' && g >= 0 ? g : 30;
+    // As the API server sets it: the moment the grace period ends.
+    const at = Math.floor(Date.parse(view.terminatingSince) / 1000) * 1000 + grace * 1000;
+    pod.metadata = { ...view.pod.metadata, deletionTimestamp: new Date(at).toISOString().replace(/\.\d+Z$/, 'Z'), deletionGracePeriodSeconds: grace };
   }
   return pod;
 }
