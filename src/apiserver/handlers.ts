@@ -5,9 +5,10 @@
 import type { Logger } from '../log/index.js';
 import { decodeObject, parseJson, parseMediaType } from './body.js';
 import { pruneEvents, type EventLimits } from './events.js';
+import { markDeleting, podDeletionGrace } from './graceful.js';
 import { encodeList, encodeObject, type Encoded, type Output } from './output.js';
 import { applyPatch, PATCH_TYPES, type Json, type PatchType } from './patch.js';
-import { namespaces, resourceKey, ALL_RESOURCES, type KubeObject, type ResourceDef } from './resources.js';
+import { namespaces, pods, resourceKey, ALL_RESOURCES, type KubeObject, type ResourceDef } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import type { Store } from './store.js';
 import {
@@ -210,6 +211,12 @@ export function deleteObject(ctx: HandlerContext, r: ResourceRequest, raw: Buffe
   }
   admitDelete(ctx, r.def, o);
   if (isDryRun(r.query, opts)) return { code: 200, encoded: encodeObject(r.def, o, { kind: 'json' }, Date.now()) };
+  const grace = r.def === pods ? podDeletionGrace(o, opts) : 0;
+  if (grace > 0) {
+    const marked = markDeleting(o, grace, Date.now());
+    const stored = marked ? ctx.store.write(resourceKey(r.def), marked) : o;
+    return { code: 200, encoded: encodeObject(r.def, stored, { kind: 'json' }, Date.now()) };
+  }
   const gone = removeOne(ctx, r.def, o);
   return { code: 200, encoded: encodeObject(r.def, gone, { kind: 'json' }, Date.now()) };
 }

@@ -44,7 +44,12 @@ export class MirrorPods {
     const { informer, nodeName } = this.d;
     if (!informer.hasSynced) return false;
     const wanted = new Map<string, Pod>();
-    for (const p of staticPods) wanted.set(podKey(p), p);
+    // A pod being replaced stops while its successor of the same name starts: the successor wins.
+    for (const p of staticPods) {
+      const key = podKey(p);
+      const have = wanted.get(key);
+      if (!have || (isStopping(have) && !isStopping(p))) wanted.set(key, p);
+    }
     const tasks: (() => Promise<boolean>)[] = [];
     for (const p of wanted.values()) tasks.push(() => this.syncOne(p, nodeUid));
     for (const m of informer.all()) {
@@ -74,6 +79,7 @@ export class MirrorPods {
         return true;
       }
       this.blocked.delete(key);
+      if (isStopping(staticPod)) return await this.stopping(staticPod, mirror, task);
       if (mirror) {
         const why = outdatedReason(mirror, staticPod, this.d.nodeName, nodeUid);
         if (why) {
@@ -97,6 +103,40 @@ export class MirrorPods {
       this.d.health.failed(task, err);
       return false;
     }
+  }
+
+  /**
+   * The static pod is stopping: its mirror is deleted gracefully (the API server sets its
+   * deletionTimestamp, kubectl shows Terminating) and keeps receiving status; the final delete
+   * with grace period 0 follows once the pod is gone from the node (the orphan pass). No mirror
+   * is created for a pod that is stopping.
+   */
+  private async stopping(staticPod: Pod, mirror: Pod | undefined, task: string): Promise<boolean> {
+    if (!mirror || mirrorHash(mirror) !== staticPodHash(staticPod)) return true;
+    const m = mirror.metadata!;
+    if (!m.deletionTimestamp) {
+      try {
+        const grace = staticPod.metadata?.deletionGracePeriodSeconds ?? 30;
+        const answer = await this.d.client.delete<Pod>(podPath(m.namespace || 'default', m.name!), {
+          gracePeriodSeconds: grace,
+          preconditions: m.uid ? { uid: m.uid } : undefined,
+        });
+        // A server that deleted it at once answers with the object without a deletionTimestamp.
+        if (answer?.metadata?.deletionTimestamp) mirror = answer;
+        else {
+          this.d.informer.forget(podKey(mirror), m.uid);
+          return true;
+        }
+        this.d.informer.upsert(mirror);
+        this.d.log.debug('mirror: marked terminating', { pod: podKey(mirror), grace });
+      } catch (err) {
+        if (isNotFound(err) || isConflict(err)) return true;
+        throw err;
+      }
+    }
+    await this.writeStatus(staticPod.status ?? {}, mirror);
+    this.d.health.ok(task);
+    return true;
   }
 
   private async create(staticPod: Pod, nodeUid: string): Promise<Pod | undefined> {
@@ -156,6 +196,10 @@ export class MirrorPods {
     this.d.informer.upsert(updated);
     this.written.set(uid, { sent, stored: JSON.stringify(updated.status ?? {}), resourceVersion: updated.metadata?.resourceVersion });
   }
+}
+
+function isStopping(p: Pod): boolean {
+  return !!p.metadata?.deletionTimestamp;
 }
 
 /** Runs tasks with at most `limit` in flight; results in order. */

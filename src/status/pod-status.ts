@@ -4,8 +4,42 @@ import type { Container, ContainerState, ContainerStatus, Pod, PodCondition, Pod
 import type { ContainerRecord } from '../runtime/types.js';
 import type { ContainerView, PodView } from '../workers/view.js';
 
+/**
+ * The static pod with its status. A pod that is stopping carries a deletionTimestamp (when
+ * stopping began) and its grace period, as a kubelet's terminating pod does: the mirror pod and
+ * kubectl show it Terminating.
+ */
 export function podWithStatus(view: PodView): Pod {
-  return { ...view.pod, status: podStatus(view) };
+  const pod: Pod = { ...view.pod, status: podStatus(view) };
+  if (view.terminating && view.terminatingSince) {
+    const g = view.pod.spec?.terminationGracePeriodSeconds;
+    const grace = typeof g === 'number' && g >= 0 ? g : 30;
+    // As the API server sets it: the moment the grace period ends.
+    const at = Math.floor(Date.parse(view.terminatingSince) / 1000) * 1000 + grace * 1000;
+    pod.metadata = { ...view.pod.metadata, deletionTimestamp: new Date(at).toISOString().replace(/\.\d+Z$/, 'Z'), deletionGracePeriodSeconds: grace };
+  }
+  return pod;
+}
+
+/**
+ * When each condition of a pod last flipped. Kept per view (one per pod worker) so that a
+ * condition's lastTransitionTime only moves when its status changes, as the kubelet's status
+ * manager keeps it; a WeakMap, so a pod that is gone takes its history with it.
+ */
+const transitions = new WeakMap<PodView, Map<string, { status: string; at: string }>>();
+
+function since(view: PodView, type: string, status: string, initial: string): string {
+  let m = transitions.get(view);
+  if (!m) {
+    m = new Map();
+    transitions.set(view, m);
+  }
+  const prev = m.get(type);
+  if (prev && prev.status === status) return prev.at;
+  // The first time a condition is seen it dates from the pod's start; later flips from now.
+  const at = prev ? new Date().toISOString().replace(/\.\d+Z$/, 'Z') : initial;
+  m.set(type, { status, at });
+  return at;
 }
 
 export function podStatus(view: PodView): PodStatus {
@@ -14,18 +48,26 @@ export function podStatus(view: PodView): PodStatus {
   for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) specs.set(c.name, c);
   const init = view.containers.filter((c) => c.init).map((c) => containerStatus(c, specs.get(c.name), view.runtime));
   const app = view.containers.filter((c) => !c.init).map((c) => containerStatus(c, specs.get(c.name), view.runtime));
-  const initialized = view.containers.filter((c) => c.init).every((c) => c.current?.state === 'exited' && c.current.exitCode === 0);
+  const sidecars = view.containers.filter((c) => c.sidecar).map((c) => c.name);
+  const incomplete = init
+    .filter((c) => (sidecars.includes(c.name) ? !c.started : !(c.state?.terminated?.exitCode === 0)))
+    .map((c) => c.name);
+  const initialized = view.initialized || incomplete.length === 0;
   const phase = podPhase(pod, app, initialized, view);
-  const ready = phase === 'Running' && app.length > 0 && app.every((c) => c.ready) && !view.terminating;
-  const since = view.startTime ?? pod.metadata?.annotations?.['kubernetes.io/config.seen'] ?? new Date(0).toISOString();
-  const notReady = app.filter((c) => !c.ready).map((c) => c.name);
-  const readyMessage = notReady.length ? `containers with unready status: [${notReady.join(' ')}]` : undefined;
+  const unready = [...init.filter((c) => sidecars.includes(c.name)), ...app].filter((c) => !c.ready).map((c) => c.name);
+  const ready = phase === 'Running' && app.length > 0 && unready.length === 0 && !view.terminating;
+  const start = view.startTime ?? pod.metadata?.annotations?.['kubernetes.io/config.seen'] ?? new Date(0).toISOString();
+  const completed = phase === 'Succeeded';
+  const notReadyReason = completed ? 'PodCompleted' : 'ContainersNotReady';
+  const readyMessage = !completed && unready.length ? `containers with unready status: [${unready.join(' ')}]` : undefined;
+  const cond = (type: string, ok: boolean, reason?: string, message?: string, initial = start) =>
+    condition(type, ok, since(view, type, ok ? 'True' : 'False', initial), ok ? undefined : reason, ok ? undefined : message);
   const conditions: PodCondition[] = [
-    condition('PodReadyToStartContainers', view.sandbox !== undefined, since),
-    condition('Initialized', initialized, since, initialized ? undefined : 'ContainersNotInitialized'),
-    condition('Ready', ready, since, ready ? undefined : 'ContainersNotReady', ready ? undefined : readyMessage),
-    condition('ContainersReady', ready, since, ready ? undefined : 'ContainersNotReady', ready ? undefined : readyMessage),
-    condition('PodScheduled', true, pod.metadata?.annotations?.['kubernetes.io/config.seen'] ?? since),
+    cond('PodReadyToStartContainers', view.sandbox !== undefined && !(view.terminating && completed)),
+    cond('Initialized', initialized, completed ? 'PodCompleted' : 'ContainersNotInitialized', completed ? undefined : `containers with incomplete status: [${incomplete.join(' ')}]`),
+    cond('Ready', ready, notReadyReason, readyMessage),
+    cond('ContainersReady', ready, notReadyReason, readyMessage),
+    cond('PodScheduled', true, undefined, undefined, pod.metadata?.annotations?.['kubernetes.io/config.seen'] ?? start),
   ];
   const status: PodStatus = {
     phase,
@@ -47,7 +89,7 @@ export function podStatus(view: PodView): PodStatus {
 /** The kubelet's getPhase: a container waiting after it already ran counts as stopped, not waiting. */
 function podPhase(pod: Pod, app: ContainerStatus[], initialized: boolean, view: PodView): string {
   const policy = pod.spec?.restartPolicy ?? 'Always';
-  const failedInit = view.containers.some((c) => c.init && c.current?.state === 'exited' && c.current.exitCode !== 0);
+  const failedInit = view.containers.some((c) => c.init && !c.sidecar && c.current?.state === 'exited' && c.current.exitCode !== 0);
   if (!initialized) return failedInit && policy === 'Never' ? 'Failed' : 'Pending';
   let waiting = 0;
   let running = 0;
@@ -75,13 +117,20 @@ function podPhase(pod: Pod, app: ContainerStatus[], initialized: boolean, view: 
 function containerStatus(view: ContainerView, spec: Container | undefined, runtime: string): ContainerStatus {
   const cur = view.current;
   const running = cur?.state === 'running';
+  const plainInit = view.init && !view.sidecar;
+  const waiting = view.waiting !== undefined;
+  // Probe results count only while the attempt runs; without any (an old view) running is enough.
+  const started = running && !waiting && (plainInit || (view.started ?? true));
+  const ready = plainInit
+    ? cur?.state === 'exited' && cur.exitCode === 0
+    : started && (view.ready ?? spec?.readinessProbe === undefined);
   const status: ContainerStatus = {
     name: view.name,
     image: spec?.image ?? '',
     imageID: '',
-    ready: running && !view.init && spec?.readinessProbe === undefined,
+    ready,
     restartCount: cur?.attempt ?? 0,
-    started: running,
+    started,
     state: stateOf(view, runtime),
     lastState: {},
   };

@@ -5,10 +5,12 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Container, Pod } from 'kubernetes-types/core/v1';
 import type { Logger } from '../log/index.js';
+import { runHook, type ProbeTarget } from '../probes/index.js';
 import { RuntimeError, type ContainerRecord, type Runtime } from '../runtime/types.js';
 import { CrashLoopBackoff } from './backoff.js';
 import type { PodEventSink } from './events.js';
-import { gracePeriodOf, restartPolicyOf, shouldRestart } from './policy.js';
+import { gracePeriodOf, isSidecar, restartPolicyOf, shouldRestart } from './policy.js';
+import { ContainerProbes } from './probing.js';
 import type { ContainerView, PodView } from './view.js';
 
 export interface WorkerDeps {
@@ -31,6 +33,8 @@ interface ContainerSlot extends ContainerView {
   restartAt?: number;
   /** The backoff delay that restartAt was computed with. */
   delayMs?: number;
+  /** Probes of the current attempt, while it runs. */
+  probes?: ContainerProbes;
 }
 
 export class PodWorker {
@@ -39,6 +43,10 @@ export class PodWorker {
   private queue: Promise<void>;
   private syncQueued = false;
   private timer: NodeJS.Timeout | undefined;
+  /** When `timer` fires (epoch ms): a later retry never postpones an earlier one. */
+  private timerAt = Infinity;
+  /** Aborted when the pod starts stopping: a hanging postStart hook is abandoned. */
+  private readonly stopping = new AbortController();
   private terminated: Promise<void> | undefined;
   /** Exits reported before startContainer returned the record they belong to. */
   private readonly earlyExits = new Map<string, ContainerRecord>();
@@ -53,10 +61,10 @@ export class PodWorker {
   ) {
     const newBackoff = deps.newBackoff ?? (() => new CrashLoopBackoff());
     const spec = pod.spec;
-    const make = (c: Container, init: boolean): ContainerSlot => ({ name: c.name, init, spec: c, backoff: newBackoff() });
+    const make = (c: Container, init: boolean): ContainerSlot => ({ name: c.name, init, sidecar: init && isSidecar(c), spec: c, backoff: newBackoff() });
     this.slots = [...(spec?.initContainers ?? []).map((c) => make(c, true)), ...(spec?.containers ?? []).map((c) => make(c, false))];
     this.adopt(adopted);
-    this.state = { pod, runtime: deps.runtime.name, terminating: false, containers: this.slots };
+    this.state = { pod, runtime: deps.runtime.name, terminating: false, initialized: false, containers: this.slots };
     this.log = deps.logger.child({ pod: podKey(pod), uid: pod.metadata?.uid });
     this.queue = startAfter.catch(() => undefined);
     this.sync();
@@ -92,6 +100,7 @@ export class PodWorker {
       return;
     }
     slot.current = record;
+    this.stopProbes(slot);
     if (!this.state.terminating) {
       this.log.info('container exited', { container: slot.name, exitCode: record.exitCode, restartCount: record.attempt });
     }
@@ -110,10 +119,7 @@ export class PodWorker {
       this.state.pod = pod;
       for (const slot of changed) {
         const spec = next.get(slot.name);
-        if (slot.current?.state === 'running') {
-          this.deps.events.podEvent(pod, 'Normal', 'Killing', `Container ${slot.name} definition changed, will be restarted`, slot.name);
-          slot.current = (await this.deps.runtime.stopContainer(slot.current.id, gracePeriodOf(pod))) ?? slot.current;
-        }
+        if (slot.current?.state === 'running') await this.killContainer(slot, `Container ${slot.name} definition changed, will be restarted`, gracePeriodOf(pod));
         if (spec) {
           slot.spec = spec;
           slot.restartAt = Date.now();
@@ -121,7 +127,7 @@ export class PodWorker {
       }
       // Containers added or removed by the update.
       for (const [name, spec] of next) {
-        if (!this.slots.some((s) => s.name === name && !s.init)) this.slots.push({ name, init: false, spec, backoff: new CrashLoopBackoff() });
+        if (!this.slots.some((s) => s.name === name && !s.init)) this.slots.push({ name, init: false, sidecar: false, spec, backoff: new CrashLoopBackoff() });
       }
       for (let i = this.slots.length - 1; i >= 0; i--) {
         const slot = this.slots[i]!;
@@ -138,7 +144,10 @@ export class PodWorker {
   terminate(): Promise<void> {
     if (this.terminated) return this.terminated;
     this.state.terminating = true;
+    this.state.terminatingSince = new Date().toISOString();
     clearTimeout(this.timer);
+    this.stopping.abort();
+    for (const slot of this.slots) this.stopProbes(slot);
     this.deps.onChange(this);
     this.terminated = this.enqueue(async () => {
       // A teardown that fails (the engine is briefly away) is tried again until it succeeds:
@@ -158,14 +167,14 @@ export class PodWorker {
 
   private async teardown(): Promise<void> {
     const pod = this.state.pod;
-    const grace = gracePeriodOf(pod);
-    await Promise.all(
-      this.slots.map(async (slot) => {
-        if (slot.current?.state !== 'running' && slot.current?.state !== 'created') return;
-        this.deps.events.podEvent(pod, 'Normal', 'Killing', `Stopping container ${slot.name}`, slot.name);
-        slot.current = (await this.deps.runtime.stopContainer(slot.current.id, grace)) ?? slot.current;
-      }),
-    );
+    // The grace period is one budget for the whole pod: the app containers (their preStop hooks,
+    // then SIGTERM) first, then the sidecars in reverse order, then an init container still running.
+    const deadline = Date.now() + gracePeriodOf(pod) * 1000;
+    const live = (s: ContainerSlot) => s.current?.state === 'running' || s.current?.state === 'created';
+    const stop = (s: ContainerSlot) => this.killContainer(s, `Stopping container ${s.name}`, undefined, deadline);
+    await Promise.all(this.slots.filter((s) => !s.init && live(s)).map(stop));
+    for (const s of this.slots.filter((x) => x.sidecar).reverse()) if (live(s)) await stop(s);
+    await Promise.all(this.slots.filter((s) => s.init && !s.sidecar && live(s)).map(stop));
     for (const slot of this.slots) await this.forget(slot);
     // Attempts the worker never got a record for (a start that failed half-way) are gone too.
     for (const rec of await this.deps.runtime.listContainers()) {
@@ -215,14 +224,36 @@ export class PodWorker {
       }
     }
     this.state.startTime ??= new Date().toISOString();
-    await this.startDue(pod, this.slots.filter((s) => s.init === this.initPending()));
+    for (const slot of this.slots) if (slot.current?.state === 'running' && !slot.probes && !slot.waiting) this.startProbes(slot, slot.current);
+    if (!this.state.initialized) await this.startInit(pod);
+    if (this.state.initialized) await this.startDue(pod, this.slots.filter((s) => !s.init || s.sidecar));
     this.deps.observeSync?.(Number(process.hrtime.bigint() - began) / 1e9);
     this.deps.onChange(this);
   }
 
-  /** True while an init container has not yet succeeded: they run one at a time, in order, before the app containers. */
-  private initPending(): boolean {
-    return this.slots.some((s) => s.init && !(s.current?.state === 'exited' && s.current.exitCode === 0));
+  /**
+   * Init containers, one at a time and in order: a plain one must exit 0 before the next starts; a
+   * sidecar (restartPolicy Always) must be running and started (its startupProbe passed) and
+   * keeps running. The pod is initialized once all have done so.
+   */
+  private async startInit(pod: Pod): Promise<void> {
+    for (const slot of this.slots.filter((s) => s.init)) {
+      if (this.state.terminating) return;
+      const cur = slot.current;
+      if (slot.sidecar) {
+        if (cur?.state !== 'running') {
+          await this.startDue(pod, [slot]);
+          return;
+        }
+        if (slot.waiting || !(slot.probes?.started ?? true)) return;
+        continue;
+      }
+      if (cur?.state === 'exited' && cur.exitCode === 0) continue;
+      await this.startDue(pod, [slot]);
+      return;
+    }
+    // Sticky, as upstream: a sidecar that crashes later does not make the pod uninitialized.
+    this.state.initialized = true;
   }
 
   private async startDue(pod: Pod, slots: ContainerSlot[]): Promise<void> {
@@ -235,8 +266,9 @@ export class PodWorker {
         continue;
       }
       if (cur?.state === 'exited') {
-        if (slot.init ? cur.exitCode === 0 : false) continue;
-        const restart = slot.init ? policy !== 'Never' : shouldRestart(policy, cur);
+        if (slot.init && !slot.sidecar && cur.exitCode === 0) continue;
+        // A sidecar restarts whatever the pod's policy; a plain init container unless it is Never.
+        const restart = slot.sidecar ? true : slot.init ? policy !== 'Never' : shouldRestart(policy, cur);
         if (!restart) {
           if (slot.init) return;
           continue;
@@ -267,7 +299,9 @@ export class PodWorker {
 
   private async start(pod: Pod, slot: ContainerSlot, attempt: number): Promise<void> {
     slot.restartAt = undefined;
-    slot.waiting ??= { reason: 'ContainerCreating' };
+    // A restart shows the attempt that ended (terminated, or CrashLoopBackOff) until the next
+    // one exists, as the kubelet does; only a first start is ContainerCreating.
+    if (!slot.current) slot.waiting ??= { reason: 'ContainerCreating' };
     const sandbox = this.state.sandbox!;
     const logPath = join(this.podLogDir(), slot.name, `${attempt}.log`);
     try {
@@ -285,8 +319,29 @@ export class PodWorker {
       if (older && older.id !== slot.previous?.id) await this.removeRecord(older);
       if (attempt > 0) this.log.info('container restarted', { container: slot.name, restartCount: attempt });
       else this.log.info('container started', { container: slot.name, pid: record.pid });
+      this.deps.events.podEvent(pod, 'Normal', 'Created', `Created container ${slot.name}`, slot.name);
       this.deps.events.podEvent(pod, 'Normal', 'Started', `Started container ${slot.name}`, slot.name);
-      if (record.state === 'exited') this.sync();
+      if (record.state === 'exited') {
+        this.sync();
+        return;
+      }
+      const postStart = slot.spec.lifecycle?.postStart;
+      if (postStart) {
+        // Not Running until the hook has finished (the kubelet's startContainer returns after it).
+        slot.waiting = { reason: 'ContainerCreating' };
+        this.deps.onChange(this);
+        const failed = await runHook(postStart, { pod, target: this.target(record), signal: this.stopping.signal });
+        slot.waiting = undefined;
+        if (this.state.terminating) return;
+        if (failed && slot.current?.id === record.id && slot.current.state === 'running') {
+          this.deps.events.podEvent(pod, 'Warning', 'FailedPostStartHook', failed, slot.name);
+          this.log.warn('postStart hook failed; killing the container', { container: slot.name, error: failed });
+          await this.killContainer(slot, 'FailedPostStartHook', gracePeriodOf(pod), undefined, false);
+          slot.waiting = { reason: 'PostStartHookError', message: failed };
+          return;
+        }
+      }
+      if (slot.current?.id === record.id && slot.current.state === 'running') this.startProbes(slot, record);
     } catch (err) {
       let reason = err instanceof RuntimeError ? err.reason : 'RunContainerError';
       let message = err instanceof Error ? err.message : String(err);
@@ -309,13 +364,89 @@ export class PodWorker {
   }
 
   private retryIn(ms: number): void {
+    const at = Date.now() + Math.max(0, ms);
+    if (at >= this.timerAt && this.timerAt > Date.now()) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.sync(), Math.max(0, ms));
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timerAt = Infinity;
+      this.sync();
+    }, at - Date.now());
     this.timer.unref();
   }
 
+  /** What probes and hooks of this attempt act on. */
+  private target(record: ContainerRecord): ProbeTarget {
+    const slot = this.slots.find((s) => s.current?.id === record.id);
+    return {
+      podIP: this.state.sandbox?.podIP ?? '127.0.0.1',
+      container: slot?.spec ?? { name: record.containerName },
+      exec: (command, timeoutMs) => this.deps.runtime.execSync(record.id, command, timeoutMs),
+    };
+  }
+
+  private startProbes(slot: ContainerSlot, record: ContainerRecord): void {
+    this.stopProbes(slot);
+    if (slot.init && !slot.sidecar) return;
+    const pod = this.state.pod;
+    const probes = new ContainerProbes(slot.spec, this.target(record), Date.parse(record.startedAt ?? '') || Date.now(), {
+      changed: () => {
+        slot.ready = probes.ready;
+        slot.started = probes.started;
+        this.deps.onChange(this);
+        // A sidecar whose startup probe passed lets the next init container start.
+        if (slot.sidecar && !this.state.initialized) this.sync();
+      },
+      event: (type, reason, message) => this.deps.events.podEvent(pod, type, reason, message, slot.name),
+      failed: (kind, grace) => {
+        this.enqueue(async () => {
+          if (this.state.terminating || slot.current?.id !== record.id || slot.current.state !== 'running') return;
+          this.log.info(`container failed its ${kind.toLowerCase()} probe; restarting it`, { container: slot.name });
+          await this.killContainer(slot, `Container ${slot.name} failed ${kind.toLowerCase()} probe, will be restarted`, grace ?? gracePeriodOf(pod));
+          this.deps.onChange(this);
+        });
+      },
+    });
+    slot.probes = probes;
+    slot.ready = probes.ready;
+    slot.started = probes.started;
+    probes.start();
+  }
+
+  private stopProbes(slot: ContainerSlot): void {
+    slot.probes?.stop();
+    slot.probes = undefined;
+    slot.ready = false;
+    slot.started = false;
+  }
+
+  /**
+   * Stops one running container as the kubelet's killContainer does: the Killing event, its
+   * preStop hook (within the grace period; FailedPreStopHook when it fails), then SIGTERM and
+   * SIGKILL after what is left of the grace period (at least 2 s after a preStop hook, as upstream).
+   */
+  private async killContainer(slot: ContainerSlot, message: string, graceSeconds?: number, deadline?: number, preStop = true): Promise<void> {
+    const cur = slot.current;
+    if (!cur || (cur.state !== 'running' && cur.state !== 'created')) return;
+    const pod = this.state.pod;
+    const until = deadline ?? Date.now() + (graceSeconds ?? gracePeriodOf(pod)) * 1000;
+    this.stopProbes(slot);
+    this.deps.events.podEvent(pod, 'Normal', 'Killing', message, slot.name);
+    const hook = slot.spec.lifecycle?.preStop;
+    let left = Math.max(0, until - Date.now());
+    if (preStop && hook && cur.state === 'running') {
+      const failed = await runHook(hook, { pod, target: this.target(cur), timeoutMs: Math.max(1, left) });
+      if (failed) {
+        this.deps.events.podEvent(pod, 'Warning', 'FailedPreStopHook', failed, slot.name);
+        this.log.warn('preStop hook failed', { container: slot.name, error: failed });
+      }
+      left = Math.max(2000, until - Date.now());
+    }
+    slot.current = (await this.deps.runtime.stopContainer(cur.id, Math.ceil(left / 1000))) ?? slot.current;
+  }
+
   private async stopAndForget(slot: ContainerSlot): Promise<void> {
-    if (slot.current?.state === 'running') await this.deps.runtime.stopContainer(slot.current.id, gracePeriodOf(this.state.pod));
+    await this.killContainer(slot, `Stopping container ${slot.name}`);
     await this.forget(slot);
   }
 

@@ -1,4 +1,4 @@
-import type { Pod } from 'kubernetes-types/core/v1';
+import type { Container, Pod } from 'kubernetes-types/core/v1';
 import type { ContainerRecord } from '../runtime/types.js';
 
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
@@ -19,4 +19,9 @@ export function shouldRestart(policy: RestartPolicy, exited: ContainerRecord): b
 export function gracePeriodOf(pod: Pod): number {
   const g = pod.spec?.terminationGracePeriodSeconds;
   return typeof g === 'number' && g >= 0 ? g : 30;
+}
+
+/** A sidecar: an init container with its own restartPolicy Always (Kubernetes 1.29+). */
+export function isSidecar(c: Container): boolean {
+  return c.restartPolicy === 'Always';
 }

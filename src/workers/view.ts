@@ -5,6 +5,15 @@ import type { ContainerRecord, SandboxInfo } from '../runtime/types.js';
 export interface ContainerView {
   name: string;
   init: boolean;
+  /** An init container with restartPolicy Always: runs beside the app containers. */
+  sidecar?: boolean;
+  /**
+   * From the probes, while the current attempt runs: `started` once its startupProbe passed (or
+   * it has none), `ready` by its readinessProbe (or once started when it has none). Undefined:
+   * no probe results (status falls back to "running").
+   */
+  started?: boolean;
+  ready?: boolean;
   /** The latest attempt the runtime ran. */
   current?: ContainerRecord;
   /** The attempt before it: the kubelet's lastState. */
@@ -21,5 +30,9 @@ export interface PodView {
   sandbox?: SandboxInfo;
   startTime?: string;
   terminating: boolean;
+  /** When stopping began (the mirror pod's deletionTimestamp). */
+  terminatingSince?: string;
+  /** Every init container has done its part (plain ones exited 0, sidecars started); stays true. */
+  initialized?: boolean;
   containers: ContainerView[];
 }
