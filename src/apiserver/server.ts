@@ -26,6 +26,7 @@ import {
   type ResourceRequest,
 } from './handlers.js';
 import { serveLogs, type LogReader } from './logs.js';
+import { serveOpenApi } from './openapi/index.js';
 import { negotiateOutput } from './output.js';
 import { pods, resourceKey, type KubeObject } from './resources.js';
 import { route, type Route } from './routes.js';
@@ -144,6 +145,12 @@ export function createDispatcher(d: DispatchDeps): Dispatcher {
         return sendJson(res, 200, VERSION_INFO);
       case 'health':
         return sendText(res, 200, 'ok');
+      case 'openapi': {
+        const a = serveOpenApi(rt.rest, url.searchParams, req.headers.accept, req.headers['if-none-match']);
+        res.writeHead(a.code, { ...a.headers, 'Content-Length': Buffer.byteLength(a.body) });
+        res.end(a.body);
+        return;
+      }
       case 'api':
       case 'apis': {
         const f = negotiateDiscovery(req.headers.accept);
