@@ -80,7 +80,7 @@ export function createDispatcher(d: DispatchDeps): Dispatcher {
 
   async function resource(req: IncomingMessage, res: ServerResponse, rt: Extract<Route, { kind: 'resource' }>, q: URLSearchParams): Promise<void> {
     const method = req.method ?? 'GET';
-    const r: ResourceRequest = { def: rt.def, namespace: rt.namespace, name: rt.name, subresource: rt.subresource, query: q };
+    const r: ResourceRequest = { def: rt.def, namespace: rt.namespace, name: rt.name, subresource: rt.subresource, query: q, userAgent: req.headers['user-agent'] };
     const out = () => negotiateOutput(req.headers.accept, q.get('includeObject'));
     const body = () => readBody(req);
     const ct = req.headers['content-type'];
