@@ -35,22 +35,22 @@ export class PathSet {
     return [...this.m.values()];
   }
 
+  /** The union; `this` itself when `o` adds nothing (callers compare identity to spot changes). */
   union(o: PathSet): PathSet {
+    if (o.paths().every((p) => this.has(p))) return this;
     const s = PathSet.of(this.paths());
     for (const p of o.paths()) s.add(p);
     return s;
   }
 
+  /** The difference; `this` itself when nothing is removed. */
   minus(o: PathSet): PathSet {
+    if (o.size === 0 || !this.paths().some((p) => o.has(p))) return this;
     return PathSet.of(this.paths().filter((p) => !o.has(p)));
   }
 
   intersect(o: PathSet): PathSet {
     return PathSet.of(this.paths().filter((p) => o.has(p)));
-  }
-
-  equals(o: PathSet): boolean {
-    return this.size === o.size && this.paths().every((p) => o.has(p));
   }
 
   /** The FieldsV1 trie of the set (keys in sorted order, as upstream serialises it). */

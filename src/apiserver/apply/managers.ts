@@ -21,6 +21,8 @@ export interface Manager {
   subresource: string;
   time: string;
   set: PathSet;
+  /** The stored entry and the set decoded from it: reused as is while `set` is still that set. */
+  stored?: { entry: ManagedFieldsEntry; set: PathSet };
 }
 
 /** Upstream's manager identifier: appliers are one manager whatever apiVersion they send. */
@@ -40,10 +42,13 @@ function decode(entries: readonly ManagedFieldsEntry[] | undefined): Map<string,
       time: e.time ?? '',
       set: PathSet.fromFieldsV1(e.fieldsV1),
     };
+    m.stored = { entry: e, set: m.set };
     const id = identity(m);
     const prev = out.get(id);
-    if (prev) prev.set = prev.set.union(m.set);
-    else out.set(id, m);
+    if (prev) {
+      prev.set = prev.set.union(m.set);
+      delete prev.stored;
+    } else out.set(id, m);
   }
   return out;
 }
@@ -56,6 +61,7 @@ function encode(managers: Map<string, Manager>): ManagedFieldsEntry[] {
       cmp(a.operation, b.operation) || cmp(a.time, b.time) || cmp(a.manager, b.manager) || cmp(a.apiVersion, b.apiVersion) || cmp(a.subresource, b.subresource),
   );
   return list.map((m) => {
+    if (m.stored && m.stored.set === m.set && m.stored.entry.time === m.time) return m.stored.entry;
     const e: ManagedFieldsEntry = {
       manager: m.manager,
       operation: m.operation,

@@ -93,12 +93,18 @@ export function gvkOf(s: Schema): GroupVersionKind[] {
   return Array.isArray(v) ? (v as GroupVersionKind[]) : [];
 }
 
+const byKind = new WeakMap<Definitions, Map<string, string>>();
+
 /** Name of the definition of a kind, e.g. Pod in "" v1 → io.k8s.api.core.v1.Pod. */
 export function definitionOf(defs: Definitions, gvk: GroupVersionKind): string | undefined {
-  for (const [name, s] of Object.entries(defs)) {
-    if (gvkOf(s).some((g) => g.group === gvk.group && g.version === gvk.version && g.kind === gvk.kind)) return name;
+  // Every write looks its kind up (server-side apply): index the kinds once.
+  let index = byKind.get(defs);
+  if (!index) {
+    index = new Map();
+    for (const [name, s] of Object.entries(defs)) for (const g of gvkOf(s)) index.set(`${g.group}/${g.version}/${g.kind}`, name);
+    byKind.set(defs, index);
   }
-  return undefined;
+  return index.get(`${gvk.group}/${gvk.version}/${gvk.kind}`);
 }
 
 function refsOf(s: Schema, out: string[]): void {
