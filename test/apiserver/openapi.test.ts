@@ -153,6 +153,9 @@ describe('OpenAPI documents', () => {
     assert.deepEqual(schemas[`${CORE}.Container`].properties.livenessProbe.allOf, [{ $ref: `#/components/schemas/${CORE}.Probe` }]);
     assert.match(schemas[`${CORE}.Container`].properties.livenessProbe.description, /Periodic probe of container liveness/);
     assert.equal(schemas['io.k8s.api.coordination.v1.Lease'], undefined, 'leases live in their own group document');
+    const ios = schemas['io.k8s.apimachinery.pkg.util.intstr.IntOrString'];
+    assert.deepEqual([ios.format, ios.type, ios.oneOf], ['int-or-string', undefined, [{ type: 'integer' }, { type: 'string' }]]);
+    assert.deepEqual(schemas['io.k8s.apimachinery.pkg.api.resource.Quantity'].oneOf, [{ type: 'string' }, { type: 'number' }]);
     const patch = doc.json.paths['/api/v1/nodes/{name}'].patch;
     assert.ok(patch.requestBody.content['application/apply-patch+yaml']);
     assert.equal(patch['x-kubernetes-action'], 'patch');

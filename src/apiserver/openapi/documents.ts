@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { groupVersions, type GroupVersion } from '../resources.js';
 import { VERSION_INFO } from '../discovery.js';
 import { resourcePaths, type Operation, type Parameter, type PathItem } from './paths.js';
+import { V3_ONE_OF } from './facts.js';
 import { closure, definitions, withRefs, type Definitions, type Schema } from './schema.js';
 
 export interface Document {
@@ -156,7 +157,15 @@ function buildV3(gv: GroupVersion): Document {
     outPaths[path] = o;
   }
   const schemas: Record<string, unknown> = {};
-  for (const name of closure(defs, roots)) schemas[name] = v3Schema(defs[name]!);
+  for (const name of closure(defs, roots)) {
+    const s = v3Schema(defs[name]!);
+    const oneOf = V3_ONE_OF[name.replace(/^io\.k8s\./, '')];
+    if (oneOf) {
+      delete s['type'];
+      s['oneOf'] = oneOf.map((type) => ({ type }));
+    }
+    schemas[name] = s;
+  }
   return document({
     openapi: '3.0.0',
     info: INFO,

@@ -173,3 +173,12 @@ export const INT64_FIELDS: ReadonlySet<string> = new Set([
   'apimachinery.pkg.apis.meta.v1.ListMeta.remainingItemCount',
   'apimachinery.pkg.apis.meta.v1.Condition.observedGeneration',
 ]);
+
+/**
+ * Types that accept more than one JSON type. OpenAPI v2 can only say `type: string` (with
+ * `format: int-or-string` for IntOrString); v3 lists the alternatives as `oneOf`, as upstream does.
+ */
+export const V3_ONE_OF: Readonly<Record<string, readonly string[]>> = {
+  'apimachinery.pkg.util.intstr.IntOrString': ['integer', 'string'],
+  'apimachinery.pkg.api.resource.Quantity': ['string', 'number'],
+};
