@@ -2,7 +2,9 @@
 // deletecollection. Each takes a parsed request and returns what to answer; streaming verbs (watch,
 // logs) live in watch.ts and logs.ts. All checks and the write happen in one synchronous stretch
 // after the body has been read, so racing writers are ordered and exactly one wins a stale race.
+import type { ManagedFieldsEntry } from 'kubernetes-types/meta/v1';
 import type { Logger } from '../log/index.js';
+import { APPLY_PATCH_TYPE, checkPatchOptions, managerName, parseApplyBody, planApply, recordUpdate, writer } from './apply/index.js';
 import { decodeObject, parseJson, parseMediaType } from './body.js';
 import { pruneEvents, type EventLimits } from './events.js';
 import { markDeleting, podDeletionGrace } from './graceful.js';
@@ -39,6 +41,23 @@ export interface ResourceRequest {
   name: string | undefined;
   subresource: 'status' | 'log' | undefined;
   query: URLSearchParams;
+  /** The client's User-Agent: names the field manager when the request has no fieldManager. */
+  userAgent?: string;
+}
+
+/** managedFields for the object about to be stored (server-side apply computes its own). */
+type OwnershipFn = (prepared: KubeObject) => ManagedFieldsEntry[] | undefined;
+
+function withManagedFields(o: KubeObject, mf: ManagedFieldsEntry[] | undefined): KubeObject {
+  const metadata = { ...o.metadata };
+  if (mf) metadata.managedFields = mf;
+  else delete metadata.managedFields;
+  return { ...o, metadata };
+}
+
+function updateOwnership(r: ResourceRequest, old: KubeObject | undefined): OwnershipFn {
+  const w = writer(managerName(r.query, r.userAgent), r.subresource, Date.now());
+  return (prepared) => recordUpdate(r.def, old, prepared, w);
 }
 
 export interface Answer {
@@ -102,9 +121,10 @@ function afterWrite(ctx: HandlerContext, def: ResourceDef): void {
   }
 }
 
-function create(ctx: HandlerContext, r: ResourceRequest, body: Record<string, unknown>): Answer {
-  const obj = prepareCreate(r.def, body, r.namespace, Date.now());
+function create(ctx: HandlerContext, r: ResourceRequest, body: Record<string, unknown>, ownership?: OwnershipFn): Answer {
+  let obj = prepareCreate(r.def, body, r.namespace, Date.now());
   admitCreate(ctx, r.def, obj);
+  obj = withManagedFields(obj, (ownership ?? updateOwnership(r, undefined))(obj));
   const key = resourceKey(r.def);
   if (ctx.store.get(key, obj.metadata.namespace, obj.metadata.name!)) throw alreadyExists(r.def, obj.metadata.name!);
   if (isDryRun(r.query)) return { code: 201, encoded: encodeObject(r.def, obj, { kind: 'json' }, Date.now()) };
@@ -117,8 +137,9 @@ export function createObject(ctx: HandlerContext, r: ResourceRequest, raw: Buffe
   return create(ctx, r, decodeObject(raw, contentType));
 }
 
-function update(ctx: HandlerContext, r: ResourceRequest, body: Record<string, unknown>, old: KubeObject): Answer {
-  const next = prepareUpdate({ def: r.def, urlNs: r.namespace, urlName: r.name!, status: r.subresource === 'status' }, body, old);
+function update(ctx: HandlerContext, r: ResourceRequest, body: Record<string, unknown>, old: KubeObject, ownership?: OwnershipFn): Answer {
+  let next = prepareUpdate({ def: r.def, urlNs: r.namespace, urlName: r.name!, status: r.subresource === 'status' }, body, old);
+  next = withManagedFields(next, (ownership ?? updateOwnership(r, old))(next));
   if (unchanged(next, old) || isDryRun(r.query)) {
     return { code: 200, encoded: encodeObject(r.def, unchanged(next, old) ? old : next, { kind: 'json' }, Date.now()) };
   }
@@ -144,7 +165,10 @@ export function updateObject(ctx: HandlerContext, r: ResourceRequest, raw: Buffe
 
 export function patchObject(ctx: HandlerContext, r: ResourceRequest, raw: Buffer, contentType: string | undefined): Answer {
   const type = parseMediaType(contentType).type;
-  if (!(PATCH_TYPES as readonly string[]).includes(type)) throw unsupportedMediaType(type, [...PATCH_TYPES]);
+  const isApply = type === APPLY_PATCH_TYPE;
+  if (!isApply && !(PATCH_TYPES as readonly string[]).includes(type)) throw unsupportedMediaType(type, [...PATCH_TYPES, APPLY_PATCH_TYPE]);
+  const force = checkPatchOptions(isApply, r.query);
+  if (isApply) return applyObject(ctx, r, raw, force);
   const patch = parseJson(raw) as Json;
   if (type !== 'application/json-patch+json' && (patch === null || typeof patch !== 'object' || Array.isArray(patch))) {
     throw badRequest(`a ${type} body must be a JSON object`);
@@ -164,6 +188,19 @@ export function patchObject(ctx: HandlerContext, r: ResourceRequest, raw: Buffer
     }
   }
   return update(ctx, r, body, old);
+}
+
+/** Server-side apply: merge the configuration, track ownership, create the object if missing. */
+function applyObject(ctx: HandlerContext, r: ResourceRequest, raw: Buffer, force: boolean): Answer {
+  const config = parseApplyBody(r.def, raw, r.name!);
+  const old = ctx.store.get(resourceKey(r.def), r.namespace, r.name!);
+  if (!old && r.subresource) throw notFound(r.def, r.name!);
+  const plan = planApply(r.def, old, config, writer(managerName(r.query, r.userAgent), r.subresource, Date.now()), force);
+  if (!old) {
+    const meta = (plan.body['metadata'] ?? {}) as Record<string, unknown>;
+    return create(ctx, r, { ...plan.body, metadata: { ...meta, name: r.name } }, plan.managedFields);
+  }
+  return update(ctx, r, plan.body, old, plan.managedFields);
 }
 
 function parseDeleteOptions(raw: Buffer): Record<string, unknown> {

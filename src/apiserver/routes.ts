@@ -10,6 +10,7 @@ export type Route =
   | { kind: 'root' }
   | { kind: 'version' }
   | { kind: 'health' }
+  | { kind: 'openapi'; rest: string }
   | { kind: 'api' }
   | { kind: 'apis' }
   | { kind: 'group'; group: string }
@@ -42,6 +43,7 @@ export function route(path: string): Route {
   if (s.length === 0) return { kind: 'root' };
   if (s[0] === 'version' && s.length === 1) return { kind: 'version' };
   if (HEALTH.has(s[0]!)) return { kind: 'health' };
+  if (s[0] === 'openapi' && s.length > 1) return { kind: 'openapi', rest: s.slice(1).join('/') };
   if (s[0] === 'api') {
     if (s.length === 1) return { kind: 'api' };
     if (s[1] !== 'v1') return { kind: 'notFound' };

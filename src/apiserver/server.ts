@@ -26,6 +26,7 @@ import {
   type ResourceRequest,
 } from './handlers.js';
 import { serveLogs, type LogReader } from './logs.js';
+import { serveOpenApi } from './openapi/index.js';
 import { negotiateOutput } from './output.js';
 import { pods, resourceKey, type KubeObject } from './resources.js';
 import { route, type Route } from './routes.js';
@@ -79,7 +80,7 @@ export function createDispatcher(d: DispatchDeps): Dispatcher {
 
   async function resource(req: IncomingMessage, res: ServerResponse, rt: Extract<Route, { kind: 'resource' }>, q: URLSearchParams): Promise<void> {
     const method = req.method ?? 'GET';
-    const r: ResourceRequest = { def: rt.def, namespace: rt.namespace, name: rt.name, subresource: rt.subresource, query: q };
+    const r: ResourceRequest = { def: rt.def, namespace: rt.namespace, name: rt.name, subresource: rt.subresource, query: q, userAgent: req.headers['user-agent'] };
     const out = () => negotiateOutput(req.headers.accept, q.get('includeObject'));
     const body = () => readBody(req);
     const ct = req.headers['content-type'];
@@ -144,6 +145,12 @@ export function createDispatcher(d: DispatchDeps): Dispatcher {
         return sendJson(res, 200, VERSION_INFO);
       case 'health':
         return sendText(res, 200, 'ok');
+      case 'openapi': {
+        const a = serveOpenApi(rt.rest, url.searchParams, req.headers.accept, req.headers['if-none-match']);
+        res.writeHead(a.code, { ...a.headers, 'Content-Length': Buffer.byteLength(a.body) });
+        res.end(a.body);
+        return;
+      }
       case 'api':
       case 'apis': {
         const f = negotiateDiscovery(req.headers.accept);

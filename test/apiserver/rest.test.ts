@@ -281,7 +281,7 @@ describe('embedded API server REST', () => {
     const g = await call(ts, 'GET', '/apis');
     assert.equal(g.json.groups[0].name, 'coordination.k8s.io');
     assert.equal((await call(ts, 'GET', '/apis/coordination.k8s.io/v1')).json.resources[0].name, 'leases');
-    assert.equal((await call(ts, 'GET', '/openapi/v2')).status, 404);
+    assert.equal((await call(ts, 'GET', '/openapi/v3/apis/apps/v1')).status, 404);
   });
 
   test('leases: namespaced, create on PUT, holder column', async () => {
