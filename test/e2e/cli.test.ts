@@ -44,7 +44,7 @@ describe('berth CLI', () => {
     const bad = join(ws.dir, 'bad.yaml');
     writeFileSync(
       bad,
-      JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'Bad_Name' }, spec: { containers: [{ name: 'a', command: ['x'] }, { name: 'a', command: ['y'] }] } }),
+      JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'Bad_Name' }, spec: { containers: [{ name: 'a', image: 'busybox', command: ['x'] }, { name: 'a', image: 'busybox', command: ['y'] }] } }),
     );
     const ok = berth('validate', good);
     assert.equal(ok.code, 0, ok.out + ok.err);
