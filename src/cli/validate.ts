@@ -6,7 +6,7 @@ import { stat, mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLogger } from '../log/index.js';
-import { formatProblem, formatWarning, processRuntimeNotices, type ManifestWarning } from '../manifest/index.js';
+import { formatProblem, formatWarning, loadPodSchema, processRuntimeNotices, unknownFieldWarnings, type ManifestWarning } from '../manifest/index.js';
 import { FileSource, type SourceSnapshot } from '../sources/index.js';
 import { flagHelp, parseFlags, UsageError, type FlagSpec } from './flags.js';
 
@@ -39,7 +39,8 @@ What is checked, for every file:
     persistent volume claims); two files must not define the same pod.
 
 Output: one line per finding, "ok:", "error:", "warning:" or "note:" then file, field and a fix.
-Warnings (e.g. a negative terminationGracePeriodSeconds, used as 1) do not fail validation.
+Warnings (e.g. a negative terminationGracePeriodSeconds, used as 1, or an unknown field such
+as a misspelt "comand", which Kubernetes ignores) do not fail validation.
 With the process runtime (the default) containers run "command" + "args" on the host: a
 container without command is a warning, and "image" is required but not used.
 
@@ -68,6 +69,7 @@ export async function validateCommand(argv: string[]): Promise<number> {
   });
   // No state of a running agent is read or written: a fresh, throw-away state folder.
   const stateDir = await mkdtemp(join(tmpdir(), 'berth-validate-'));
+  const schema = await loadPodSchema();
   let pods = 0;
   let problems = 0;
   const warnings: ManifestWarning[] = [];
@@ -93,6 +95,7 @@ export async function validateCommand(argv: string[]): Promise<number> {
         pods++;
         const origin = snapshot.origins?.get(pod.metadata?.uid ?? '') ?? arg;
         process.stdout.write(`ok: ${origin}: pod ${pod.metadata?.name}\n`);
+        warnings.push(...unknownFieldWarnings(pod, schema, origin));
         if (processRuntime) {
           for (const n of processRuntimeNotices(pod, origin)) {
             if (n.severity === 'note') notes.add(n.message);

@@ -7,4 +7,5 @@ export { readPodManifestFile } from './read.js';
 export { validatePod } from './validate.js';
 export { podWarnings } from './warnings.js';
 export { processRuntimeNotices } from './runtime-notes.js';
+export { loadPodSchema, unknownFieldWarnings } from './unknown-fields.js';
 export { toStaticPod, podFullName } from './identity.js';

@@ -130,17 +130,19 @@ describe('berth CLI', () => {
     const warnDir = join(ws.dir, 'validate-warn');
     mkdirSync(warnDir);
     writeFileSync(join(warnDir, 'grace.yaml'), shPod('grace', 'sleep 1', { grace: -1 }));
-    writeFileSync(join(warnDir, 'nocmd.yaml'), JSON.stringify({ ...meta('nocmd'), spec: { containers: [{ name: 'web', image: 'nginx' }] } }));
+    writeFileSync(join(warnDir, 'nocmd.yaml'), JSON.stringify({ ...meta('nocmd'), spec: { containers: [{ name: 'web', image: 'nginx', comand: ['nginx'] }] } }));
     const w = berth('validate', warnDir);
     assert.equal(w.code, 0, w.out);
     assert.match(w.out, /^warning: .*grace\.yaml: spec\.terminationGracePeriodSeconds: must be >= 0; negative values are invalid and will be treated as 1 \(fix: /m);
     assert.match(w.out, /^warning: .*nocmd\.yaml: spec\.containers\[0\]\.command: container "web" has no command: the process runtime cannot run it/m);
+    assert.match(w.out, /^warning: .*nocmd\.yaml: spec\.containers\[0\]\.comand: unknown field "comand" \(Kubernetes ignores it\) \(fix: did you mean "command"\?/m);
     assert.match(w.out, /^note: the process runtime does not use `image`/m);
-    assert.match(w.out, /2 valid pod\(s\), 0 problem\(s\), 2 warning\(s\)/);
+    assert.match(w.out, /2 valid pod\(s\), 0 problem\(s\), 3 warning\(s\)/);
     // For a container engine the missing command is fine (the image's entrypoint runs): no such warning.
     const engine = berth('validate', '--container-runtime-endpoint=unix:///run/containerd/containerd.sock', warnDir);
     assert.equal(engine.code, 0, engine.out);
     assert.doesNotMatch(engine.out, /has no command|note: the process runtime/);
+    assert.match(engine.out, /unknown field "comand"/);
   });
 
   it('takes a KubeletConfiguration file; flags win over it', async () => {

@@ -3,7 +3,7 @@
 // must pass, so every row also proves the rule does not fire on valid input.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodePodManifest, podWarnings, processRuntimeNotices, validatePod, type ManifestProblem } from '../../src/manifest/index.js';
+import { decodePodManifest, loadPodSchema, podWarnings, processRuntimeNotices, unknownFieldWarnings, validatePod, type ManifestProblem } from '../../src/manifest/index.js';
 
 const ORIGIN = '/m/web.yaml';
 type Obj = Record<string, unknown>;
@@ -488,5 +488,21 @@ describe('process runtime notices', () => {
     assert.deepEqual(notices.map((n) => `${n.severity} ${n.field}`), ['warning spec.containers[0].command', 'note ']);
     assert.match(notices[0]!.message, /no command: the process runtime cannot run it/);
     assert.deepEqual(processRuntimeNotices(decodePodManifest(JSON.stringify(pod()), { nodeName: 'n', source: 'file', origin: ORIGIN }).pods[0]!, ORIGIN).map((n) => n.severity), ['note']);
+  });
+});
+
+describe('unknown fields (ignored by Kubernetes, so a typo silently changes the pod)', () => {
+  it('names each unknown field at its path and suggests the known one', async () => {
+    const schema = await loadPodSchema();
+    const typo = pod({ comand: ['sleep'], ports: [{ containerPort: 80, protocl: 'TCP' }], resources: { limits: { memory: '1Gi' } } }, { volumes: [{ name: 'v', hostPath: { path: '/x', typ: 'Directory' } }] });
+    (typo.metadata as Obj).lables = { a: 'b' };
+    assert.deepEqual(unknownFieldWarnings(typo, schema, ORIGIN).map((w) => `${w.field}: ${w.message} / ${w.fix}`), [
+      'metadata.lables: unknown field "lables" (Kubernetes ignores it) / did you mean "labels"? Otherwise remove it',
+      'spec.containers[0].comand: unknown field "comand" (Kubernetes ignores it) / did you mean "command"? Otherwise remove it',
+      'spec.containers[0].ports[0].protocl: unknown field "protocl" (Kubernetes ignores it) / did you mean "protocol"? Otherwise remove it',
+      'spec.volumes[0].hostPath.typ: unknown field "typ" (Kubernetes ignores it) / did you mean "type"? Otherwise remove it',
+    ]);
+    const clean = decodePodManifest(JSON.stringify(pod({ livenessProbe: probe(), resources: { limits: { cpu: '1' } } })), { nodeName: 'n', source: 'file', origin: ORIGIN });
+    assert.deepEqual(unknownFieldWarnings(clean.pods[0], schema, ORIGIN), [], 'a defaulted, identified static pod has only known fields');
   });
 });
