@@ -21,6 +21,8 @@ const MAX_DNS_NAMESERVERS = 3;
 const MAX_DNS_SEARCHES = 32;
 const MAX_INT32 = 2147483647;
 const DEFAULT_GRACE_SECONDS = 30;
+const PREEMPTION_POLICIES = ['Never', 'PreemptLowerPriority'];
+const OS_NAMES = ['linux', 'windows'];
 
 /** Full validation of a decoded pod object (unknown input); field paths relative to the object. */
 export function validatePod(pod: unknown, origin: string): ManifestProblem[] {
@@ -162,8 +164,48 @@ class PodValidator {
     }
     this.tolerations(spec);
     this.hostAliases(spec);
-    c.str(spec, 'priorityClassName', 'spec.priorityClassName');
+    for (const key of ['priorityClassName', 'runtimeClassName']) {
+      const v = c.str(spec, key, `spec.${key}`);
+      if (v) for (const e of dns1123Subdomain(v)) c.add(`spec.${key}`, msg.invalid(v, e), `set spec.${key} to the name of a ${key === 'runtimeClassName' ? 'RuntimeClass' : 'PriorityClass'} (a DNS subdomain)`);
+    }
+    c.oneOf(spec, 'preemptionPolicy', 'spec.preemptionPolicy', PREEMPTION_POLICIES);
+    const os = c.object(spec, 'os', 'spec.os');
+    if (os) {
+      const name = c.str(os, 'name', 'spec.os.name');
+      if (!name) c.add('spec.os.name', msg.required(), 'set spec.os.name: linux, or remove spec.os');
+      else if (!OS_NAMES.includes(name)) c.add('spec.os.name', msg.unsupported(name, OS_NAMES), 'set spec.os.name: linux (Berth runs Linux pods)');
+    }
+    this.hostUsers(spec);
+    this.readinessGates(spec);
+    this.schedulingGates(spec);
     c.str(spec, 'schedulerName', 'spec.schedulerName');
+    c.bool(spec, 'enableServiceLinks', 'spec.enableServiceLinks');
+    c.bool(spec, 'automountServiceAccountToken', 'spec.automountServiceAccountToken');
+  }
+
+  /** With user namespaces (hostUsers: false) the host namespaces cannot be shared. */
+  private hostUsers(spec: JsonObject): void {
+    if (this.c.bool(spec, 'hostUsers', 'spec.hostUsers') !== false) return;
+    for (const key of ['hostNetwork', 'hostPID', 'hostIPC']) {
+      if (spec[key] === true) this.c.add(`spec.${key}`, msg.forbidden('when `hostUsers` is false'), `remove ${key} or hostUsers: false`);
+    }
+  }
+
+  private readinessGates(spec: JsonObject): void {
+    for (const [gate, i] of this.c.objects(spec, 'readinessGates', 'spec.readinessGates')) {
+      const type = this.c.str(gate, 'conditionType', `spec.readinessGates[${i}].conditionType`) ?? '';
+      for (const e of qualifiedName(type)) this.c.add(`spec.readinessGates[${i}].conditionType`, msg.invalid(type, e), 'use a condition type such as example.com/feature-ready');
+    }
+  }
+
+  private schedulingGates(spec: JsonObject): void {
+    const seen = new Set<string>();
+    for (const [gate, i] of this.c.objects(spec, 'schedulingGates', 'spec.schedulingGates')) {
+      const name = this.c.str(gate, 'name', `spec.schedulingGates[${i}].name`) ?? '';
+      for (const e of qualifiedName(name)) this.c.add(`spec.schedulingGates[${i}].name`, msg.invalid(name, e), 'use a gate name such as example.com/wait');
+      if (seen.has(name)) this.c.add(`spec.schedulingGates[${i}].name`, msg.duplicate(name), 'list each scheduling gate once');
+      seen.add(name);
+    }
   }
 
   /** A field upstream defaults and then requires: empty is `Required value`, else one of `values`. */

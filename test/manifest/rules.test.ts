@@ -395,6 +395,26 @@ const ROWS: Row[] = [
     expect: ['spec.activeDeadlineSeconds: Invalid value: 0: must be between 1 and 2147483647, inclusive'],
   },
   {
+    rule: 'runtimeClassName is a DNS subdomain',
+    spec: { runtimeClassName: 'Kata_Containers' },
+    good: { spec: { runtimeClassName: 'kata' } },
+    expect: [
+      "spec.runtimeClassName: Invalid value: \"Kata_Containers\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+    ],
+  },
+  {
+    rule: 'os.name values',
+    spec: { os: { name: 'Linux' } },
+    good: { spec: { os: { name: 'linux' } } },
+    expect: ['spec.os.name: Unsupported value: "Linux": supported values: "linux", "windows"'],
+  },
+  {
+    rule: 'hostUsers false forbids host namespaces',
+    spec: { hostUsers: false, hostPID: true },
+    good: { spec: { hostUsers: false } },
+    expect: ['spec.hostPID: Forbidden: when `hostUsers` is false'],
+  },
+  {
     rule: 'imagePullSecrets reference API objects',
     spec: { imagePullSecrets: [{ name: 'regcred' }] },
     good: {},
