@@ -6,9 +6,10 @@ import { parseAllDocuments, type Tags } from 'yaml';
 import { msg, showValue, ProblemList } from './errors.js';
 import { toStaticPod } from './identity.js';
 import { isObject, type JsonObject } from './json.js';
-import type { ManifestProblem } from './problem.js';
+import type { ManifestProblem, ManifestWarning } from './problem.js';
 import { MAX_MANIFEST_BYTES, type DecodeResult, type StaticIdentity } from './types.js';
 import { validatePodAt } from './validate.js';
+import { podWarnings } from './warnings.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
@@ -71,8 +72,42 @@ function kubernetesYamlTags(tags: Tags): Tags {
 
 type ParseResult = { empty: true } | { empty: false; value: unknown } | { problem: ManifestProblem };
 
+/** Line and column (1-based) of a character offset, for parse errors. */
+function lineCol(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, Math.max(0, Math.min(offset, text.length)));
+  const lines = before.split('\n');
+  return { line: lines.length, col: lines[lines.length - 1]!.length + 1 };
+}
+
+/**
+ * A manifest whose first non-blank character is `{` is JSON and is read as strict JSON, as upstream
+ * does (utilyaml.ToJSON passes JSON through to the JSON decoder): a trailing comma or a comment is an
+ * error there even though a YAML parser would accept it.
+ */
+function parseJson(text: string, origin: string): ParseResult {
+  try {
+    return { empty: false, value: JSON.parse(text) as unknown };
+  } catch (err) {
+    const message = (err as Error).message;
+    const at = /at position (\d+)/.exec(message);
+    const pos = at ? lineCol(text, Number(at[1])) : undefined;
+    const what = message.replace(/ in JSON at position \d+.*$/s, '').replace(/^JSON\.parse: /, '');
+    return {
+      problem: parseProblem(
+        origin,
+        '',
+        `is not valid JSON: ${what}${pos ? ` (at line ${pos.line}, column ${pos.col})` : ''}`,
+        pos
+          ? `fix the JSON at line ${pos.line} (a file starting with '{' is read as strict JSON: no trailing commas, no comments, keys in double quotes)`
+          : "fix the JSON syntax (a file starting with '{' is read as strict JSON: no trailing commas, no comments, keys in double quotes)",
+      ),
+    };
+  }
+}
+
 /** Parses exactly one YAML/JSON document. */
 export function parseManifest(text: string, origin: string): ParseResult {
+  if (text.trimStart().startsWith('{')) return parseJson(text, origin);
   let docs;
   try {
     docs = parseAllDocuments(text, { version: '1.1', customTags: kubernetesYamlTags, prettyErrors: true });
@@ -153,67 +188,73 @@ function podTypeProblems(obj: JsonObject, origin: string, prefix: string, kindRe
         : 'static pods must be kind: Pod; copy the pod template (metadata and spec) into a kind: Pod manifest';
     p.add('kind', msg.unsupported(obj.kind, supported), fix);
   }
-  if (obj.apiVersion !== undefined && obj.apiVersion !== null && obj.apiVersion !== 'v1') {
+  // Upstream's decoder needs both to know what the object is; inside a PodList the list's count.
+  if (obj.apiVersion === undefined || obj.apiVersion === null || obj.apiVersion === '') {
+    if (kindRequired) p.add('apiVersion', msg.required(), 'add apiVersion: v1 at the top of the manifest');
+  } else if (obj.apiVersion !== 'v1') {
     p.add('apiVersion', msg.unsupported(obj.apiVersion, ['v1']), 'set apiVersion: v1');
   }
   return p.items;
 }
 
-/** Static identity + validation of one decoded pod object. */
-function staticize(obj: JsonObject, identity: StaticIdentity, prefix: string): { pod: Pod; problems: ManifestProblem[] } {
+/** Warnings (on the pod as written), then static identity + defaults, then validation. */
+function staticize(obj: JsonObject, identity: StaticIdentity, prefix: string): { pod: Pod; problems: ManifestProblem[]; warnings: ManifestWarning[] } {
+  const warnings = podWarnings(obj, identity.origin, prefix);
   const pod = toStaticPod(obj as Pod, identity);
-  return { pod, problems: validatePodAt(pod, identity.origin, prefix) };
+  return { pod, problems: validatePodAt(pod, identity.origin, prefix), warnings };
+}
+
+function failed(problems: ManifestProblem[]): DecodeResult {
+  return { pods: [], problems, warnings: [] };
 }
 
 /** One file's bytes: exactly ONE Pod, YAML or JSON. */
 export function decodePodManifest(data: Buffer | string, identity: StaticIdentity): DecodeResult {
   const origin = identity.origin;
   const text = manifestText(data, origin);
-  if ('problem' in text) return { pods: [], problems: [text.problem] };
+  if ('problem' in text) return failed([text.problem]);
   const parsed = parseManifest(text.text, origin);
-  if ('problem' in parsed) return { pods: [], problems: [parsed.problem] };
+  if ('problem' in parsed) return failed([parsed.problem]);
   if (parsed.empty) {
-    return {
-      pods: [],
-      problems: [parseProblem(origin, '', 'is empty', 'write a Pod manifest into the file, or remove the file')],
-    };
+    return failed([parseProblem(origin, '', 'is empty', 'write a Pod manifest into the file, or remove the file')]);
   }
   const value = parsed.value;
-  if (!isObject(value)) return { pods: [], problems: [notAnObject(value, origin)] };
+  if (!isObject(value)) return failed([notAnObject(value, origin)]);
   const typeProblems = podTypeProblems(value, origin, '', true, false);
-  if (typeProblems.length > 0) return { pods: [], problems: typeProblems };
-  const { pod, problems } = staticize(value, identity, '');
-  return problems.length > 0 ? { pods: [], problems } : { pods: [pod], problems: [] };
+  if (typeProblems.length > 0) return failed(typeProblems);
+  const { pod, problems, warnings } = staticize(value, identity, '');
+  return problems.length > 0 ? failed(problems) : { pods: [pod], problems: [], warnings };
 }
 
 /** A URL body: a single Pod first, then a PodList. One bad item rejects the whole body. */
 export function decodePodListManifest(data: Buffer | string, identity: StaticIdentity): DecodeResult {
   const origin = identity.origin;
   const text = manifestText(data, origin);
-  if ('problem' in text) return { pods: [], problems: [text.problem] };
-  if (text.text.trim() === '') return { pods: [], problems: [] };
+  if ('problem' in text) return failed([text.problem]);
+  if (text.text.trim() === '') return failed([]);
   const parsed = parseManifest(text.text, origin);
-  if ('problem' in parsed) return { pods: [], problems: [parsed.problem] };
-  if (parsed.empty) return { pods: [], problems: [] };
+  if ('problem' in parsed) return failed([parsed.problem]);
+  if (parsed.empty) return failed([]);
   const value = parsed.value;
-  if (!isObject(value)) return { pods: [], problems: [notAnObject(value, origin)] };
+  if (!isObject(value)) return failed([notAnObject(value, origin)]);
 
   if (value.kind !== 'PodList') {
     const typeProblems = podTypeProblems(value, origin, '', true, true);
-    if (typeProblems.length > 0) return { pods: [], problems: typeProblems };
-    const { pod, problems } = staticize(value, identity, '');
-    return problems.length > 0 ? { pods: [], problems } : { pods: [pod], problems: [] };
+    if (typeProblems.length > 0) return failed(typeProblems);
+    const { pod, problems, warnings } = staticize(value, identity, '');
+    return problems.length > 0 ? failed(problems) : { pods: [pod], problems: [], warnings };
   }
 
   const listProblems = podTypeProblems({ ...value, kind: 'Pod' }, origin, '', true, true);
   if (!Array.isArray(value.items)) {
     const p = new ProblemList(origin, 'FailedToParse');
-    if (value.items === undefined || value.items === null) return { pods: [], problems: listProblems };
+    if (value.items === undefined || value.items === null) return failed(listProblems);
     p.add('items', msg.invalid(value.items, 'must be a list'), 'put the pods of the PodList under items as a YAML list');
-    return { pods: [], problems: [...listProblems, ...p.items] };
+    return failed([...listProblems, ...p.items]);
   }
   const pods: Pod[] = [];
   const problems: ManifestProblem[] = [...listProblems];
+  const warnings: ManifestWarning[] = [];
   value.items.forEach((item, i) => {
     const prefix = `items[${i}]`;
     if (!isObject(item)) {
@@ -229,7 +270,8 @@ export function decodePodListManifest(data: Buffer | string, identity: StaticIde
     }
     const result = staticize(item, identity, prefix);
     problems.push(...result.problems);
+    warnings.push(...result.warnings);
     pods.push(result.pod);
   });
-  return problems.length > 0 ? { pods: [], problems } : { pods, problems: [] };
+  return problems.length > 0 ? failed(problems) : { pods, problems: [], warnings };
 }

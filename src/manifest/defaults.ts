@@ -24,16 +24,25 @@ export function defaultPullPolicy(image: unknown): 'Always' | 'IfNotPresent' {
   return tag === 'latest' ? 'Always' : 'IfNotPresent';
 }
 
+/** Upstream defaults a zero as well as an omitted probe timing (SetDefaults_Probe). */
+function setDefaultOrZero(obj: JsonObject, key: string, value: number): void {
+  if (isUnset(obj[key]) || obj[key] === 0) obj[key] = value;
+}
+
+function defaultHttpGet(handler: unknown): void {
+  if (isObject(handler) && isObject(handler.httpGet)) {
+    setDefault(handler.httpGet, 'path', '/');
+    setDefault(handler.httpGet, 'scheme', 'HTTP');
+  }
+}
+
 function defaultProbe(probe: unknown): void {
   if (!isObject(probe)) return;
-  setDefault(probe, 'timeoutSeconds', 1);
-  setDefault(probe, 'periodSeconds', 10);
-  setDefault(probe, 'successThreshold', 1);
-  setDefault(probe, 'failureThreshold', 3);
-  if (isObject(probe.httpGet)) {
-    setDefault(probe.httpGet, 'path', '/');
-    setDefault(probe.httpGet, 'scheme', 'HTTP');
-  }
+  setDefaultOrZero(probe, 'timeoutSeconds', 1);
+  setDefaultOrZero(probe, 'periodSeconds', 10);
+  setDefaultOrZero(probe, 'successThreshold', 1);
+  setDefaultOrZero(probe, 'failureThreshold', 3);
+  defaultHttpGet(probe);
 }
 
 function defaultFieldRef(source: unknown): void {
@@ -49,6 +58,22 @@ function defaultContainer(c: JsonObject): void {
   defaultProbe(c.livenessProbe);
   defaultProbe(c.readinessProbe);
   defaultProbe(c.startupProbe);
+  if (isObject(c.lifecycle)) {
+    defaultHttpGet(c.lifecycle.postStart);
+    defaultHttpGet(c.lifecycle.preStop);
+  }
+}
+
+/** With hostNetwork the process listens on the host: the host port is the container port. */
+function defaultHostNetworkPorts(c: JsonObject): void {
+  for (const port of objectItems(c.ports)) {
+    if ((isUnset(port.hostPort) || port.hostPort === 0) && typeof port.containerPort === 'number') port.hostPort = port.containerPort;
+  }
+}
+
+/** A volume with no source at all is an emptyDir (upstream SetDefaults_Volume). */
+function defaultVolumeSource(v: JsonObject): void {
+  if (Object.keys(v).every((k) => k === 'name' || v[k] === undefined || v[k] === null)) v.emptyDir = {};
 }
 
 /** Applies API-server defaults in place to a (cloned) decoded pod. */
@@ -57,12 +82,19 @@ export function applyApiDefaults(pod: JsonObject): void {
   if (isObject(spec)) {
     setDefault(spec, 'restartPolicy', 'Always');
     setDefault(spec, 'terminationGracePeriodSeconds', 30);
+    // Negative is accepted with a warning (warnings.ts) and treated as 1, as upstream does.
+    if (typeof spec.terminationGracePeriodSeconds === 'number' && spec.terminationGracePeriodSeconds < 0) spec.terminationGracePeriodSeconds = 1;
     setDefault(spec, 'dnsPolicy', 'ClusterFirst');
     setDefault(spec, 'schedulerName', 'default-scheduler');
     if (spec.enableServiceLinks === undefined || spec.enableServiceLinks === null) spec.enableServiceLinks = true;
     for (const c of objectItems(spec.initContainers)) defaultContainer(c);
     for (const c of objectItems(spec.containers)) defaultContainer(c);
+    if (spec.hostNetwork === true) {
+      for (const c of objectItems(spec.initContainers)) defaultHostNetworkPorts(c);
+      for (const c of objectItems(spec.containers)) defaultHostNetworkPorts(c);
+    }
     for (const v of objectItems(spec.volumes)) {
+      defaultVolumeSource(v);
       if (isObject(v.downwardAPI)) {
         setDefault(v.downwardAPI, 'defaultMode', 0o644);
         for (const item of objectItems(v.downwardAPI.items)) defaultFieldRef(item);

@@ -34,10 +34,13 @@ export const FORBIDDEN_PROJECTIONS: Readonly<Record<string, ForbiddenReference>>
   },
 };
 
-/** Every volume source field Kubernetes knows, so "exactly one source" can be checked. */
+/**
+ * Every volume source field Kubernetes knows, in the order upstream validateVolumeSource checks
+ * them, so "exactly one source" reports the same extra source upstream would.
+ */
 export const VOLUME_SOURCES: readonly string[] = [
-  'hostPath', 'emptyDir', 'gcePersistentDisk', 'awsElasticBlockStore', 'gitRepo', 'secret', 'nfs', 'iscsi',
-  'glusterfs', 'persistentVolumeClaim', 'rbd', 'flexVolume', 'cinder', 'cephfs', 'flocker', 'downwardAPI', 'fc',
-  'azureFile', 'configMap', 'vsphereVolume', 'quobyte', 'azureDisk', 'photonPersistentDisk', 'projected',
-  'portworxVolume', 'scaleIO', 'storageos', 'csi', 'ephemeral', 'image',
+  'emptyDir', 'hostPath', 'gitRepo', 'gcePersistentDisk', 'awsElasticBlockStore', 'secret', 'nfs', 'iscsi',
+  'glusterfs', 'flexVolume', 'persistentVolumeClaim', 'rbd', 'cinder', 'cephfs', 'quobyte', 'downwardAPI', 'fc',
+  'azureFile', 'vsphereVolume', 'photonPersistentDisk', 'portworxVolume', 'azureDisk', 'storageos', 'configMap',
+  'projected', 'scaleIO', 'csi', 'ephemeral', 'image', 'flocker',
 ];

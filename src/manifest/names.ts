@@ -128,3 +128,33 @@ export function envVarName(value: string): string[] {
     ),
   ];
 }
+
+/**
+ * Environment variable names as upstream accepts them today (RelaxedEnvironmentVariableValidation,
+ * on by default since Kubernetes 1.32): any printable ASCII character except '='.
+ */
+export function relaxedEnvVarName(value: string): string[] {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 32 || c > 126 || c === 61) return ["a valid environment variable name must consist only of printable ASCII characters other than '='"];
+  }
+  return [];
+}
+
+const HTTP_HEADER_NAME = '[-A-Za-z0-9]+';
+const httpHeaderNameRe = new RegExp(`^${HTTP_HEADER_NAME}$`);
+
+export function httpHeaderName(value: string): string[] {
+  if (httpHeaderNameRe.test(value)) return [];
+  return [regexError("a valid HTTP header must consist of alphanumeric characters or '-'", HTTP_HEADER_NAME, ['X-Header-Name'])];
+}
+
+const SYSCTL_SEGMENT = '[a-z0-9]([-_a-z0-9]*[a-z0-9])?';
+const SYSCTL_NAME = `(${SYSCTL_SEGMENT}[\\./])*${SYSCTL_SEGMENT}`;
+const sysctlNameRe = new RegExp(`^${SYSCTL_NAME}$`);
+const SYSCTL_MAX = 253;
+
+export function sysctlName(value: string): string[] {
+  if (value.length <= SYSCTL_MAX && sysctlNameRe.test(value)) return [];
+  return [`must have at most ${SYSCTL_MAX} characters and match regex ${SYSCTL_NAME}`];
+}

@@ -21,6 +21,25 @@ export function formatProblem(p: ManifestProblem): string {
   return `${where}: ${p.message} (fix: ${p.fix})`;
 }
 
+/**
+ * Something valid but worth knowing, in upstream's warning style (pkg/api/pod/warnings.go): the pod
+ * runs, the operator should still look. `note` is for facts about how Berth will use a field.
+ */
+export interface ManifestWarning {
+  origin: string;
+  field: string;
+  message: string;
+  /** What to do about it; empty for a plain note. */
+  fix: string;
+  severity: 'warning' | 'note';
+}
+
+/** `manifests/web.yaml: spec.terminationGracePeriodSeconds: must be >= 0; ... (fix: ...)` */
+export function formatWarning(w: ManifestWarning): string {
+  const where = w.field ? `${w.origin}: ${w.field}` : w.origin;
+  return w.fix ? `${where}: ${w.message} (fix: ${w.fix})` : `${where}: ${w.message}`;
+}
+
 export function problemKey(p: ManifestProblem): string {
   return `${p.origin}\u0000${p.field}\u0000${p.message}`;
 }

@@ -7,7 +7,7 @@ import { MAX_MANIFEST_BYTES, type DecodeResult, type StaticIdentity } from './ty
 
 function failed(origin: string, message: string, fix: string): DecodeResult {
   const problem: ManifestProblem = { origin, field: '', message, fix, reason: 'FailedToParse' };
-  return { pods: [], problems: [problem] };
+  return { pods: [], problems: [problem], warnings: [] };
 }
 
 function errorCode(err: unknown): string {
@@ -74,16 +74,16 @@ export async function readPodManifestFile(path: string, identity: StaticIdentity
       if (!st.isFile()) {
         return failed(origin, 'is not a regular file (a device, FIFO or socket)', 'put only regular manifest files in the manifest directory');
       }
-      if (st.size > MAX_MANIFEST_BYTES) return { pods: [], problems: [tooLargeProblem(origin, st.size)] };
+      if (st.size > MAX_MANIFEST_BYTES) return { pods: [], problems: [tooLargeProblem(origin, st.size)], warnings: [] };
       const content = await readCapped(handle, st.size, origin);
       const refused = gate ? await gate({ path, stats: st, content }) : undefined;
-      if (refused) return { pods: [], problems: [refused] };
+      if (refused) return { pods: [], problems: [refused], warnings: [] };
       return decodePodManifest(content, identity);
     } finally {
       await handle.close().catch(() => undefined);
     }
   } catch (err) {
-    if (err instanceof TooLarge) return { pods: [], problems: [tooLargeProblem(origin, 'grew')] };
+    if (err instanceof TooLarge) return { pods: [], problems: [tooLargeProblem(origin, 'grew')], warnings: [] };
     return fsProblem(path, origin, err);
   }
 }

@@ -1,7 +1,7 @@
 // Shared shapes of the manifest folder. Kept apart from index.ts so the implementation files can
 // import them without importing the public surface (no import cycles).
 import type { Pod } from 'kubernetes-types/core/v1';
-import type { ManifestProblem } from './problem.js';
+import type { ManifestProblem, ManifestWarning } from './problem.js';
 
 /** Upstream's limit for a manifest file and a manifest URL body (file.go / http.go). */
 export const MAX_MANIFEST_BYTES = 10 * 1024 * 1024;
@@ -19,4 +19,6 @@ export interface StaticIdentity {
 export interface DecodeResult {
   pods: Pod[];
   problems: ManifestProblem[];
+  /** Things that do not stop the pod but that the operator should see once (logged by the source). */
+  warnings: ManifestWarning[];
 }

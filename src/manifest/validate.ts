@@ -1,38 +1,28 @@
-// Validation of a decoded static pod: the part of upstream ValidatePodCreate that matters for a
-// node agent, plus the static-pod rule that no API object may be referenced. Every check appends
-// to one list so that a file's problems are all reported at once, not one per edit.
-import type { ManifestProblem } from './problem.js';
+// Validation of a decoded static pod as upstream ValidatePodCreate does it (the kubelet runs it on
+// every static pod, pkg/kubelet/config/common.go), in upstream's order, field paths and wording,
+// plus the static-pod rule that no API object may be referenced. Every check appends to one list so
+// that a file's problems are all reported at once, not one per edit.
+import { isIP } from 'node:net';
+import { Checker, inclusiveRange } from './check.js';
 import { msg, ProblemList } from './errors.js';
-import { FORBIDDEN_PROJECTIONS, FORBIDDEN_VOLUME_SOURCES, VOLUME_SOURCES } from './forbidden.js';
 import { isObject, isUnset, type JsonObject } from './json.js';
-import {
-  DNS1123_SUBDOMAIN_MAX,
-  dns1123Label,
-  dns1123Subdomain,
-  envVarName,
-  labelValue,
-  portName,
-  qualifiedName,
-} from './names.js';
-import { parseQuantity, QUANTITY_REGEX_TEXT } from './quantity.js';
+import { DNS1123_SUBDOMAIN_MAX, dns1123Label, dns1123Subdomain, labelValue, qualifiedName } from './names.js';
+import type { ManifestProblem } from './problem.js';
+import { checkContainer, type ContainerContext } from './validate-container.js';
+import { checkPodSecurityContext } from './validate-security.js';
+import { checkVolumes, NAME_FIX } from './validate-volumes.js';
 
-const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'] as const;
-const DNS_POLICIES = ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None'] as const;
-const PROTOCOLS = ['SCTP', 'TCP', 'UDP'] as const;
-const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
-const TERMINATION_MESSAGE_POLICIES = ['File', 'FallbackToLogsOnError'] as const;
-const HOST_PATH_TYPES = ['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'];
-const STANDARD_RESOURCES = new Set(['cpu', 'memory', 'ephemeral-storage', 'storage', 'pods']);
+const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];
+const DNS_POLICIES = ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None'];
+const TOLERATION_OPERATORS = ['Equal', 'Exists'];
+const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 const MAX_ANNOTATIONS_BYTES = 256 * 1024;
-const ENV_FIELD_PATHS = [
-  'metadata.name', 'metadata.namespace', 'metadata.uid', 'spec.nodeName', 'spec.serviceAccountName',
-  'status.hostIP', 'status.hostIPs', 'status.podIP', 'status.podIPs',
-];
-const ENV_RESOURCES = ['limits.cpu', 'limits.memory', 'requests.cpu', 'requests.memory'];
-const VOLUME_FIELD_PATHS = ['metadata.name', 'metadata.namespace', 'metadata.uid', 'metadata.labels', 'metadata.annotations'];
-const SUBSCRIPT_FIELD_PATH = /^metadata\.(labels|annotations)\['(.+)'\]$/;
-
-const NAME_FIX = "use only lower case letters, digits and '-' (and '.' in metadata.name), starting and ending with a letter or digit";
+const MAX_DNS_NAMESERVERS = 3;
+const MAX_DNS_SEARCHES = 32;
+const MAX_INT32 = 2147483647;
+const DEFAULT_GRACE_SECONDS = 30;
+const PREEMPTION_POLICIES = ['Never', 'PreemptLowerPriority'];
+const OS_NAMES = ['linux', 'windows'];
 
 /** Full validation of a decoded pod object (unknown input); field paths relative to the object. */
 export function validatePod(pod: unknown, origin: string): ManifestProblem[] {
@@ -42,569 +32,294 @@ export function validatePod(pod: unknown, origin: string): ManifestProblem[] {
 /** As validatePod, with every field path prefixed (e.g. `items[3]` inside a PodList). */
 export function validatePodAt(pod: unknown, origin: string, prefix: string): ManifestProblem[] {
   const p = new ProblemList(origin, 'FailedValidation', prefix);
-  new PodValidator(p).pod(pod);
+  new PodValidator(new Checker(p)).pod(pod);
   return p.items;
 }
 
 class PodValidator {
-  private readonly hostPorts = new Map<string, string>();
-  private volumeNames = new Set<string>();
-
-  constructor(private readonly p: ProblemList) {}
+  constructor(private readonly c: Checker) {}
 
   pod(pod: unknown): void {
     if (!isObject(pod)) {
-      this.p.add('', msg.invalid(pod, 'must be an object'), 'write the manifest as a single Pod object');
+      this.c.add('', msg.invalid(pod, 'must be an object'), 'write the manifest as a single Pod object');
       return;
     }
     this.metadata(pod.metadata);
     if (pod.spec === undefined || pod.spec === null) {
-      this.p.add('spec', msg.required(), 'add a spec with at least one container');
+      this.c.add('spec', msg.required(), 'add a spec with at least one container');
     } else if (!isObject(pod.spec)) {
-      this.p.add('spec', msg.invalid(pod.spec, 'must be an object'), 'make spec a mapping with a containers list');
+      this.c.add('spec', msg.invalid(pod.spec, 'must be an object'), 'make spec a mapping with a containers list');
     } else {
       this.spec(pod.spec);
     }
-  }
-
-  // ---- helpers -------------------------------------------------------------------------------
-
-  /** A string field; reports a wrong type and returns undefined for unset or wrong-typed values. */
-  private str(obj: JsonObject, key: string, path: string): string | undefined {
-    const v = obj[key];
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'string') {
-      this.p.add(path, msg.invalid(v, 'must be a string'), `put the ${key} value in quotes so that YAML reads it as a string`);
-      return undefined;
-    }
-    return v;
-  }
-
-  /** An integer field; reports wrong types and values below `min` / above `max`. */
-  private int(obj: JsonObject, key: string, path: string, min?: number, max?: number): number | undefined {
-    const v = obj[key];
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'number' || !Number.isInteger(v)) {
-      this.p.add(path, msg.invalid(v, 'must be an integer'), `set ${key} to a whole number`);
-      return undefined;
-    }
-    if (min !== undefined && max !== undefined && (v < min || v > max)) {
-      this.p.add(path, msg.invalid(v, `must be between ${min} and ${max}, inclusive`), `set ${key} to a number from ${min} to ${max}`);
-    } else if (min !== undefined && v < min) {
-      this.p.add(path, msg.invalid(v, `must be greater than or equal to ${min}`), `set ${key} to ${min} or more`);
-    }
-    return v;
-  }
-
-  private bool(obj: JsonObject, key: string, path: string): void {
-    const v = obj[key];
-    if (v !== undefined && v !== null && typeof v !== 'boolean') {
-      this.p.add(path, msg.invalid(v, 'must be a boolean'), `set ${key} to true or false`);
-    }
-  }
-
-  private oneOf(obj: JsonObject, key: string, path: string, supported: readonly string[]): void {
-    const v = this.str(obj, key, path);
-    if (v !== undefined && v !== '' && !supported.includes(v)) {
-      this.p.add(path, msg.unsupported(v, supported), `set ${key} to one of ${supported.filter(Boolean).join(', ')}`);
-    }
-  }
-
-  private stringList(obj: JsonObject, key: string, path: string): void {
-    const v = obj[key];
-    if (v === undefined || v === null) return;
-    if (!Array.isArray(v)) {
-      this.p.add(path, msg.invalid(v, 'must be a list of strings'), `write ${key} as a YAML list, e.g. ["sh", "-c", "..."]`);
-      return;
-    }
-    v.forEach((item, i) => {
-      if (typeof item !== 'string') {
-        this.p.add(`${path}[${i}]`, msg.invalid(item, 'must be a string'), `quote ${key} item ${i} so that it is a string`);
-      }
-    });
-  }
-
-  /** A list of objects; reports a non-list and each non-object item, returns [item, index] pairs. */
-  private objects(obj: JsonObject, key: string, path: string): Array<[JsonObject, number]> {
-    const v = obj[key];
-    if (v === undefined || v === null) return [];
-    if (!Array.isArray(v)) {
-      this.p.add(path, msg.invalid(v, 'must be a list'), `write ${key} as a YAML list of mappings ("- name: ...")`);
-      return [];
-    }
-    const out: Array<[JsonObject, number]> = [];
-    v.forEach((item, i) => {
-      if (isObject(item)) out.push([item, i]);
-      else this.p.add(`${path}[${i}]`, msg.invalid(item, 'must be an object'), `make each ${key} item a mapping`);
-    });
-    return out;
-  }
-
-  /** An optional nested object; reports a wrong type. */
-  private object(obj: JsonObject, key: string, path: string): JsonObject | undefined {
-    const v = obj[key];
-    if (v === undefined || v === null) return undefined;
-    if (!isObject(v)) {
-      this.p.add(path, msg.invalid(v, 'must be an object'), `make ${key} a mapping`);
-      return undefined;
-    }
-    return v;
   }
 
   // ---- metadata ------------------------------------------------------------------------------
 
   private metadata(meta: unknown): void {
     if (meta === undefined || meta === null) {
-      this.p.add('metadata.name', msg.required(), 'add metadata.name (static pods must be named)');
+      this.c.add('metadata.name', msg.required(), 'add metadata.name (static pods must be named)');
       return;
     }
     if (!isObject(meta)) {
-      this.p.add('metadata', msg.invalid(meta, 'must be an object'), 'make metadata a mapping with a name');
+      this.c.add('metadata', msg.invalid(meta, 'must be an object'), 'make metadata a mapping with a name');
       return;
     }
-    const name = this.str(meta, 'name', 'metadata.name');
+    const name = this.c.str(meta, 'name', 'metadata.name');
     if (name === undefined || name === '') {
-      if (meta.name === undefined || meta.name === null || meta.name === '') {
-        this.p.add('metadata.name', msg.required(), 'add metadata.name (static pods must be named)');
-      }
+      if (isUnset(meta.name)) this.c.add('metadata.name', msg.required(), 'add metadata.name (static pods must be named)');
     } else {
       for (const e of dns1123Subdomain(name)) {
         const fix =
           name.length > DNS1123_SUBDOMAIN_MAX
             ? `shorten metadata.name (Berth appends "-<node name>" to it; the total may be at most ${DNS1123_SUBDOMAIN_MAX} characters)`
             : `rename the pod: ${NAME_FIX}`;
-        this.p.add('metadata.name', msg.invalid(name, e), fix);
+        this.c.add('metadata.name', msg.invalid(name, e), fix);
       }
     }
-    const ns = this.str(meta, 'namespace', 'metadata.namespace');
+    const ns = this.c.str(meta, 'namespace', 'metadata.namespace');
     if (ns !== undefined && ns !== '') {
-      for (const e of dns1123Label(ns)) this.p.add('metadata.namespace', msg.invalid(ns, e), `set metadata.namespace to a valid name: ${NAME_FIX}`);
+      for (const e of dns1123Label(ns)) this.c.add('metadata.namespace', msg.invalid(ns, e), `set metadata.namespace to a valid name: ${NAME_FIX}`);
     }
-    this.str(meta, 'uid', 'metadata.uid');
+    this.c.str(meta, 'uid', 'metadata.uid');
     this.labels(meta);
     this.annotations(meta);
   }
 
   private labels(meta: JsonObject): void {
-    const labels = this.object(meta, 'labels', 'metadata.labels');
-    if (!labels) return;
-    for (const [k, v] of Object.entries(labels)) {
+    for (const [k, v] of this.c.stringMap(meta, 'labels', 'metadata.labels')) {
       for (const e of qualifiedName(k)) {
-        this.p.add('metadata.labels', msg.invalid(k, e), `rename label key "${k}": optional "prefix/" then at most 63 letters, digits, '-', '_' or '.'`);
-      }
-      if (v === null) continue;
-      if (typeof v !== 'string') {
-        this.p.add(`metadata.labels`, msg.invalid(v, 'must be a string'), `quote the value of label "${k}"`);
-        continue;
+        this.c.add('metadata.labels', msg.invalid(k, e), `rename label key "${k}": optional "prefix/" then at most 63 letters, digits, '-', '_' or '.'`);
       }
       for (const e of labelValue(v)) {
-        this.p.add('metadata.labels', msg.invalid(v, e), `change the value of label "${k}" to at most 63 letters, digits, '-', '_' or '.' (or empty)`);
+        this.c.add('metadata.labels', msg.invalid(v, e), `change the value of label "${k}" to at most 63 letters, digits, '-', '_' or '.' (or empty)`);
       }
     }
   }
 
   private annotations(meta: JsonObject): void {
-    const annotations = this.object(meta, 'annotations', 'metadata.annotations');
-    if (!annotations) return;
     let total = 0;
-    for (const [k, v] of Object.entries(annotations)) {
+    for (const [k, v] of this.c.stringMap(meta, 'annotations', 'metadata.annotations')) {
       for (const e of qualifiedName(k.toLowerCase())) {
-        this.p.add('metadata.annotations', msg.invalid(k, e), `rename annotation key "${k}": optional "prefix/" then at most 63 letters, digits, '-', '_' or '.'`);
+        this.c.add('metadata.annotations', msg.invalid(k, e), `rename annotation key "${k}": optional "prefix/" then at most 63 letters, digits, '-', '_' or '.'`);
       }
-      if (v !== null && typeof v !== 'string') {
-        this.p.add('metadata.annotations', msg.invalid(v, 'must be a string'), `quote the value of annotation "${k}"`);
-        continue;
-      }
-      total += k.length + (v?.length ?? 0);
+      total += k.length + v.length;
     }
     if (total > MAX_ANNOTATIONS_BYTES) {
-      this.p.add('metadata.annotations', msg.tooLong(MAX_ANNOTATIONS_BYTES), 'move large data out of annotations into a file on the host');
+      this.c.add('metadata.annotations', msg.tooLong(MAX_ANNOTATIONS_BYTES), 'move large data out of annotations into a file on the host');
     }
   }
 
-  // ---- spec ----------------------------------------------------------------------------------
+  // ---- spec (upstream ValidatePodSpec order) -------------------------------------------------
 
   private spec(spec: JsonObject): void {
-    this.volumes(spec);
-    const hostNetwork = spec.hostNetwork === true;
-    this.bool(spec, 'hostNetwork', 'spec.hostNetwork');
-
-    const seen = new Map<string, string>();
-    const init = this.objects(spec, 'initContainers', 'spec.initContainers');
-    for (const [c, i] of init) this.container(c, `spec.initContainers[${i}]`, seen, hostNetwork, true);
-    const containers = this.objects(spec, 'containers', 'spec.containers');
+    const c = this.c;
+    const volumeNames = checkVolumes(c, spec);
+    if (Array.isArray(spec.resourceClaims) && spec.resourceClaims.length > 0) {
+      c.add('spec.resourceClaims', msg.forbidden('static pods may not reference resourceclaims'), 'remove spec.resourceClaims; static pods cannot use dynamic resource allocation');
+    }
+    const grace = c.int(spec, 'terminationGracePeriodSeconds', 'spec.terminationGracePeriodSeconds');
+    // Negative is accepted with a warning and treated as 1 (see warnings.ts and defaults.ts).
+    const ctx: ContainerContext = {
+      volumeNames,
+      names: new Set(),
+      hostPorts: new Set(),
+      gracePeriod: grace === undefined ? DEFAULT_GRACE_SECONDS : Math.max(grace, 1),
+    };
+    const containers = c.objects(spec, 'containers', 'spec.containers');
     if (containers.length === 0 && (!Array.isArray(spec.containers) || spec.containers.length === 0)) {
-      this.p.add('spec.containers', msg.required(), 'add at least one container under spec.containers');
+      c.add('spec.containers', msg.required(), 'add at least one container under spec.containers');
     }
-    for (const [c, i] of containers) this.container(c, `spec.containers[${i}]`, seen, hostNetwork, false);
+    for (const [ctr, i] of containers) checkContainer(c, ctr, `spec.containers[${i}]`, ctx, false);
+    for (const [ctr, i] of c.objects(spec, 'initContainers', 'spec.initContainers')) checkContainer(c, ctr, `spec.initContainers[${i}]`, ctx, true);
     if (Array.isArray(spec.ephemeralContainers) && spec.ephemeralContainers.length > 0) {
-      this.p.add('spec.ephemeralContainers', msg.forbidden('cannot be set on create'), 'remove spec.ephemeralContainers');
+      c.add('spec.ephemeralContainers', msg.forbidden('cannot be set on create'), 'remove spec.ephemeralContainers');
     }
+    const hostNetwork = c.bool(spec, 'hostNetwork', 'spec.hostNetwork') === true;
+    c.bool(spec, 'hostPID', 'spec.hostPID');
+    c.bool(spec, 'hostIPC', 'spec.hostIPC');
+    if (hostNetwork) this.hostNetworkPorts(spec);
 
-    this.oneOf(spec, 'restartPolicy', 'spec.restartPolicy', RESTART_POLICIES);
-    this.oneOf(spec, 'dnsPolicy', 'spec.dnsPolicy', DNS_POLICIES);
-    if (spec.dnsPolicy === 'None') {
-      const cfg = isObject(spec.dnsConfig) ? spec.dnsConfig : undefined;
-      if (!cfg || !Array.isArray(cfg.nameservers) || cfg.nameservers.length === 0) {
-        this.p.add('spec.dnsConfig.nameservers', msg.required('must provide at least one DNS nameserver when `dnsPolicy` is None'), 'add spec.dnsConfig.nameservers or use another dnsPolicy');
-      }
-    }
-    this.int(spec, 'terminationGracePeriodSeconds', 'spec.terminationGracePeriodSeconds', 0);
-    this.int(spec, 'activeDeadlineSeconds', 'spec.activeDeadlineSeconds', 1);
-    this.str(spec, 'nodeName', 'spec.nodeName');
+    this.required(spec, 'restartPolicy', 'spec.restartPolicy', RESTART_POLICIES);
+    this.required(spec, 'dnsPolicy', 'spec.dnsPolicy', DNS_POLICIES);
+    this.nodeSelector(spec);
+    checkPodSecurityContext(c, spec);
+    this.imagePullSecrets(spec);
+    this.dnsConfig(spec);
 
     for (const key of ['serviceAccountName', 'serviceAccount']) {
-      const v = spec[key];
-      if (!isUnset(v)) {
-        this.p.add(`spec.${key}`, msg.forbidden('static pods may not reference a service account'), `remove ${key}; static pods run without API credentials`);
+      if (!isUnset(spec[key])) {
+        c.add(`spec.${key}`, msg.forbidden('static pods may not reference a service account'), `remove ${key}; static pods run without API credentials`);
       }
     }
-    if (Array.isArray(spec.resourceClaims) && spec.resourceClaims.length > 0) {
-      this.p.add('spec.resourceClaims', msg.forbidden('static pods may not reference resourceclaims'), 'remove spec.resourceClaims; static pods cannot use dynamic resource allocation');
+    // Berth sets spec.nodeName to the node's own name: that is the agent's configuration, not the manifest's.
+    c.str(spec, 'nodeName', 'spec.nodeName');
+    const deadline = c.int(spec, 'activeDeadlineSeconds', 'spec.activeDeadlineSeconds');
+    if (deadline !== undefined && (deadline < 1 || deadline > MAX_INT32)) {
+      c.add('spec.activeDeadlineSeconds', msg.invalid(deadline, inclusiveRange(1, MAX_INT32)), 'set activeDeadlineSeconds to 1 or more, or remove it');
+    }
+    for (const key of ['hostname', 'subdomain']) {
+      const v = c.str(spec, key, `spec.${key}`);
+      if (v) for (const e of dns1123Label(v)) c.add(`spec.${key}`, msg.invalid(v, e), `set spec.${key} to a DNS label: ${NAME_FIX}`);
+    }
+    this.tolerations(spec);
+    this.hostAliases(spec);
+    for (const key of ['priorityClassName', 'runtimeClassName']) {
+      const v = c.str(spec, key, `spec.${key}`);
+      if (v) for (const e of dns1123Subdomain(v)) c.add(`spec.${key}`, msg.invalid(v, e), `set spec.${key} to the name of a ${key === 'runtimeClassName' ? 'RuntimeClass' : 'PriorityClass'} (a DNS subdomain)`);
+    }
+    c.oneOf(spec, 'preemptionPolicy', 'spec.preemptionPolicy', PREEMPTION_POLICIES);
+    const os = c.object(spec, 'os', 'spec.os');
+    if (os) {
+      const name = c.str(os, 'name', 'spec.os.name');
+      if (!name) c.add('spec.os.name', msg.required(), 'set spec.os.name: linux, or remove spec.os');
+      else if (!OS_NAMES.includes(name)) c.add('spec.os.name', msg.unsupported(name, OS_NAMES), 'set spec.os.name: linux (Berth runs Linux pods)');
+    }
+    this.hostUsers(spec);
+    this.readinessGates(spec);
+    this.schedulingGates(spec);
+    c.str(spec, 'schedulerName', 'spec.schedulerName');
+    c.bool(spec, 'enableServiceLinks', 'spec.enableServiceLinks');
+    c.bool(spec, 'automountServiceAccountToken', 'spec.automountServiceAccountToken');
+  }
+
+  /** With user namespaces (hostUsers: false) the host namespaces cannot be shared. */
+  private hostUsers(spec: JsonObject): void {
+    if (this.c.bool(spec, 'hostUsers', 'spec.hostUsers') !== false) return;
+    for (const key of ['hostNetwork', 'hostPID', 'hostIPC']) {
+      if (spec[key] === true) this.c.add(`spec.${key}`, msg.forbidden('when `hostUsers` is false'), `remove ${key} or hostUsers: false`);
     }
   }
 
-  // ---- volumes -------------------------------------------------------------------------------
-
-  private volumes(spec: JsonObject): void {
-    const names = new Set<string>();
-    for (const [v, i] of this.objects(spec, 'volumes', 'spec.volumes')) {
-      const path = `spec.volumes[${i}]`;
-      const name = this.str(v, 'name', `${path}.name`);
-      if (name === undefined || name === '') {
-        if (isUnset(v.name)) this.p.add(`${path}.name`, msg.required(), 'give every volume a name');
-      } else {
-        for (const e of dns1123Label(name)) this.p.add(`${path}.name`, msg.invalid(name, e), `rename the volume: ${NAME_FIX}`);
-        if (names.has(name)) this.p.add(`${path}.name`, msg.duplicate(name), 'give every volume a different name');
-        names.add(name);
-      }
-      const sources = VOLUME_SOURCES.filter((s) => v[s] !== undefined && v[s] !== null);
-      if (sources.length === 0) {
-        this.p.add(path, msg.required('must specify a volume type'), 'add a volume source such as hostPath: {path: /srv/data} or emptyDir: {}');
-      } else if (sources.length > 1) {
-        this.p.add(path, msg.forbidden('may not specify more than 1 volume type'), `keep only one of ${sources.join(', ')}`);
-      }
-      for (const s of sources) this.volumeSource(v, s, `${path}.${s}`);
+  private readinessGates(spec: JsonObject): void {
+    for (const [gate, i] of this.c.objects(spec, 'readinessGates', 'spec.readinessGates')) {
+      const type = this.c.str(gate, 'conditionType', `spec.readinessGates[${i}].conditionType`) ?? '';
+      for (const e of qualifiedName(type)) this.c.add(`spec.readinessGates[${i}].conditionType`, msg.invalid(type, e), 'use a condition type such as example.com/feature-ready');
     }
-    this.volumeNames = names;
   }
 
-  private volumeSource(v: JsonObject, source: string, path: string): void {
-    const forbidden = FORBIDDEN_VOLUME_SOURCES[source];
-    if (forbidden) {
-      this.p.add(path, msg.forbidden(`static pods may not reference ${forbidden.what}`), forbidden.fix);
-      return;
+  private schedulingGates(spec: JsonObject): void {
+    const seen = new Set<string>();
+    for (const [gate, i] of this.c.objects(spec, 'schedulingGates', 'spec.schedulingGates')) {
+      const name = this.c.str(gate, 'name', `spec.schedulingGates[${i}].name`) ?? '';
+      for (const e of qualifiedName(name)) this.c.add(`spec.schedulingGates[${i}].name`, msg.invalid(name, e), 'use a gate name such as example.com/wait');
+      if (seen.has(name)) this.c.add(`spec.schedulingGates[${i}].name`, msg.duplicate(name), 'list each scheduling gate once');
+      seen.add(name);
     }
-    const src = this.object(v, source, path);
-    if (!src) return;
-    if (source === 'hostPath') {
-      const p = this.str(src, 'path', `${path}.path`);
-      if (p === undefined || p === '') {
-        if (isUnset(src.path)) this.p.add(`${path}.path`, msg.required(), 'set hostPath.path to a directory or file on the host');
-      }
-      this.oneOf(src, 'type', `${path}.type`, HOST_PATH_TYPES);
-    } else if (source === 'emptyDir') {
-      this.oneOf(src, 'medium', `${path}.medium`, ['', 'Memory', 'HugePages']);
-      if (src.sizeLimit !== undefined && src.sizeLimit !== null) this.quantity(src.sizeLimit, `${path}.sizeLimit`, 'sizeLimit');
-    } else if (source === 'downwardAPI') {
-      this.int(src, 'defaultMode', `${path}.defaultMode`, 0, 0o777);
-      for (const [item, i] of this.objects(src, 'items', `${path}.items`)) {
-        const ip = `${path}.items[${i}]`;
-        const file = this.str(item, 'path', `${ip}.path`);
-        if (file === undefined || file === '') {
-          if (isUnset(item.path)) this.p.add(`${ip}.path`, msg.required(), 'set the file name for this downward API item');
-        } else if (file.startsWith('/') || file.split('/').includes('..')) {
-          this.p.add(`${ip}.path`, msg.invalid(file, "must be a relative path without '..'"), 'use a relative file name such as "labels"');
-        }
-        const fieldRef = this.object(item, 'fieldRef', `${ip}.fieldRef`);
-        if (fieldRef) this.fieldRef(fieldRef, `${ip}.fieldRef`, VOLUME_FIELD_PATHS);
-        else if (isUnset(item.resourceFieldRef)) {
-          this.p.add(ip, msg.required('one of fieldRef and resourceFieldRef is required'), 'add a fieldRef such as {fieldPath: metadata.labels}');
-        }
-      }
-    } else if (source === 'projected') {
-      for (const [proj, i] of this.objects(src, 'sources', `${path}.sources`)) {
-        for (const [key, ref] of Object.entries(FORBIDDEN_PROJECTIONS)) {
-          if (proj[key] !== undefined && proj[key] !== null) {
-            this.p.add(`${path}.sources[${i}].${key}`, msg.forbidden(`static pods may not reference ${ref.what}`), ref.fix);
+  }
+
+  /** A field upstream defaults and then requires: empty is `Required value`, else one of `values`. */
+  private required(spec: JsonObject, key: string, path: string, values: readonly string[]): void {
+    const v = this.c.str(spec, key, path);
+    if (v === '') this.c.add(path, msg.required(), `set ${key} to one of ${values.join(', ')}, or remove it for the default`);
+    else if (v !== undefined && !values.includes(v)) this.c.add(path, msg.unsupported(v, values), `set ${key} to one of ${values.join(', ')}`);
+  }
+
+  /** With hostNetwork the container port is the host port: both must be equal (defaults copy it). */
+  private hostNetworkPorts(spec: JsonObject): void {
+    for (const list of ['containers', 'initContainers']) {
+      if (!Array.isArray(spec[list])) continue;
+      (spec[list] as unknown[]).forEach((ctr, i) => {
+        if (!isObject(ctr) || !Array.isArray(ctr.ports)) return;
+        ctr.ports.forEach((port, j) => {
+          if (!isObject(port) || typeof port.containerPort !== 'number') return;
+          const hostPort = typeof port.hostPort === 'number' ? port.hostPort : 0;
+          if (hostPort !== 0 && hostPort !== port.containerPort) {
+            this.c.add(`spec.${list}[${i}].ports[${j}].containerPort`, msg.invalid(port.containerPort, 'must match `hostPort` when `hostNetwork` is true'), 'remove hostPort or make it equal to containerPort (with hostNetwork the process listens on the host directly)');
           }
-        }
-      }
+        });
+      });
     }
   }
 
-  // ---- containers ----------------------------------------------------------------------------
-
-  private container(c: JsonObject, path: string, seen: Map<string, string>, hostNetwork: boolean, isInit: boolean): void {
-    const name = this.str(c, 'name', `${path}.name`);
-    if (name === undefined || name === '') {
-      if (isUnset(c.name)) this.p.add(`${path}.name`, msg.required(), 'give every container a name');
-    } else {
-      for (const e of dns1123Label(name)) this.p.add(`${path}.name`, msg.invalid(name, e), `rename the container: ${NAME_FIX}`);
-      const first = seen.get(name);
-      if (first !== undefined) {
-        this.p.add(`${path}.name`, msg.duplicate(name), `rename this container; ${first} already uses the name "${name}"`);
-      } else {
-        seen.set(name, `${path}.name`);
-      }
-    }
-    this.str(c, 'image', `${path}.image`);
-    this.stringList(c, 'command', `${path}.command`);
-    this.stringList(c, 'args', `${path}.args`);
-    this.str(c, 'workingDir', `${path}.workingDir`);
-    this.oneOf(c, 'imagePullPolicy', `${path}.imagePullPolicy`, PULL_POLICIES);
-    this.oneOf(c, 'terminationMessagePolicy', `${path}.terminationMessagePolicy`, TERMINATION_MESSAGE_POLICIES);
-    this.str(c, 'terminationMessagePath', `${path}.terminationMessagePath`);
-    if (isInit) {
-      this.oneOf(c, 'restartPolicy', `${path}.restartPolicy`, ['Always']);
-    } else if (!isUnset(c.restartPolicy)) {
-      this.p.add(`${path}.restartPolicy`, msg.forbidden('may not be set for non-init containers'), 'remove the container restartPolicy; use spec.restartPolicy');
-    }
-    this.ports(c, path, hostNetwork);
-    this.env(c, path);
-    this.envFrom(c, path);
-    this.resources(c, path);
-    this.volumeMounts(c, path);
-    for (const kind of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {
-      const probe = this.object(c, kind, `${path}.${kind}`);
-      if (probe) this.probe(probe, `${path}.${kind}`, kind);
+  private nodeSelector(spec: JsonObject): void {
+    for (const [k, v] of this.c.stringMap(spec, 'nodeSelector', 'spec.nodeSelector')) {
+      for (const e of qualifiedName(k)) this.c.add('spec.nodeSelector', msg.invalid(k, e), `rename nodeSelector key "${k}": optional "prefix/" then at most 63 letters, digits, '-', '_' or '.'`);
+      for (const e of labelValue(v)) this.c.add('spec.nodeSelector', msg.invalid(v, e), `change the nodeSelector value of "${k}" to a valid label value`);
     }
   }
 
-  private ports(c: JsonObject, path: string, hostNetwork: boolean): void {
-    const names = new Set<string>();
-    for (const [port, i] of this.objects(c, 'ports', `${path}.ports`)) {
-      const pp = `${path}.ports[${i}]`;
-      const name = this.str(port, 'name', `${pp}.name`);
-      if (name !== undefined && name !== '') {
-        for (const e of portName(name)) this.p.add(`${pp}.name`, msg.invalid(name, e), 'use a port name of at most 15 lower case letters, digits and single hyphens, with at least one letter');
-        if (names.has(name)) this.p.add(`${pp}.name`, msg.duplicate(name), 'give every port of a container a different name');
-        names.add(name);
-      }
-      if (isUnset(port.containerPort) || port.containerPort === 0) {
-        this.p.add(`${pp}.containerPort`, msg.required(), 'set containerPort to the port the process listens on (1-65535)');
-      }
-      const containerPort = this.int(port, 'containerPort', `${pp}.containerPort`, port.containerPort === 0 ? undefined : 1, port.containerPort === 0 ? undefined : 65535);
-      const hostPort = this.int(port, 'hostPort', `${pp}.hostPort`, 0, 65535);
-      this.oneOf(port, 'protocol', `${pp}.protocol`, PROTOCOLS);
-      const hostIP = this.str(port, 'hostIP', `${pp}.hostIP`) ?? '';
-      if (hostNetwork && hostPort !== undefined && hostPort !== 0 && containerPort !== undefined && hostPort !== containerPort) {
-        this.p.add(`${pp}.hostPort`, msg.invalid(hostPort, 'must match `containerPort` when `hostNetwork` is true'), 'remove hostPort or make it equal to containerPort');
-      }
-      if (hostPort !== undefined && hostPort > 0 && hostPort <= 65535) {
-        const protocol = typeof port.protocol === 'string' && port.protocol !== '' ? port.protocol : 'TCP';
-        const key = `${hostPort}/${protocol}`;
-        const slot = `${hostIP}|${key}`;
-        const first = this.hostPorts.get(slot);
-        if (first !== undefined) this.p.add(`${pp}.hostPort`, msg.duplicate(key), `use another hostPort; ${first} already uses ${key}`);
-        else this.hostPorts.set(slot, `${pp}.hostPort`);
-      }
+  /** Image pull secrets are Secret objects: a static pod cannot have them (as the kubelet refuses). */
+  private imagePullSecrets(spec: JsonObject): void {
+    for (const [, i] of this.c.objects(spec, 'imagePullSecrets', 'spec.imagePullSecrets')) {
+      this.c.add(`spec.imagePullSecrets[${i}]`, msg.forbidden('static pods may not reference secrets'), 'remove imagePullSecrets; import the image on the node beforehand (e.g. ctr images import, docker load) or configure registry credentials in the container engine');
     }
   }
 
-  private env(c: JsonObject, path: string): void {
-    for (const [env, i] of this.objects(c, 'env', `${path}.env`)) {
-      const ep = `${path}.env[${i}]`;
-      const name = this.str(env, 'name', `${ep}.name`);
-      if (name === undefined || name === '') {
-        if (isUnset(env.name)) this.p.add(`${ep}.name`, msg.required(), 'give every environment variable a name');
-      } else {
-        for (const e of envVarName(name)) this.p.add(`${ep}.name`, msg.invalid(name, e), 'rename the variable: letters, digits, "_", "-" or ".", not starting with a digit');
-      }
-      const value = this.str(env, 'value', `${ep}.value`);
-      const from = this.object(env, 'valueFrom', `${ep}.valueFrom`);
-      if (!from) continue;
-      if (value !== undefined && value !== '') {
-        this.p.add(`${ep}.valueFrom`, msg.invalid('', 'may not be specified when `value` is not empty'), 'keep either value or valueFrom, not both');
-      }
-      const kinds = ['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef', 'fileKeyRef'].filter((k) => !isUnset(from[k]));
-      if (kinds.length === 0) {
-        this.p.add(`${ep}.valueFrom`, msg.required('must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`'), 'add valueFrom.fieldRef (e.g. fieldPath: metadata.name) or use value');
-      } else if (kinds.length > 1) {
-        this.p.add(`${ep}.valueFrom`, msg.invalid('', 'may not have more than one field specified at a time'), `keep only one of ${kinds.join(', ')}`);
-      }
-      if (!isUnset(from.configMapKeyRef)) {
-        this.p.add(`${ep}.valueFrom.configMapKeyRef`, msg.forbidden('static pods may not reference configmaps'), 'set the value directly with value: instead of configMapKeyRef');
-      }
-      if (!isUnset(from.secretKeyRef)) {
-        this.p.add(`${ep}.valueFrom.secretKeyRef`, msg.forbidden('static pods may not reference secrets'), 'set the value directly, or have the process read it from a hostPath file');
-      }
-      const resourceRef = this.object(from, 'resourceFieldRef', `${ep}.valueFrom.resourceFieldRef`);
-      if (resourceRef) this.resourceFieldRef(resourceRef, `${ep}.valueFrom.resourceFieldRef`);
-      if (!isUnset(from.fileKeyRef)) {
-        this.p.add(`${ep}.valueFrom.fileKeyRef`, msg.forbidden('not supported by Berth for static pods'), 'set the value directly with value:');
-      }
-      const fieldRef = this.object(from, 'fieldRef', `${ep}.valueFrom.fieldRef`);
-      if (fieldRef) this.fieldRef(fieldRef, `${ep}.valueFrom.fieldRef`, ENV_FIELD_PATHS);
-    }
-  }
-
-  private fieldRef(ref: JsonObject, path: string, supported: readonly string[]): void {
-    const apiVersion = this.str(ref, 'apiVersion', `${path}.apiVersion`);
-    if (apiVersion !== undefined && apiVersion !== '' && apiVersion !== 'v1') {
-      this.p.add(`${path}.apiVersion`, msg.unsupported(apiVersion, ['v1']), 'set fieldRef.apiVersion to v1 or remove it');
-    }
-    const fieldPath = this.str(ref, 'fieldPath', `${path}.fieldPath`);
-    if (fieldPath === undefined || fieldPath === '') {
-      if (isUnset(ref.fieldPath)) this.p.add(`${path}.fieldPath`, msg.required(), 'set fieldPath, e.g. metadata.name');
+  private dnsConfig(spec: JsonObject): void {
+    const c = this.c;
+    const cfg = c.object(spec, 'dnsConfig', 'spec.dnsConfig');
+    if (spec.dnsPolicy === 'None' && !cfg) {
+      c.add('spec.dnsConfig', msg.required('must provide `dnsConfig` when `dnsPolicy` is None'), 'add spec.dnsConfig with nameservers, or use another dnsPolicy');
       return;
     }
-    const sub = SUBSCRIPT_FIELD_PATH.exec(fieldPath);
-    if (sub) {
-      const key = sub[2]!;
-      for (const e of qualifiedName(sub[1] === 'annotations' ? key.toLowerCase() : key)) {
-        this.p.add(`${path}.fieldPath`, msg.invalid(key, e), 'use a valid label or annotation key inside the brackets');
-      }
-      return;
+    if (!cfg) return;
+    const nameservers = c.stringList(cfg, 'nameservers', 'spec.dnsConfig.nameservers') ?? [];
+    if (nameservers.length > MAX_DNS_NAMESERVERS) {
+      c.add('spec.dnsConfig.nameservers', msg.invalid(nameservers, `must not have more than ${MAX_DNS_NAMESERVERS} nameservers`), `keep at most ${MAX_DNS_NAMESERVERS} nameservers`);
     }
-    if (!supported.includes(fieldPath)) {
-      this.p.add(`${path}.fieldPath`, msg.unsupported(fieldPath, supported), `use one of ${supported.join(', ')}`);
+    nameservers.forEach((ns, i) => {
+      if (isIP(ns) === 0) c.add(`spec.dnsConfig.nameservers[${i}]`, msg.invalid(ns, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'), 'write the nameserver as an IP address');
+    });
+    if (spec.dnsPolicy === 'None' && nameservers.length === 0) {
+      c.add('spec.dnsConfig.nameservers', msg.required('must provide at least one DNS nameserver when `dnsPolicy` is None'), 'add spec.dnsConfig.nameservers or use another dnsPolicy');
     }
-  }
-
-  /** The runtime resolves requests/limits of cpu and memory (src/runtime/env.ts); nothing else. */
-  private resourceFieldRef(ref: JsonObject, path: string): void {
-    const resource = this.str(ref, 'resource', `${path}.resource`);
-    if (resource === undefined || resource === '') {
-      if (isUnset(ref.resource)) this.p.add(`${path}.resource`, msg.required(), 'set resource, e.g. limits.memory');
-    } else if (!ENV_RESOURCES.includes(resource)) {
-      this.p.add(`${path}.resource`, msg.unsupported(resource, ENV_RESOURCES), `use one of ${ENV_RESOURCES.join(', ')}`);
+    const searches = c.stringList(cfg, 'searches', 'spec.dnsConfig.searches') ?? [];
+    if (searches.length > MAX_DNS_SEARCHES) {
+      c.add('spec.dnsConfig.searches', msg.invalid(searches, `must not have more than ${MAX_DNS_SEARCHES} search paths`), `keep at most ${MAX_DNS_SEARCHES} search domains`);
     }
-    this.str(ref, 'containerName', `${path}.containerName`);
-    if (!isUnset(ref.divisor)) {
-      const q = this.quantity(ref.divisor, `${path}.divisor`, 'divisor');
-      if (q === 0) this.p.add(`${path}.divisor`, msg.invalid(ref.divisor, 'must be greater than 0'), 'use a positive divisor such as 1, 1m or 1Mi');
+    searches.forEach((s, i) => {
+      const domain = s.endsWith('.') ? s.slice(0, -1) : s;
+      for (const e of dns1123Subdomain(domain)) c.add(`spec.dnsConfig.searches[${i}]`, msg.invalid(domain, e), 'write the search domain as a DNS name such as svc.cluster.local');
+    });
+    for (const [opt, i] of c.objects(cfg, 'options', 'spec.dnsConfig.options')) {
+      const name = c.str(opt, 'name', `spec.dnsConfig.options[${i}].name`);
+      if (!name) c.add(`spec.dnsConfig.options[${i}]`, msg.required('Option.Name must not be empty'), 'give every DNS option a name, e.g. ndots');
+      c.str(opt, 'value', `spec.dnsConfig.options[${i}].value`);
     }
   }
 
-  private envFrom(c: JsonObject, path: string): void {
-    for (const [src, i] of this.objects(c, 'envFrom', `${path}.envFrom`)) {
-      const sp = `${path}.envFrom[${i}]`;
-      if (!isUnset(src.configMapRef)) {
-        this.p.add(`${sp}.configMapRef`, msg.forbidden('static pods may not reference configmaps'), 'list the variables under env with value: instead of envFrom');
+  /** Upstream ValidateTolerations. */
+  private tolerations(spec: JsonObject): void {
+    const c = this.c;
+    for (const [t, i] of c.objects(spec, 'tolerations', 'spec.tolerations')) {
+      const tp = `spec.tolerations[${i}]`;
+      const key = c.str(t, 'key', `${tp}.key`) ?? '';
+      const operator = c.str(t, 'operator', `${tp}.operator`) ?? '';
+      const value = c.str(t, 'value', `${tp}.value`) ?? '';
+      const effect = c.str(t, 'effect', `${tp}.effect`) ?? '';
+      if (key !== '') {
+        for (const e of qualifiedName(key)) c.add(`${tp}.key`, msg.invalid(key, e), 'use a taint key such as node.kubernetes.io/not-ready');
       }
-      if (!isUnset(src.secretRef)) {
-        this.p.add(`${sp}.secretRef`, msg.forbidden('static pods may not reference secrets'), 'list the variables under env with value:, or have the process read them from a hostPath file');
+      if (key === '' && operator !== 'Exists') {
+        c.add(`${tp}.operator`, msg.invalid(operator, 'operator must be Exists when `key` is empty, which means "match all values and all keys"'), 'set operator: Exists to tolerate every taint, or set a key');
       }
-      if (isUnset(src.configMapRef) && isUnset(src.secretRef)) {
-        this.p.add(sp, msg.required('must specify one of: `configMapRef` or `secretRef`'), 'remove this envFrom item');
+      const seconds = c.int(t, 'tolerationSeconds', `${tp}.tolerationSeconds`);
+      if (seconds !== undefined && effect !== 'NoExecute') {
+        c.add(`${tp}.effect`, msg.invalid(effect, "effect must be 'NoExecute' when `tolerationSeconds` is set"), 'set effect: NoExecute or remove tolerationSeconds');
       }
-    }
-  }
-
-  private quantity(value: unknown, path: string, what: string): number | undefined {
-    const q = parseQuantity(value);
-    if (q === undefined) {
-      this.p.add(path, msg.invalid(value, `quantities must match the regular expression '${QUANTITY_REGEX_TEXT}'`), `write ${what} as a quantity such as 500m, 2, 128Mi or 1Gi`);
-      return undefined;
-    }
-    if (q < 0) {
-      this.p.add(path, msg.invalid(value, 'must be greater than or equal to 0'), `make ${what} zero or positive`);
-      return undefined;
-    }
-    return q;
-  }
-
-  private resources(c: JsonObject, path: string): void {
-    const res = this.object(c, 'resources', `${path}.resources`);
-    if (!res) return;
-    const parsed: Record<'limits' | 'requests', Map<string, number>> = { limits: new Map(), requests: new Map() };
-    for (const kind of ['limits', 'requests'] as const) {
-      const list = this.object(res, kind, `${path}.resources.${kind}`);
-      if (!list) continue;
-      for (const [name, value] of Object.entries(list)) {
-        const rp = `${path}.resources.${kind}[${name}]`;
-        if (!STANDARD_RESOURCES.has(name) && !name.startsWith('hugepages-') && !name.includes('/')) {
-          this.p.add(rp, msg.invalid(name, 'must be a standard resource type or fully qualified'), 'use cpu, memory, ephemeral-storage, hugepages-<size> or a domain-qualified name such as example.com/gpu');
-        }
-        const q = this.quantity(value, rp, `${kind}.${name}`);
-        if (q !== undefined) parsed[kind].set(name, q);
-      }
-    }
-    for (const [name, request] of parsed.requests) {
-      const limit = parsed.limits.get(name);
-      if (limit !== undefined && request > limit) {
-        const shown = (res.limits as JsonObject)[name];
-        this.p.add(`${path}.resources.requests[${name}]`, msg.invalid((res.requests as JsonObject)[name], `must be less than or equal to ${name} limit of ${String(shown)}`), `lower the ${name} request or raise the ${name} limit`);
-      }
-    }
-    if (Array.isArray(res.claims) && res.claims.length > 0) {
-      this.p.add(`${path}.resources.claims`, msg.forbidden('static pods may not reference resourceclaims'), 'remove resources.claims');
-    }
-  }
-
-  private volumeMounts(c: JsonObject, path: string): void {
-    const mountPaths = new Set<string>();
-    for (const [m, i] of this.objects(c, 'volumeMounts', `${path}.volumeMounts`)) {
-      const mp = `${path}.volumeMounts[${i}]`;
-      const name = this.str(m, 'name', `${mp}.name`);
-      if (name === undefined || name === '') {
-        if (isUnset(m.name)) this.p.add(`${mp}.name`, msg.required(), 'set the name of the volume to mount');
-      } else if (!this.volumeNames.has(name)) {
-        this.p.add(`${mp}.name`, msg.notFound(name), `add a volume named "${name}" under spec.volumes or fix the name`);
-      }
-      const mountPath = this.str(m, 'mountPath', `${mp}.mountPath`);
-      if (mountPath === undefined || mountPath === '') {
-        if (isUnset(m.mountPath)) this.p.add(`${mp}.mountPath`, msg.required(), 'set mountPath to where the volume appears in the container');
+      if (operator === '' || operator === 'Equal') {
+        const errors = labelValue(value);
+        if (errors.length > 0) c.add(`${tp}.operator`, msg.invalid(value, errors.join(';')), 'use a toleration value that is a valid label value');
+      } else if (operator === 'Exists') {
+        if (value !== '') c.add(`${tp}.operator`, msg.invalid(t, "value must be empty when `operator` is 'Exists'"), 'remove value, or use operator: Equal');
       } else {
-        if (mountPaths.has(mountPath)) this.p.add(`${mp}.mountPath`, msg.invalid(mountPath, 'must be unique'), 'mount each path only once per container');
-        mountPaths.add(mountPath);
+        c.add(`${tp}.operator`, msg.unsupported(operator, TOLERATION_OPERATORS), 'set operator to Equal or Exists');
       }
-      this.bool(m, 'readOnly', `${mp}.readOnly`);
-      this.str(m, 'subPath', `${mp}.subPath`);
+      if (effect !== '' && !TAINT_EFFECTS.includes(effect)) {
+        c.add(`${tp}.effect`, msg.unsupported(effect, TAINT_EFFECTS), 'set effect to NoSchedule, PreferNoSchedule or NoExecute, or remove it to match every effect');
+      }
     }
   }
 
-  private probe(probe: JsonObject, path: string, kind: 'livenessProbe' | 'readinessProbe' | 'startupProbe'): void {
-    const handlers = ['exec', 'httpGet', 'tcpSocket', 'grpc'].filter((h) => !isUnset(probe[h]));
-    if (handlers.length === 0) {
-      this.p.add(path, msg.required('must specify a handler type'), 'add one of exec, httpGet, tcpSocket or grpc to the probe');
-    } else if (handlers.length > 1) {
-      this.p.add(path, msg.forbidden('may not specify more than 1 handler type'), `keep only one of ${handlers.join(', ')}`);
-    }
-    this.int(probe, 'initialDelaySeconds', `${path}.initialDelaySeconds`, 0);
-    this.int(probe, 'timeoutSeconds', `${path}.timeoutSeconds`, 0);
-    this.int(probe, 'periodSeconds', `${path}.periodSeconds`, 0);
-    this.int(probe, 'failureThreshold', `${path}.failureThreshold`, 0);
-    this.int(probe, 'terminationGracePeriodSeconds', `${path}.terminationGracePeriodSeconds`, 1);
-    const success = this.int(probe, 'successThreshold', `${path}.successThreshold`, 0);
-    if (kind !== 'readinessProbe' && success !== undefined && success !== 1) {
-      this.p.add(`${path}.successThreshold`, msg.invalid(success, 'must be 1'), 'set successThreshold to 1 (only readiness probes may use another value)');
-    }
-    const exec = this.object(probe, 'exec', `${path}.exec`);
-    if (exec) {
-      if (!Array.isArray(exec.command) || exec.command.length === 0) {
-        this.p.add(`${path}.exec.command`, msg.required(), 'set exec.command to the command to run, e.g. ["cat", "/tmp/healthy"]');
-      } else {
-        this.stringList(exec, 'command', `${path}.exec.command`);
-      }
-    }
-    for (const h of ['httpGet', 'tcpSocket'] as const) {
-      const action = this.object(probe, h, `${path}.${h}`);
-      if (action) this.probePort(action.port, `${path}.${h}.port`);
-    }
-    const httpGet = isObject(probe.httpGet) ? probe.httpGet : undefined;
-    if (httpGet) this.oneOf(httpGet, 'scheme', `${path}.httpGet.scheme`, ['HTTP', 'HTTPS']);
-    const grpc = this.object(probe, 'grpc', `${path}.grpc`);
-    if (grpc) {
-      if (isUnset(grpc.port)) this.p.add(`${path}.grpc.port`, msg.required(), 'set grpc.port to the port number');
-      else this.int(grpc, 'port', `${path}.grpc.port`, 1, 65535);
-    }
-  }
-
-  private probePort(port: unknown, path: string): void {
-    if (isUnset(port)) {
-      this.p.add(path, msg.required(), 'set the port to probe: a number or the name of a container port');
-    } else if (typeof port === 'number') {
-      if (!Number.isInteger(port) || port < 1 || port > 65535) {
-        this.p.add(path, msg.invalid(port, 'must be between 1 and 65535, inclusive'), 'use a port number from 1 to 65535');
-      }
-    } else if (typeof port === 'string') {
-      if (!/^[0-9]+$/.test(port)) {
-        for (const e of portName(port)) this.p.add(path, msg.invalid(port, e), 'use a port number or the name of a container port');
-      }
-    } else {
-      this.p.add(path, msg.invalid(port, 'must be a number or a port name'), 'use a port number or the name of a container port');
+  private hostAliases(spec: JsonObject): void {
+    for (const [alias, i] of this.c.objects(spec, 'hostAliases', 'spec.hostAliases')) {
+      const ap = `spec.hostAliases[${i}]`;
+      const ip = this.c.str(alias, 'ip', `${ap}.ip`) ?? '';
+      if (ip === '') this.c.add(`${ap}.ip`, msg.required(), 'set the IP address the host names resolve to');
+      else if (isIP(ip) === 0) this.c.add(`${ap}.ip`, msg.invalid(ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'), 'write ip as an IP address');
+      const names = this.c.stringList(alias, 'hostnames', `${ap}.hostnames`) ?? [];
+      for (const h of names) for (const e of dns1123Subdomain(h)) this.c.add(`${ap}.hostnames`, msg.invalid(h, e), 'write each host name as a DNS name');
     }
   }
 }

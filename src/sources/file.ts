@@ -18,10 +18,12 @@ import type { Pod } from 'kubernetes-types/core/v1';
 import type { Logger } from '../log/index.js';
 import { readJsonFile, writeFileAtomic } from '../state/index.js';
 import {
+  formatWarning,
   readPodManifestFile,
   podFullName,
   problemKey,
   type ManifestProblem,
+  type ManifestWarning,
   type StaticIdentity,
 } from '../manifest/index.js';
 import type { PodSource, SourceSnapshot } from './types.js';
@@ -71,6 +73,8 @@ interface FileEntry {
   lastGood: Pod | undefined;
   /** Problems of the current content (empty when it is good). */
   problems: ManifestProblem[];
+  /** Warnings about the current (good) content; logged once when it was read. */
+  warnings?: ManifestWarning[];
   /** Stat key and time of the first failed read of content that may still be being written. */
   pendingKey?: string;
   pendingSince?: number;
@@ -402,6 +406,9 @@ export class FileSource implements PodSource {
       const hadPod = entry.lastGood !== undefined;
       entry.lastGood = result.pods.length === 1 ? stablePod(entry.lastGood, result.pods[0]!) : undefined;
       this.auditFile(path, entry, hadPod ? 'changed' : 'accepted', facts);
+      // Read only when the file changed, so each warning is logged once per version of the file.
+      entry.warnings = result.warnings;
+      for (const w of result.warnings) this.log.warn(formatWarning(w), { origin: w.origin, field: w.field });
     }
     entry.key = key;
     entry.pendingKey = undefined;
@@ -441,6 +448,7 @@ export class FileSource implements PodSource {
   private buildSnapshot(): SourceSnapshot & { origins: Map<string, string> } {
     const pods: Pod[] = [];
     const problems: ManifestProblem[] = [];
+    const warnings: ManifestWarning[] = [];
     const origins = new Map<string, string>();
     const byName = new Map<string, string>();
     if (this.listProblem) problems.push(this.listProblem);
@@ -450,6 +458,7 @@ export class FileSource implements PodSource {
       problems.push(...entry.problems);
       const pod = entry.lastGood;
       if (!pod) continue;
+      if (entry.problems.length === 0) warnings.push(...(entry.warnings ?? []));
       const fullName = podFullName(pod);
       const uid = pod.metadata?.uid ?? '';
       const nameOwner = byName.get(fullName);
@@ -478,7 +487,7 @@ export class FileSource implements PodSource {
       origins.set(uid, path);
       pods.push(pod);
     }
-    return { source: 'file', pods, problems, origins };
+    return { source: 'file', pods, problems, ...(warnings.length > 0 ? { warnings } : {}), origins };
   }
 
   private emit(force: boolean): void {

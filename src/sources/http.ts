@@ -12,6 +12,7 @@ import type { Logger } from '../log/index.js';
 import { readJsonFile, writeFileAtomic } from '../state/index.js';
 import {
   decodePodListManifest,
+  formatWarning,
   MAX_MANIFEST_BYTES,
   problemKey,
   type ManifestProblem,
@@ -160,6 +161,8 @@ export class HttpSource implements PodSource {
     }
     this.lastBad = undefined;
     const hadPods = this.lastGoodPods.length > 0;
+    // A byte-identical body is not decoded again, so each warning is logged once per body.
+    for (const w of result.warnings) this.log.warn(formatWarning(w), { origin: w.origin, field: w.field });
     this.lastGoodBody = body;
     this.lastGoodPods = stablePods(this.lastGoodPods, result.pods);
     this.lastRefused = undefined;

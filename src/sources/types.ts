@@ -1,5 +1,5 @@
 import type { Pod } from 'kubernetes-types/core/v1';
-import type { ManifestProblem } from '../manifest/problem.js';
+import type { ManifestProblem, ManifestWarning } from '../manifest/problem.js';
 
 export type SourceKind = 'file' | 'http';
 
@@ -12,6 +12,8 @@ export interface SourceSnapshot {
   source: SourceKind;
   pods: Pod[];
   problems: ManifestProblem[];
+  /** Warnings about the pods it does define (already logged once by the source when read). */
+  warnings?: ManifestWarning[];
   /**
    * Where each pod came from (file path or URL), keyed by pod UID, so that a conflict found by the
    * merge can name both manifests. Optional: without it the merge names the source kind only.

@@ -36,18 +36,18 @@ describe('bad manifests in the folder', () => {
     ['list.yaml', '- a\n- b\n', /list|object/i],
     ['scalar.yaml', 'hello\n', /object|scalar|string/i],
     ['deploy.yaml', 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n', /kind/],
-    ['noname.yaml', JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: {}, spec: { containers: [{ name: 'c', command: ['true'] }] } }), /metadata\.name/],
-    ['badname.yaml', JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'Web_Server' }, spec: { containers: [{ name: 'c', command: ['true'] }] } }), /metadata\.name/],
+    ['noname.yaml', JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: {}, spec: { containers: [{ name: 'c', image: 'busybox', command: ['true'] }] } }), /metadata\.name/],
+    ['badname.yaml', JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'Web_Server' }, spec: { containers: [{ name: 'c', image: 'busybox', command: ['true'] }] } }), /metadata\.name/],
     ['nocontainers.yaml', JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'empty' }, spec: { containers: [] } }), /spec\.containers/],
     [
       'dupcontainers.yaml',
-      JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'dup' }, spec: { containers: [{ name: 'c', command: ['true'] }, { name: 'c', command: ['true'] }] } }),
+      JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'dup' }, spec: { containers: [{ name: 'c', image: 'busybox', command: ['true'] }, { name: 'c', image: 'busybox', command: ['true'] }] } }),
       /Duplicate/,
     ],
     ['binary.yaml', Buffer.from([0x00, 0xff, 0xfe, 0x01, 0x02, 0x00, 0x9c]), /text|binary/i],
     [
       'sa.yaml',
-      JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'sa' }, spec: { serviceAccountName: 'admin', containers: [{ name: 'c', command: ['true'] }] } }),
+      JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'sa' }, spec: { serviceAccountName: 'admin', containers: [{ name: 'c', image: 'busybox', command: ['true'] }] } }),
       /serviceAccountName/,
     ],
     [
@@ -56,11 +56,30 @@ describe('bad manifests in the folder', () => {
         apiVersion: 'v1',
         kind: 'Pod',
         metadata: { name: 'cm' },
-        spec: { volumes: [{ name: 'v', configMap: { name: 'x' } }], containers: [{ name: 'c', command: ['true'] }] },
+        spec: { volumes: [{ name: 'v', configMap: { name: 'x' } }], containers: [{ name: 'c', image: 'busybox', command: ['true'] }] },
       }),
       /configMap|configmap/i,
     ],
     ['zz-dup-of-good.yaml', shPod('good', 'sleep 1'), /good\.yaml/],
+    // Upstream rules that a hand-written manifest for the process runtime easily breaks.
+    ['noimage.yaml', JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'noimage' }, spec: { containers: [{ name: 'c', command: ['true'] }] } }), /spec\.containers\[0\]\.image: Required value/],
+    ['comma.json', '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "comma"}, "spec": {"containers": [{"name": "c", "image": "busybox", "command": ["true"]}]},}\n', /not valid JSON/],
+    ['noversion.yaml', 'kind: Pod\nmetadata: {name: nover}\nspec: {containers: [{name: c, image: busybox, command: ["true"]}]}\n', /apiVersion: Required value/],
+    [
+      'initprobe.yaml',
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'initprobe' },
+        spec: { initContainers: [{ name: 'i', image: 'busybox', command: ['true'], readinessProbe: { exec: { command: ['true'] } } }], containers: [{ name: 'c', image: 'busybox', command: ['true'] }] },
+      }),
+      /spec\.initContainers\[0\]\.readinessProbe: Forbidden: may not be set for init containers without restartPolicy=Always/,
+    ],
+    [
+      'pullsecret.yaml',
+      JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'pullsecret' }, spec: { imagePullSecrets: [{ name: 'reg' }], containers: [{ name: 'c', image: 'busybox', command: ['true'] }] } }),
+      /spec\.imagePullSecrets\[0\]: Forbidden: static pods may not reference secrets/,
+    ],
   ];
 
   for (const [file, content, pattern] of cases) {
@@ -94,6 +113,17 @@ describe('bad manifests in the folder', () => {
     const metrics = (await berth.get('/metrics')).body;
     const m = /berth_manifest_errors\{source="file",reason="FailedValidation"\} (\d+)/.exec(metrics);
     assert.ok(m && Number(m[1]) >= 5, metrics);
+  });
+
+  it('runs a pod with a negative grace period as 1 second and warns once per file', async () => {
+    ws.write('neggrace.yaml', shPod('neggrace', 'sleep 3600', { grace: -3 }));
+    await waitFor(async () => containerState(await berth.pod(`neggrace-${NODE}`))?.state?.running, 'neggrace running');
+    assert.equal((await berth.pod(`neggrace-${NODE}`))?.spec?.terminationGracePeriodSeconds, 1);
+    await berth.waitLog((l) => String(l.msg ?? '').includes('neggrace.yaml') && /treated as 1/.test(String(l.msg)), 'grace warning');
+    await new Promise((r) => setTimeout(r, 2000)); // four relists at 500ms
+    const warnings = berth.logs.filter((l) => String(l.msg ?? '').includes('neggrace.yaml') && /treated as 1/.test(String(l.msg)));
+    assert.equal(warnings.length, 1, JSON.stringify(warnings));
+    assert.equal(warnings[0]!.level, 'warn');
   });
 
   it('keeps the last good pod of a file that turns invalid, and reports the error', async () => {

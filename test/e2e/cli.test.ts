@@ -49,7 +49,7 @@ describe('berth CLI', () => {
     const bad = join(ws.dir, 'bad.yaml');
     writeFileSync(
       bad,
-      JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'Bad_Name' }, spec: { containers: [{ name: 'a', command: ['x'] }, { name: 'a', command: ['y'] }] } }),
+      JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'Bad_Name' }, spec: { containers: [{ name: 'a', image: 'busybox', command: ['x'] }, { name: 'a', image: 'busybox', command: ['y'] }] } }),
     );
     const ok = berth('validate', good);
     assert.equal(ok.code, 0, ok.out + ok.err);
@@ -57,6 +57,97 @@ describe('berth CLI', () => {
     assert.equal(r.code, 1);
     assert.match(r.out, /bad\.yaml: metadata\.name: .*\(fix: /);
     assert.match(r.out, /bad\.yaml: spec\.containers\[1\]\.name: Duplicate value/);
+  });
+
+  it('validate: a missing path, an empty folder and no path at all are errors', () => {
+    const missing = berth('validate', join(ws.dir, 'no-such-dir'));
+    assert.equal(missing.code, 1, missing.out);
+    assert.match(missing.out, /^error: .*no-such-dir: does not exist \(fix: /m);
+    const emptyDir = join(ws.dir, 'empty-manifests');
+    mkdirSync(emptyDir);
+    writeFileSync(join(emptyDir, '.hidden.yaml'), shPod('hidden', 'true'));
+    const empty = berth('validate', emptyDir);
+    assert.equal(empty.code, 1, empty.out);
+    assert.match(empty.out, /^error: .*empty-manifests: holds no manifest \(fix: /m);
+    const none = berth('validate');
+    assert.equal(none.code, 2);
+    assert.match(none.err, /at least one manifest file or folder/);
+  });
+
+  it('validate --help explains what is checked and the exit codes', () => {
+    const help = berth('validate', '--help');
+    assert.equal(help.code, 0);
+    assert.match(help.out, /Usage: berth validate/);
+    assert.match(help.out, /Exit codes: 0 .*, 1 .*, 2 usage error/);
+    assert.match(help.out, /image/);
+    assert.match(help.out, /--container-runtime-endpoint/);
+  });
+
+  it('validate reports upstream errors for the bad input, warnings do not fail', () => {
+    const dir = join(ws.dir, 'validate-bad');
+    mkdirSync(dir);
+    const write = (name: string, content: unknown) => writeFileSync(join(dir, name), typeof content === 'string' ? content : JSON.stringify(content));
+    const meta = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name } });
+    write('noimage.yaml', { ...meta('noimage'), spec: { containers: [{ name: 'c', command: ['true'] }] } });
+    write('spaces.yaml', { ...meta('spaces'), spec: { containers: [{ name: 'c', image: ' busybox', command: ['true'] }] } });
+    write('comma.json', '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "comma"},\n "spec": {"containers": [{"name": "c", "image": "busybox",}]}}\n');
+    write('noversion.yaml', 'kind: Pod\nmetadata: {name: nover}\nspec: {containers: [{name: c, image: busybox, command: ["true"]}]}\n');
+    write('probes.yaml', {
+      ...meta('probes'),
+      spec: {
+        hostname: 'Not_A_Label',
+        tolerations: [{ operator: 'Equal', value: 'x' }],
+        nodeSelector: { 'bad key': 'x' },
+        volumes: [{ name: 'up', hostPath: { path: '/srv/../etc' } }],
+        initContainers: [{ name: 'init', image: 'busybox', command: ['true'], livenessProbe: { exec: { command: ['true'] } } }],
+        containers: [
+          {
+            name: 'c',
+            image: 'busybox',
+            command: ['true'],
+            securityContext: { runAsUser: -1 },
+            readinessProbe: { exec: { command: ['true'] }, httpGet: { port: 80 } },
+            lifecycle: { preStop: {} },
+          },
+        ],
+      },
+    });
+    const r = berth('validate', dir);
+    assert.equal(r.code, 1, r.out);
+    for (const expected of [
+      'noimage.yaml: spec.containers[0].image: Required value (fix: ',
+      'spaces.yaml: spec.containers[0].image: Invalid value: " busybox": must not have leading or trailing whitespace',
+      'comma.json: is not valid JSON: ',
+      'noversion.yaml: apiVersion: Required value',
+      'probes.yaml: spec.hostname: Invalid value: "Not_A_Label": a lowercase RFC 1123 label',
+      'probes.yaml: spec.tolerations[0].operator: Invalid value: "Equal": operator must be Exists when `key` is empty',
+      'probes.yaml: spec.nodeSelector: Invalid value: "bad key"',
+      "probes.yaml: spec.volumes[0].hostPath.path: Invalid value: \"/srv/../etc\": must not contain '..'",
+      'probes.yaml: spec.initContainers[0].livenessProbe: Forbidden: may not be set for init containers without restartPolicy=Always',
+      'probes.yaml: spec.containers[0].securityContext.runAsUser: Invalid value: -1: must be between 0 and 2147483647, inclusive',
+      'probes.yaml: spec.containers[0].readinessProbe.httpGet: Forbidden: may not specify more than 1 handler type',
+      'probes.yaml: spec.containers[0].lifecycle.preStop: Required value: must specify a handler type',
+    ]) {
+      assert.ok(r.out.split('\n').some((l) => l.startsWith('error: ') && l.includes(expected)), `expected an error line with ${expected}\n${r.out}`);
+    }
+
+    // Valid with warnings: exit 0, warning and note lines.
+    const warnDir = join(ws.dir, 'validate-warn');
+    mkdirSync(warnDir);
+    writeFileSync(join(warnDir, 'grace.yaml'), shPod('grace', 'sleep 1', { grace: -1 }));
+    writeFileSync(join(warnDir, 'nocmd.yaml'), JSON.stringify({ ...meta('nocmd'), spec: { containers: [{ name: 'web', image: 'nginx', comand: ['nginx'] }] } }));
+    const w = berth('validate', warnDir);
+    assert.equal(w.code, 0, w.out);
+    assert.match(w.out, /^warning: .*grace\.yaml: spec\.terminationGracePeriodSeconds: must be >= 0; negative values are invalid and will be treated as 1 \(fix: /m);
+    assert.match(w.out, /^warning: .*nocmd\.yaml: spec\.containers\[0\]\.command: container "web" has no command: the process runtime cannot run it/m);
+    assert.match(w.out, /^warning: .*nocmd\.yaml: spec\.containers\[0\]\.comand: unknown field "comand" \(Kubernetes ignores it\) \(fix: did you mean "command"\?/m);
+    assert.match(w.out, /^note: the process runtime does not use `image`/m);
+    assert.match(w.out, /2 valid pod\(s\), 0 problem\(s\), 3 warning\(s\)/);
+    // For a container engine the missing command is fine (the image's entrypoint runs): no such warning.
+    const engine = berth('validate', '--container-runtime-endpoint=unix:///run/containerd/containerd.sock', warnDir);
+    assert.equal(engine.code, 0, engine.out);
+    assert.doesNotMatch(engine.out, /has no command|note: the process runtime/);
+    assert.match(engine.out, /unknown field "comand"/);
   });
 
   it('takes a KubeletConfiguration file; flags win over it', async () => {

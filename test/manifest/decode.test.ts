@@ -59,7 +59,7 @@ kind: Pod
 metadata: {name: a, annotations: {built: 2024-01-02, at: "x"}}
 spec:
   volumes: [{name: info, downwardAPI: {defaultMode: 0600, items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]}}]
-  containers: [{name: c, command: [sleep, "1"]}]
+  containers: [{name: c, image: busybox, command: [sleep, "1"]}]
 `;
     const { pods, problems } = decodePodManifest(yaml, fileId);
     assert.deepEqual(problems, []);
@@ -85,7 +85,7 @@ spec:
   });
 
   it('rejects multi-document YAML but ignores a trailing document separator', () => {
-    const pod = 'apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: [{name: c}]}\n';
+    const pod = 'apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: [{name: c, image: busybox}]}\n';
     const p = onlyProblem(decodePodManifest(`${pod}---\n${pod}`, fileId), '', 'FailedToParse');
     assert.match(p.message, /2 YAML documents/);
     assert.equal(decodePodManifest(`---\n${pod}---\n`, fileId).pods.length, 1);
@@ -102,7 +102,7 @@ spec:
   });
 
   it('reports a wrong apiVersion, a missing kind and a PodList file', () => {
-    const r = decodePodManifest('apiVersion: v2\nmetadata: {name: a}\nspec: {containers: [{name: c}]}\n', fileId);
+    const r = decodePodManifest('apiVersion: v2\nmetadata: {name: a}\nspec: {containers: [{name: c, image: busybox}]}\n', fileId);
     assert.deepEqual(r.problems.map((p) => `${p.field}: ${p.message}`), [
       'kind: Required value',
       'apiVersion: Unsupported value: "v2": supported values: "v1"',
@@ -129,7 +129,7 @@ spec:
   });
 
   it('reports a missing name at metadata.name', () => {
-    const p = onlyProblem(decodePodManifest('apiVersion: v1\nkind: Pod\nmetadata: {}\nspec: {containers: [{name: c}]}\n', fileId), 'metadata.name', 'FailedValidation');
+    const p = onlyProblem(decodePodManifest('apiVersion: v1\nkind: Pod\nmetadata: {}\nspec: {containers: [{name: c, image: busybox}]}\n', fileId), 'metadata.name', 'FailedValidation');
     assert.equal(p.message, 'Required value');
   });
 
@@ -139,7 +139,7 @@ kind: Pod
 metadata: {name: Web_Server}
 spec:
   restartPolicy: Sometimes
-  containers: [{name: web}, {name: web}]
+  containers: [{name: web, image: busybox}, {name: web, image: busybox}]
 `;
     const r = decodePodManifest(yaml, fileId);
     assert.deepEqual(r.pods, []);
@@ -149,11 +149,11 @@ spec:
 });
 
 describe('decodePodListManifest', () => {
-  const item = (name: string, containers = `[{name: c, command: [sleep, "9"]}]`): string =>
+  const item = (name: string, containers = `[{name: c, image: busybox, command: [sleep, "9"]}]`): string =>
     `  - metadata: {name: ${name}}\n    spec: {containers: ${containers}}\n`;
 
   it('accepts a single Pod', () => {
-    const r = decodePodListManifest('{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"},"spec":{"containers":[{"name":"c"}]}}', urlId);
+    const r = decodePodListManifest('{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"},"spec":{"containers":[{"name":"c","image":"busybox"}]}}', urlId);
     assert.deepEqual(r.problems, []);
     assert.equal(r.pods[0]?.metadata?.name, 'a-node-1');
     assert.equal(r.pods[0]?.metadata?.annotations?.['kubernetes.io/config.source'], 'http');
@@ -176,8 +176,8 @@ describe('decodePodListManifest', () => {
   });
 
   it('returns an empty set for an empty or whitespace body', () => {
-    assert.deepEqual(decodePodListManifest('', urlId), { pods: [], problems: [] });
-    assert.deepEqual(decodePodListManifest(Buffer.from(' \n\t\n'), urlId), { pods: [], problems: [] });
+    assert.deepEqual(decodePodListManifest('', urlId), { pods: [], problems: [], warnings: [] });
+    assert.deepEqual(decodePodListManifest(Buffer.from(' \n\t\n'), urlId), { pods: [], problems: [], warnings: [] });
   });
 
   it('rejects other kinds naming both supported kinds', () => {

@@ -69,8 +69,8 @@ describe('toStaticPod', () => {
   });
 
   it('does not depend on key order', () => {
-    const a = decodePodManifest('apiVersion: v1\nkind: Pod\nmetadata: {name: a, labels: {alpha: "1", beta: "2"}}\nspec: {containers: [{name: c}]}\n', id);
-    const b = decodePodManifest('{"spec":{"containers":[{"name":"c"}]},"metadata":{"labels":{"beta":"2","alpha":"1"},"name":"a"},"kind":"Pod","apiVersion":"v1"}', id);
+    const a = decodePodManifest('apiVersion: v1\nkind: Pod\nmetadata: {name: a, labels: {alpha: "1", beta: "2"}}\nspec: {containers: [{name: c, image: busybox}]}\n', id);
+    const b = decodePodManifest('{"spec":{"containers":[{"name":"c","image":"busybox"}]},"metadata":{"labels":{"beta":"2","alpha":"1"},"name":"a"},"kind":"Pod","apiVersion":"v1"}', id);
     assert.equal(a.pods[0]?.metadata?.uid, b.pods[0]?.metadata?.uid);
   });
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_MANIFEST_BYTES, readPodManifestFile, type DecodeResult, type StaticIdentity } from '../../src/manifest/index.js';
 
-const GOOD = 'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec: {containers: [{name: web, command: [sleep, "60"]}]}\n';
+const GOOD = 'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec: {containers: [{name: web, image: busybox, command: [sleep, "60"]}]}\n';
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
 let dir = '';

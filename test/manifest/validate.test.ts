@@ -10,7 +10,7 @@ function pod(spec: Record<string, unknown> = {}, metadata: Record<string, unknow
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'web-node1', namespace: 'default', ...metadata },
-    spec: { containers: [{ name: 'web', command: ['sleep', '60'] }], ...spec },
+    spec: { containers: [{ name: 'web', image: 'busybox', command: ['sleep', '60'] }], ...spec },
   };
 }
 
@@ -29,7 +29,7 @@ function single(problems: ManifestProblem[]): ManifestProblem {
 }
 
 describe('validatePod', () => {
-  it('accepts a valid pod without an image (the process runtime uses command)', () => {
+  it('accepts a valid pod', () => {
     assert.deepEqual(validatePod(pod(), ORIGIN), []);
   });
 
@@ -69,12 +69,13 @@ describe('validatePod', () => {
   });
 
   it('rejects duplicate container names across init and regular containers', () => {
-    const problems = validatePod(pod({ initContainers: [{ name: 'setup' }], containers: [{ name: 'web' }, { name: 'setup' }, { name: 'web' }] }), ORIGIN);
-    assert.deepEqual(lines(problems), ['spec.containers[1].name: Duplicate value: "setup"', 'spec.containers[2].name: Duplicate value: "web"']);
+    const problems = validatePod(pod({ initContainers: [{ name: 'setup', image: 'i' }], containers: [{ name: 'web', image: 'i' }, { name: 'setup', image: 'i' }, { name: 'web', image: 'i' }] }), ORIGIN);
+    // Upstream checks the app containers first, then the init containers against them.
+    assert.deepEqual(lines(problems), ['spec.containers[2].name: Duplicate value: "web"', 'spec.initContainers[0].name: Duplicate value: "setup"']);
   });
 
   it('requires container names and checks they are DNS labels', () => {
-    const problems = validatePod(pod({ containers: [{}, { name: 'Web' }] }), ORIGIN);
+    const problems = validatePod(pod({ containers: [{ image: 'i' }, { name: 'Web', image: 'i' }] }), ORIGIN);
     assert.deepEqual(problems.map((p) => p.field), ['spec.containers[0].name', 'spec.containers[1].name']);
     assert.equal(problems[0]!.message, 'Required value');
     assert.match(problems[1]!.message, /^Invalid value: "Web": a lowercase RFC 1123 label/);
@@ -86,6 +87,7 @@ describe('validatePod', () => {
         containers: [
           {
             name: 'web',
+            image: 'busybox',
             ports: [
               { containerPort: 0 },
               { containerPort: 70000, hostPort: -1 },
@@ -101,7 +103,7 @@ describe('validatePod', () => {
     assert.deepEqual(lines(problems), [
       'spec.containers[0].ports[0].containerPort: Required value',
       'spec.containers[0].ports[1].containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive',
-      'spec.containers[0].ports[1].hostPort: Invalid value: -1: must be between 0 and 65535, inclusive',
+      'spec.containers[0].ports[1].hostPort: Invalid value: -1: must be between 1 and 65535, inclusive',
       'spec.containers[0].ports[2].protocol: Unsupported value: "HTTP": supported values: "SCTP", "TCP", "UDP"',
       'spec.containers[0].ports[3].name: Duplicate value: "http"',
       'spec.containers[0].ports[4].name: Invalid value: "this-name-is-too-long": must be no more than 15 characters',
@@ -109,15 +111,14 @@ describe('validatePod', () => {
   });
 
   it('rejects the same hostPort twice', () => {
-    const p = single(validatePod(pod({ containers: [{ name: 'a', ports: [{ containerPort: 1, hostPort: 8080 }] }, { name: 'b', ports: [{ containerPort: 2, hostPort: 8080 }] }] }), ORIGIN));
+    const p = single(validatePod(pod({ containers: [{ name: 'a', image: 'i', ports: [{ containerPort: 1, hostPort: 8080 }] }, { name: 'b', image: 'i', ports: [{ containerPort: 2, hostPort: 8080 }] }] }), ORIGIN));
     assert.equal(p.field, 'spec.containers[1].ports[0].hostPort');
-    assert.equal(p.message, 'Duplicate value: "8080/TCP"');
+    assert.equal(p.message, 'Duplicate value: "/TCP/8080"');
   });
 
-  it('checks restartPolicy and terminationGracePeriodSeconds', () => {
+  it('checks restartPolicy; a negative terminationGracePeriodSeconds is only a warning', () => {
     assert.deepEqual(lines(validatePod(pod({ restartPolicy: 'Sometimes', terminationGracePeriodSeconds: -1 }), ORIGIN)), [
       'spec.restartPolicy: Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"',
-      'spec.terminationGracePeriodSeconds: Invalid value: -1: must be greater than or equal to 0',
     ]);
   });
 
@@ -127,8 +128,9 @@ describe('validatePod', () => {
         containers: [
           {
             name: 'web',
+            image: 'busybox',
             env: [
-              { name: '9LIVES', value: 'x' },
+              { name: 'A=B', value: 'x' },
               { name: 'OK', value: 'x', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
               { name: 'P', valueFrom: { fieldRef: { fieldPath: 'spec.bogus' } } },
               { name: 'MEM', valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: '1Mi' } } },
@@ -156,23 +158,22 @@ describe('validatePod', () => {
     const problems = validatePod(
       pod({
         volumes: [{ name: 'data', hostPath: { path: '/srv' } }, { name: 'data', emptyDir: {} }, { name: 'none' }, { name: 'two', emptyDir: {}, hostPath: { path: '/x' } }],
-        containers: [{ name: 'web', volumeMounts: [{ name: 'data', mountPath: '/d' }, { name: 'missing', mountPath: '/m' }, { name: 'data', mountPath: '/d' }] }],
+        containers: [{ name: 'web', image: 'i', volumeMounts: [{ name: 'data', mountPath: '/d' }, { name: 'missing', mountPath: '/m' }, { name: 'data', mountPath: '/d' }] }],
       }),
       ORIGIN,
     );
     assert.deepEqual(lines(problems), [
       'spec.volumes[1].name: Duplicate value: "data"',
       'spec.volumes[2]: Required value: must specify a volume type',
-      'spec.volumes[3]: Forbidden: may not specify more than 1 volume type',
+      'spec.volumes[3].hostPath: Forbidden: may not specify more than 1 volume type',
       'spec.containers[0].volumeMounts[1].name: Not found: "missing"',
       'spec.containers[0].volumeMounts[2].mountPath: Invalid value: "/d": must be unique',
     ]);
   });
 
-  it('allows hostPath, emptyDir and downwardAPI volumes and imagePullSecrets', () => {
+  it('allows hostPath, emptyDir and downwardAPI volumes', () => {
     const problems = validatePod(
       pod({
-        imagePullSecrets: [{ name: 'regcred' }],
         volumes: [
           { name: 'a', hostPath: { path: '/srv', type: 'Directory' } },
           { name: 'b', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },
@@ -232,6 +233,7 @@ describe('validatePod', () => {
           containers: [
             {
               name: 'web',
+              image: 'busybox',
               env: [
                 { name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } },
                 { name: 'MODE', valueFrom: { configMapKeyRef: { name: 'c', key: 'k' } } },
@@ -260,10 +262,10 @@ describe('validatePod', () => {
       'metadata.name',
       'metadata.labels',
       'spec.volumes[0]',
+      'spec.terminationGracePeriodSeconds',
       'spec.containers',
       'spec.containers',
       'spec.restartPolicy',
-      'spec.terminationGracePeriodSeconds',
     ]);
   });
 });
