@@ -9,6 +9,7 @@ import { firstNodeIPv4 } from '../process/host.js';
 import { RuntimeError, type ContainerRecord, type ExecSyncResult, type PodRef, type Runtime, type SandboxInfo, type StartContainerRequest } from '../types.js';
 import { CriCallError, CriClient } from './client.js';
 import { containerConfig, podVolumesDir } from './container.js';
+import { criExecSync } from './exec.js';
 import { checkHostPorts } from './hostports.js';
 import { ensureImage, prefetchImageStatus, pullPolicyOf } from './images.js';
 import { pidFromInfo, recordFromStatus } from './records.js';
@@ -285,8 +286,8 @@ export class CriRuntime implements Runtime {
     this.listeners.push(listener);
   }
 
-  async execSync(_id: string, _command: string[], _timeoutMs: number): Promise<ExecSyncResult> {
-    throw new RuntimeError('RunContainerError', 'execSync is not implemented yet for this runtime');
+  execSync(id: string, command: string[], timeoutMs: number): Promise<ExecSyncResult> {
+    return criExecSync(this.client, id, command, timeoutMs);
   }
 
   async close(): Promise<void> {
