@@ -5,7 +5,7 @@
 // Placement: v1 nests berth/ under the agent's own cgroup in each hierarchy (a parent's limits
 // then still bind everything berth starts). v2 forbids controllers on a cgroup that holds
 // processes, so there berth/ sits at the root of the hierarchy, as the kubelet's kubepods/ does.
-import { promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { folderOf, parseCgroupMounts, parseProcCgroup, type CgroupMount, type V1Controller } from './hierarchy.js';
 import { folders, writeLimits, type ContainerCgroup } from './files.js';
@@ -115,6 +115,8 @@ async function enableControllers(folder: string, available: string[]): Promise<s
 async function makeFolder(folder: string): Promise<string | undefined> {
   try {
     await fs.mkdir(folder, { recursive: true });
+    // It may exist already (made by an earlier berth as root): berth must be able to add to it.
+    await fs.access(folder, fsConstants.W_OK);
     return undefined;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

@@ -106,7 +106,7 @@ test('v2: berth/ at the root with memory, cpu and pids enabled for its children;
   await writeFile(join(cg.cpu, 'cpu.stat'), 'usage_usec 1500\nuser_usec 1000\n');
   await writeFile(join(cg.memory, 'memory.current'), '10000\n');
   await writeFile(join(cg.memory, 'memory.stat'), 'anon 4000\ninactive_file 3000\n');
-  await writeFile(join(cg.pids, 'pids.current'), '3\n');
+  await writeFile(join(cg.pids!, 'pids.current'), '3\n');
   const usage = await readUsage(cg);
   assert.equal(usage.cpuUsageNanoSeconds, 1_500_000);
   assert.equal(usage.memoryUsageBytes, 10000);

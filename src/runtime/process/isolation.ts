@@ -39,6 +39,8 @@ export interface PreparedContainer {
   cgroup?: ContainerCgroup;
   /** Inside the container's mount namespace: where it finds the file the kubelet calls terminationMessagePath. */
   terminationMessage?: { file: string; path: string };
+  /** It has limits that no cgroup enforces: warned about once it started (see started()). */
+  limitsNotEnforced?: boolean;
 }
 
 export const TERMINATION_MESSAGE_FILE = 'termination-log';
@@ -91,7 +93,7 @@ export class ContainerIsolation {
         throw new RuntimeError('CreateContainerError', `container "${container.name}": cannot set up its cgroup: ${(err as Error).message}`);
       }
     } else if (hasLimits(limits)) {
-      this.warnNoCgroups(pod, container);
+      prepared.limitsNotEnforced = true;
     }
 
     const messagePath = container.terminationMessagePath ?? '/dev/termination-log';
@@ -104,6 +106,11 @@ export class ContainerIsolation {
       else this.o.logger.warn('no termination message file for this container: its terminationMessagePath cannot be created on the host', { container: container.name, path: messagePath });
     }
     return prepared;
+  }
+
+  /** After the container started: the warnings about it (next to its Started event, as the kubelet's would be). */
+  started(pod: Pod, container: Container, prepared: PreparedContainer): void {
+    if (prepared.limitsNotEnforced) this.warnNoCgroups(pod, container);
   }
 
   /** The cgroup.procs files and OOM counter the shim needs. */

@@ -204,6 +204,7 @@ export class ProcessRuntime implements Runtime {
     meta.startedAt = pidFile?.startedAt ?? new Date().toISOString();
     if (shim.child.pid !== undefined) meta.shimPid = shim.child.pid;
     await this.state.writeMeta(meta);
+    this.isolation.started(pod, container, prepared);
     this.logger.debug('container started', { containerId: id, pod: meta.podName, container: meta.containerName, pid: started.pid });
     return { ...baseRecord(meta), state: 'running' };
   }
