@@ -18,6 +18,7 @@ import {
   type SandboxInfo,
   type StartContainerRequest,
 } from '../types.js';
+import { createdContainer } from '../image-events.js';
 import { firstNodeIPv4, processEnvironment, runAs } from './host.js';
 import { exitCodeOfWaitStatus, isRunning, readProcStat } from './procfs.js';
 import { containerExecContext } from './exec-context.js';
@@ -163,6 +164,8 @@ export class ProcessRuntime implements Runtime {
       throw new RuntimeError('CreateContainerError', `container "${container.name}": cannot prepare it: ${(err as Error).message}`);
     }
 
+    // The state folder is the container: it exists from here on, as a CRI container after CreateContainer.
+    createdContainer(request.events, container.name);
     const shim = launchShim({
       shimPath: this.shimPath,
       stateDir: this.state.dir(id),
