@@ -21,6 +21,7 @@ import {
   type ContainerCgroup,
 } from '../../cgroups/index.js';
 import type { Logger } from '../../log/index.js';
+import { createTerminationMessageFile, terminationMessageSpec } from '../termination-message.js';
 import { RuntimeError } from '../types.js';
 import { containerSecurity, type ContainerSetup } from './security.js';
 
@@ -42,8 +43,6 @@ export interface PreparedContainer {
   /** It has limits that no cgroup enforces: warned about once it started (see started()). */
   limitsNotEnforced?: boolean;
 }
-
-export const TERMINATION_MESSAGE_FILE = 'termination-log';
 
 export class ContainerIsolation {
   private support: CgroupSupport = { version: 0, reason: 'not detected yet' };
@@ -96,12 +95,9 @@ export class ContainerIsolation {
       prepared.limitsNotEnforced = true;
     }
 
-    const messagePath = container.terminationMessagePath ?? '/dev/termination-log';
+    const messagePath = terminationMessageSpec(container).path;
     if (this.canMount && isAbsolute(messagePath)) {
-      const file = join(stateDir, TERMINATION_MESSAGE_FILE);
-      // World-writable as the kubelet makes it: the container may run as any user.
-      await fs.writeFile(file, '', { mode: 0o666 });
-      await fs.chmod(file, 0o666);
+      const file = await createTerminationMessageFile(join(stateDir, 'termination-message'));
       if (await ensureMountPoint(messagePath)) prepared.terminationMessage = { file, path: messagePath };
       else this.o.logger.warn('no termination message file for this container: its terminationMessagePath cannot be created on the host', { container: container.name, path: messagePath });
     }

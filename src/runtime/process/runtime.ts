@@ -25,7 +25,7 @@ import { containerExecContext } from './exec-context.js';
 import { runInContainer } from './exec.js';
 import { ContainerIsolation, type PodWarning } from './isolation.js';
 import { launchShim } from './shim.js';
-import { terminationMessage } from './termination.js';
+import { podTerminationMessageBudget, readTerminationMessage, truncateTerminationMessage } from '../termination-message.js';
 import { StateDir, baseRecord, exitedRecord, type ContainerMeta, type ExitFile, type PidFile } from './state.js';
 import { within } from '../within.js';
 
@@ -156,6 +156,7 @@ export class ProcessRuntime implements Runtime {
       if (prepared.cgroup) meta.cgroup = prepared.cgroup;
       if (prepared.terminationMessage) meta.terminationMessageFile = prepared.terminationMessage.file;
       if (container.terminationMessagePolicy) meta.terminationMessagePolicy = container.terminationMessagePolicy;
+      meta.terminationMessageBudget = podTerminationMessageBudget(pod);
       await this.state.writeMeta(meta);
     } catch (err) {
       await this.isolation.release(prepared?.cgroup);
@@ -372,8 +373,14 @@ export class ProcessRuntime implements Runtime {
     if (!pending) {
       pending = (async () => {
         const final: ExitFile = { ...exit, finalized: true };
-        const message = await terminationMessage(meta.terminationMessageFile, meta.terminationMessagePolicy, exit.exitCode, meta.logPath);
-        if (message !== undefined) final.message = message;
+        const message = await readTerminationMessage({
+          hostFile: meta.terminationMessageFile,
+          fallbackToLogsOnError: meta.terminationMessagePolicy === 'FallbackToLogsOnError',
+          exitCode: exit.exitCode ?? undefined,
+          logPath: meta.logPath,
+        });
+        const cut = truncateTerminationMessage(message, meta.terminationMessageBudget ?? message.length);
+        if (cut) final.message = cut;
         await this.isolation.release(meta.cgroup);
         await this.state.writeExit(meta.id, final).catch(() => undefined);
         return final;

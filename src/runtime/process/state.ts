@@ -30,6 +30,8 @@ export interface ContainerMeta {
   /** The host file the container sees at its terminationMessagePath, and the container's policy. */
   terminationMessageFile?: string;
   terminationMessagePolicy?: string;
+  /** The bytes its message may have: the pod's 12 KiB shared by its containers. */
+  terminationMessageBudget?: number;
   gracePeriodSeconds?: number;
   startedAt?: string;
   pid?: number;
