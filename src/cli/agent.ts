@@ -87,6 +87,9 @@ export class Agent {
       podInfraImage: o.podInfraContainerImage,
       logger: this.log,
       cancelled: () => this.stopping,
+      acceptUnenforcedSecurity: o.processRuntimeAcceptUnenforcedSecurity,
+      // Through the same sink as the workers' events (defined below, used only once pods run).
+      onPodWarning: (pod, reason, message, container) => events.podEvent(pod, 'Warning', reason, message, container),
     });
     this.runtime = runtime;
     this.log.info(`container runtime: ${runtimeDescription(runtime.name, o.containerRuntimeEndpoint)}`, { runtime: runtime.name });

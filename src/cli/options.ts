@@ -39,6 +39,8 @@ export interface RunOptions {
   manifestUrlKey?: string;
   /** OpenSSH ed25519 public key or allowed-signers file: every manifest must be signed by it. */
   manifestSigningKey?: string;
+  /** Process runtime: run containers whose security settings it cannot enforce instead of refusing them. */
+  processRuntimeAcceptUnenforcedSecurity: boolean;
 }
 
 export const RUN_FLAGS: FlagSpec[] = [
@@ -66,6 +68,7 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'write-kubeconfig', type: 'string', help: 'where the kubeconfig of the embedded API server is written', default: '<root-dir>/kubeconfig' },
   { name: 'container-runtime-endpoint', type: 'string', help: 'containerd CRI socket or Docker/Podman API socket, e.g. unix:///run/containerd/containerd.sock', default: 'none: the process runtime' },
   { name: 'pod-infra-container-image', type: 'string', help: 'sandbox image for Docker pods', default: 'registry.k8s.io/pause:3.6' },
+  { name: 'process-runtime-accept-unenforced-security', type: 'bool', help: 'process runtime: run containers that ask for sysctls, SELinux, AppArmor, Localhost seccomp or user namespaces without them instead of refusing them', default: 'false' },
   { name: 'config', type: 'string', help: 'KubeletConfiguration (kubelet.config.k8s.io/v1beta1) YAML file; flags win over it' },
   { name: 'help', type: 'bool', help: 'show this help' },
 ];
@@ -136,6 +139,7 @@ export function parseRunOptions(argv: string[], parseHeader: (value: string) => 
     writeKubeconfig: str(flags, 'write-kubeconfig') ?? join(rootDir, 'kubeconfig'),
     containerRuntimeEndpoint: endpoint || undefined,
     podInfraContainerImage: str(flags, 'pod-infra-container-image') ?? 'registry.k8s.io/pause:3.6',
+    processRuntimeAcceptUnenforcedSecurity: (flags.get('process-runtime-accept-unenforced-security') as boolean | undefined) ?? false,
     podManifestPath: str(flags, 'pod-manifest-path') ?? file.staticPodPath,
     manifestUrl,
     manifestUrlHeaders: headers,

@@ -3,7 +3,7 @@
 // is reported clearly and retried until it comes back: the agent waits, it does not give up.
 import { join } from 'node:path';
 import type { Logger } from '../log/index.js';
-import { ProcessRuntime } from './process/index.js';
+import { ProcessRuntime, type PodWarning } from './process/index.js';
 import type { Runtime } from './types.js';
 
 export interface RuntimeChoice {
@@ -19,13 +19,24 @@ export interface RuntimeChoice {
   retryMs?: number;
   /** Stops the waiting (agent shutdown). */
   cancelled?: () => boolean;
+  /** Process runtime: --process-runtime-accept-unenforced-security. */
+  acceptUnenforcedSecurity?: boolean;
+  /** Process runtime: warnings about a pod (limits without cgroups), made events by the agent. */
+  onPodWarning?: PodWarning;
 }
 
 const PROBE_TIMEOUT_MS = 2000;
 
 export async function selectRuntime(c: RuntimeChoice): Promise<Runtime> {
   if (!c.endpoint) {
-    const runtime = new ProcessRuntime({ rootDir: c.rootDir, shimPath: c.shimPath, logger: c.logger, nodeIP: c.nodeIP });
+    const runtime = new ProcessRuntime({
+      rootDir: c.rootDir,
+      shimPath: c.shimPath,
+      logger: c.logger,
+      nodeIP: c.nodeIP,
+      acceptUnenforcedSecurity: c.acceptUnenforcedSecurity ?? false,
+      ...(c.onPodWarning ? { onPodWarning: c.onPodWarning } : {}),
+    });
     await runtime.init();
     return runtime;
   }

@@ -84,7 +84,7 @@ export interface Berth {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startBerth(ws: Workspace, extra: string[] = [], opts: { manifests?: boolean } = {}): Promise<Berth> {
+export async function startBerth(ws: Workspace, extra: string[] = [], opts: { manifests?: boolean; uid?: number } = {}): Promise<Berth> {
   const args = [
     'run',
     `--hostname-override=${NODE}`,
@@ -95,7 +95,12 @@ export async function startBerth(ws: Workspace, extra: string[] = [], opts: { ma
     ...(opts.manifests === false ? [] : [`--pod-manifest-path=${ws.manifests}`]),
     ...extra,
   ];
-  const proc = spawn(process.execPath, [BERTH, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BERTH_LOG_LEVEL: 'debug' } });
+  const proc = spawn(process.execPath, [BERTH, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, BERTH_LOG_LEVEL: 'debug' },
+    // An unprivileged agent (gid = uid, as nobody:nogroup are 65534:65534).
+    ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}),
+  });
   const logs: Array<Record<string, unknown>> = [];
   const waiters = new Set<() => void>();
   let buffered = '';

@@ -3,9 +3,12 @@
 // namespaces records them in its meta.json, and this function hands them on to `execLaunch`.
 import { RuntimeError } from '../types.js';
 import type { ExecContext } from './exec.js';
+import { procsFiles } from '../../cgroups/index.js';
+import { setupArgs } from './security.js';
+import { identityArgs } from './shim.js';
 import type { ContainerMeta } from './state.js';
 
-export function containerExecContext(meta: ContainerMeta, pid: number): ExecContext {
+export function containerExecContext(meta: ContainerMeta, pid: number, shimPath: string): ExecContext {
   if (!meta.exec) {
     // Guessing (e.g. running as the agent's root) could give the command more than the container has.
     throw new RuntimeError(
@@ -14,5 +17,14 @@ export function containerExecContext(meta: ContainerMeta, pid: number): ExecCont
         'that did not record its user and environment; restart the pod (or its container) to exec into it',
     );
   }
-  return { runAs: meta.exec.runAs, env: meta.exec.env, workingDir: meta.exec.workingDir, pid };
+  const context: ExecContext = { runAs: meta.exec.runAs, env: meta.exec.env, workingDir: meta.exec.workingDir, pid };
+  if (meta.setup) {
+    // berth-shim --enter: the container's mount namespace and cgroup, then the same user, groups,
+    // capabilities, no_new_privs and seccomp filter as the container's own process.
+    const args = ['--enter', String(pid)];
+    for (const file of meta.cgroup ? procsFiles(meta.cgroup) : []) args.push('--cgroup', file);
+    args.push(...identityArgs(meta.exec.runAs, meta.exec.workingDir), ...setupArgs(meta.setup));
+    context.enter = { shimPath, args };
+  }
+  return context;
 }

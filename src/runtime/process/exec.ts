@@ -22,6 +22,8 @@ export interface ExecContext {
   workingDir: string;
   /** The container's main process (for entering its cgroup / namespaces). */
   pid: number;
+  /** berth-shim and its --enter options that put the command in the container's namespace, cgroup and security context. */
+  enter?: { shimPath: string; args: string[] };
 }
 
 export interface ExecLaunch {
@@ -60,6 +62,7 @@ function findSetpriv(): Promise<string | undefined> {
 export async function execLaunch(context: ExecContext, file: string, args: string[]): Promise<ExecLaunch> {
   const { uid, gid, supplementalGroups } = context.runAs;
   const base = { env: context.env, cwd: context.workingDir };
+  if (context.enter) return { file: context.enter.shimPath, args: [...context.enter.args, '--', file, ...args], ...base };
   if (uid === undefined && gid === undefined && supplementalGroups.length === 0) {
     return { file, args, ...base };
   }

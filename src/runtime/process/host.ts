@@ -33,7 +33,7 @@ export interface RunAs {
   supplementalGroups: number[];
 }
 
-/** runAsUser/runAsGroup (container over pod securityContext) and the pod's supplementalGroups. */
+/** runAsUser/runAsGroup (container over pod securityContext), the pod's supplementalGroups and fsGroup. */
 export function runAs(pod: Pod, container: Container, agentUid: number): RunAs {
   const podContext = pod.spec?.securityContext;
   const context = container.securityContext;
@@ -41,14 +41,20 @@ export function runAs(pod: Pod, container: Container, agentUid: number): RunAs {
   const gid = context?.runAsGroup ?? podContext?.runAsGroup;
   const runAsNonRoot = context?.runAsNonRoot ?? podContext?.runAsNonRoot;
   if (runAsNonRoot && (uid ?? agentUid) === 0) {
+    // The kubelet's wording (pkg/kubelet/kuberuntime verifyRunAsNonRoot), then how to fix it.
+    const who = `(pod: "${pod.metadata?.name ?? ''}_${pod.metadata?.namespace ?? 'default'}(${pod.metadata?.uid ?? ''})", container: ${container.name})`;
     throw new RuntimeError(
       'CreateContainerConfigError',
-      `container "${container.name}": runAsNonRoot is set but the process would run as root ` +
-        `(${uid === undefined ? 'berth runs as root and no runAsUser is set' : 'runAsUser is 0'}); ` +
-        'set securityContext.runAsUser to a non-zero uid',
+      uid === 0
+        ? `container's runAsUser breaks non-root policy ${who}; set securityContext.runAsUser to a non-zero uid`
+        : `container has runAsNonRoot and image will run as root ${who}; the process runtime runs it as berth's own user (root): ` +
+          'set securityContext.runAsUser to a non-zero uid',
     );
   }
-  const result: RunAs = { supplementalGroups: podContext?.supplementalGroups ?? [] };
+  // As the kubelet does: fsGroup is one more supplementary group of the container's processes.
+  const groups = [...(podContext?.supplementalGroups ?? [])];
+  if (podContext?.fsGroup !== undefined && !groups.includes(podContext.fsGroup)) groups.unshift(podContext.fsGroup);
+  const result: RunAs = { supplementalGroups: groups };
   if (uid !== undefined) result.uid = uid;
   if (gid !== undefined) result.gid = gid;
   return result;

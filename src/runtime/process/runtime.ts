@@ -6,6 +6,7 @@ import { constants as fsConstants, promises as fs } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Container, Pod } from 'kubernetes-types/core/v1';
+import type { CgroupUsage } from '../../cgroups/index.js';
 import type { Logger } from '../../log/index.js';
 import { containerEnvironment } from '../env.js';
 import {
@@ -22,7 +23,9 @@ import { firstNodeIPv4, processEnvironment, runAs } from './host.js';
 import { exitCodeOfWaitStatus, isRunning, readProcStat } from './procfs.js';
 import { containerExecContext } from './exec-context.js';
 import { runInContainer } from './exec.js';
+import { ContainerIsolation, type PodWarning } from './isolation.js';
 import { launchShim } from './shim.js';
+import { podTerminationMessageBudget, readTerminationMessage, truncateTerminationMessage } from '../termination-message.js';
 import { StateDir, baseRecord, exitedRecord, type ContainerMeta, type ExitFile, type PidFile } from './state.js';
 import { within } from '../within.js';
 
@@ -34,6 +37,10 @@ export interface ProcessRuntimeOptions {
   logger: Logger;
   /** The pods' IP (they share the host network); default: the node's first non-internal IPv4. */
   nodeIP?: string;
+  /** Run containers whose security settings cannot be enforced instead of refusing them. */
+  acceptUnenforcedSecurity?: boolean;
+  /** Where warnings about a pod go (the agent makes them events), e.g. limits without cgroups. */
+  onPodWarning?: PodWarning;
 }
 
 /** How often containers this instance did not start (found after an agent restart) are checked. */
@@ -54,6 +61,7 @@ export class ProcessRuntime implements Runtime {
   private readonly shimPath: string;
   private readonly logger: Logger;
   private readonly nodeIP: string;
+  private readonly isolation: ContainerIsolation;
   private readonly listeners: Array<(record: ContainerRecord) => void> = [];
   /** Shims this instance started, until they exit: their 'exit' event is the exit notification. */
   private readonly live = new Map<string, LiveShim>();
@@ -61,6 +69,7 @@ export class ProcessRuntime implements Runtime {
   private readonly adopted = new Set<string>();
   /** Exits already reported: each exit is reported exactly once. */
   private readonly reported = new Map<string, ContainerRecord>();
+  private readonly finalizing = new Map<string, Promise<ExitFile>>();
   private readonly exitWaiters = new Map<string, Array<(record: ContainerRecord) => void>>();
   private pollTimer: NodeJS.Timeout | undefined;
   private polling = false;
@@ -71,6 +80,11 @@ export class ProcessRuntime implements Runtime {
     this.shimPath = resolve(options.shimPath);
     this.logger = options.logger.child({ runtime: 'process' });
     this.nodeIP = options.nodeIP ?? firstNodeIPv4();
+    this.isolation = new ContainerIsolation({
+      logger: this.logger,
+      acceptUnenforcedSecurity: options.acceptUnenforcedSecurity ?? false,
+      ...(options.onPodWarning ? { onPodWarning: options.onPodWarning } : {}),
+    });
   }
 
   async init(): Promise<void> {
@@ -83,6 +97,7 @@ export class ProcessRuntime implements Runtime {
       );
     }
     await fs.mkdir(this.state.containersDir(), { recursive: true });
+    await this.isolation.init();
   }
 
   async runPodSandbox(_pod: Pod): Promise<SandboxInfo> {
@@ -127,13 +142,27 @@ export class ProcessRuntime implements Runtime {
         fs.mkdir(this.state.dir(id), { recursive: true }),
         fs.mkdir(dirname(meta.logPath), { recursive: true }),
       ]);
-      await this.state.writeMeta(meta);
     } catch (err) {
       await this.state.remove(id).catch(() => undefined);
       throw new RuntimeError(
         'CreateContainerError',
         `container "${container.name}": cannot create its state or log folder: ${(err as Error).message}`,
       );
+    }
+    let prepared;
+    try {
+      prepared = await this.isolation.prepare(pod, container, fieldPath(pod, container), id, this.state.dir(id));
+      meta.setup = prepared.setup;
+      if (prepared.cgroup) meta.cgroup = prepared.cgroup;
+      if (prepared.terminationMessage) meta.terminationMessageFile = prepared.terminationMessage.file;
+      if (container.terminationMessagePolicy) meta.terminationMessagePolicy = container.terminationMessagePolicy;
+      meta.terminationMessageBudget = podTerminationMessageBudget(pod);
+      await this.state.writeMeta(meta);
+    } catch (err) {
+      await this.isolation.release(prepared?.cgroup);
+      await this.state.remove(id).catch(() => undefined);
+      if (err instanceof RuntimeError) throw err;
+      throw new RuntimeError('CreateContainerError', `container "${container.name}": cannot prepare it: ${(err as Error).message}`);
     }
 
     // The state folder is the container: it exists from here on, as a CRI container after CreateContainer.
@@ -146,6 +175,9 @@ export class ProcessRuntime implements Runtime {
       runAs: user,
       argv: meta.command,
       env: fullEnv,
+      setup: prepared.setup,
+      ...this.isolation.shimCgroup(prepared.cgroup),
+      ...(prepared.terminationMessage ? { terminationMessage: prepared.terminationMessage } : {}),
     });
     const live: LiveShim = { child: shim.child, started: shim.started };
     this.live.set(id, live);
@@ -176,6 +208,7 @@ export class ProcessRuntime implements Runtime {
     meta.startedAt = pidFile?.startedAt ?? new Date().toISOString();
     if (shim.child.pid !== undefined) meta.shimPid = shim.child.pid;
     await this.state.writeMeta(meta);
+    this.isolation.started(pod, container, prepared);
     this.logger.debug('container started', { containerId: id, pod: meta.podName, container: meta.containerName, pid: started.pid });
     return { ...baseRecord(meta), state: 'running' };
   }
@@ -212,6 +245,7 @@ export class ProcessRuntime implements Runtime {
   async removeContainer(id: string): Promise<void> {
     const record = await this.readRecord(id);
     if (record?.state === 'running') await this.stopContainer(id, 0);
+    await this.isolation.release((await this.state.readMeta(id))?.cgroup);
     this.adopted.delete(id);
     this.reported.delete(id);
     await this.state.remove(id);
@@ -241,6 +275,12 @@ export class ProcessRuntime implements Runtime {
     this.listeners.push(listener);
   }
 
+  /** The container's cgroup usage (for `kubectl top` and /stats/summary); undefined when it has no cgroup. */
+  async containerUsage(id: string): Promise<CgroupUsage | undefined> {
+    const meta = await this.state.readMeta(id);
+    return meta?.cgroup ? this.isolation.usage(meta.cgroup) : undefined;
+  }
+
   async execSync(id: string, command: string[], timeoutMs: number): Promise<ExecSyncResult> {
     const [meta, record] = await Promise.all([this.state.readMeta(id), this.readRecord(id)]);
     if (!meta || !record) {
@@ -256,7 +296,7 @@ export class ProcessRuntime implements Runtime {
     if (command.length === 0) {
       throw new RuntimeError('ExecError', `exec: container "${meta.containerName}": no command given`);
     }
-    return runInContainer(containerExecContext(meta, record.pid), command, timeoutMs);
+    return runInContainer(containerExecContext(meta, record.pid, this.shimPath), command, timeoutMs);
   }
 
   async close(): Promise<void> {
@@ -284,7 +324,7 @@ export class ProcessRuntime implements Runtime {
       base.pid = pidFile.pid;
       base.startedAt = pidFile.startedAt;
     }
-    if (exit) return exitedRecord(base, exit);
+    if (exit) return exitedRecord(base, await this.finalizeExit(meta, exit));
     if (!pidFile) {
       if (this.live.has(id)) return base; // being started right now
       return exitedRecord(base, {
@@ -301,7 +341,7 @@ export class ProcessRuntime implements Runtime {
     if (same && stat.state !== 'Z' && stat.state !== 'X') return { ...base, state: 'running' };
     // The container is gone. Its shim writes the exit record right after reaping it: look again.
     const late = await this.state.readExit(id);
-    if (late) return exitedRecord(base, late);
+    if (late) return exitedRecord(base, await this.finalizeExit(meta, late));
     if (this.live.has(id) || (await isRunning(pidFile.shimPid, pidFile.shimStartTime))) {
       return { ...base, state: 'running' }; // the shim is recording the exit right now
     }
@@ -321,6 +361,33 @@ export class ProcessRuntime implements Runtime {
     // Recorded, so that every later look gives the same answer.
     await this.state.writeExit(id, lost).catch(() => undefined);
     return exitedRecord(base, lost);
+  }
+
+  /**
+   * Once per exit: the termination message goes into the exit record, and the cgroup (empty now:
+   * the shim killed and reaped the container's processes) is removed.
+   */
+  private finalizeExit(meta: ContainerMeta, exit: ExitFile): Promise<ExitFile> {
+    if (exit.finalized || exit.startError) return Promise.resolve(exit);
+    let pending = this.finalizing.get(meta.id);
+    if (!pending) {
+      pending = (async () => {
+        const final: ExitFile = { ...exit, finalized: true };
+        const message = await readTerminationMessage({
+          hostFile: meta.terminationMessageFile,
+          fallbackToLogsOnError: meta.terminationMessagePolicy === 'FallbackToLogsOnError',
+          exitCode: exit.exitCode ?? undefined,
+          logPath: meta.logPath,
+        });
+        const cut = truncateTerminationMessage(message, meta.terminationMessageBudget ?? message.length);
+        if (cut) final.message = cut;
+        await this.isolation.release(meta.cgroup);
+        await this.state.writeExit(meta.id, final).catch(() => undefined);
+        return final;
+      })().finally(() => this.finalizing.delete(meta.id));
+      this.finalizing.set(meta.id, pending);
+    }
+    return pending;
   }
 
   private async onShimExit(id: string, live: LiveShim): Promise<void> {

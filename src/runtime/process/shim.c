@@ -1,7 +1,25 @@
 /*
  * berth-shim: supervises ONE container process for Berth's process runtime (like containerd's shim).
  *
- *   berth-shim --dir DIR --log FILE [--cwd DIR] [--uid N] [--gid N] [--groups N,N] -- COMMAND [ARG...]
+ *   berth-shim --dir DIR --log FILE [SETUP...] -- COMMAND [ARG...]     supervise a container
+ *   berth-shim --enter PID [SETUP...] -- COMMAND [ARG...]                 exec into a running one
+ *
+ * SETUP (each applied in the container process before exec, in this order):
+ *   --cgroup FILE          write "0" to FILE (a cgroup.procs; repeatable): join the container's cgroup
+ *   --ro-root              private mount namespace: every mount but /proc, /sys, /dev read-only
+ *   --rw PATH              ... except PATH (repeatable): bind-mounted writable
+ *   --bind SRC --to DST    bind-mount file SRC onto DST (the termination message file), writable
+ *   --mask-proc            mask /proc and /sys paths as a container runtime does (procMount Default)
+ *   --cwd DIR  --gid N  --groups N,N  --uid N
+ *   --caps HEX             keep only these capabilities (bounding, permitted, effective; inheritable
+ *                          and ambient cleared, as containerd does); absent: keep all (privileged)
+ *   --no-new-privs         prctl(PR_SET_NO_NEW_PRIVS): allowPrivilegeEscalation false
+ *   --seccomp default      the built-in RuntimeDefault filter (see seccomp_default below)
+ *   --oom-file FILE        supervise mode: a file with an "oom_kill N" line (memory.oom_control or
+ *                          memory.events); N > 0 after the exit records reason OOMKilled
+ * --enter PID joins PID's mount namespace first (the other SETUP options must be the container's)
+ * and then execs COMMAND itself: the caller gets its stdio and exit code (127 not found, 126 other
+ * setup failure, with a message on stderr).
  *
  * The agent starts it detached (its own session), with the container's environment as its own
  * environment (execvp resolves COMMAND with the container's PATH). The shim:
@@ -16,6 +34,7 @@
  *     (temp + rename), then exits. Exit code as containerd reports it: code, or 128+signal.
  *   - if the container cannot start (exec/chdir/setuid fails) DIR/exit says so with exitCode 127
  *     (not found), 126 (not executable) or 128 (other setup step) and a message.
+ * The mount namespace steps run only when one of --ro-root/--bind/--mask-proc is given.
  * It survives the agent (so containers outlive an agent crash) and stays tiny: no threads, no heap
  * beyond a few buffers.
  */
@@ -31,7 +50,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/audit.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <stddef.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -44,7 +73,24 @@
  * process that left the group keeps them open. */
 #define DRAIN_MS 200
 
-enum stage { STAGE_CHDIR = 1, STAGE_GROUPS, STAGE_GID, STAGE_UID, STAGE_EXEC };
+#define MAX_LIST 32
+
+enum stage {
+  STAGE_CHDIR = 1,
+  STAGE_GROUPS,
+  STAGE_GID,
+  STAGE_UID,
+  STAGE_EXEC,
+  STAGE_CGROUP,
+  STAGE_MOUNTNS,
+  STAGE_READONLY,
+  STAGE_RW,
+  STAGE_BIND,
+  STAGE_ENTER,
+  STAGE_CAPS,
+  STAGE_NNP,
+  STAGE_SECCOMP
+};
 struct child_error {
   int stage;
   int err;
@@ -144,7 +190,8 @@ static void json_escape(char *out, size_t size, const char *in) {
   out[o] = 0;
 }
 
-static void write_exit(int exit_code, int signal_number, const char *start_error, const char *finished_at) {
+static void write_exit(int exit_code, int signal_number, const char *start_error, const char *finished_at,
+                       const char *reason) {
   char finished[64], content[4096 + 256];
   if (finished_at) snprintf(finished, sizeof finished, "%s", finished_at);
   else now_rfc3339(finished, sizeof finished);
@@ -155,8 +202,8 @@ static void write_exit(int exit_code, int signal_number, const char *start_error
              "{\"exitCode\":%d,\"signal\":0,\"finishedAt\":\"%s\",\"startError\":true,\"message\":\"%s\"}\n",
              exit_code, finished, msg);
   } else {
-    snprintf(content, sizeof content, "{\"exitCode\":%d,\"signal\":%d,\"finishedAt\":\"%s\"}\n", exit_code,
-             signal_number, finished);
+    snprintf(content, sizeof content, "{\"exitCode\":%d,\"signal\":%d,\"finishedAt\":\"%s\"%s%s%s}\n", exit_code,
+             signal_number, finished, reason ? ",\"reason\":\"" : "", reason ? reason : "", reason ? "\"" : "");
   }
   write_state_file("exit", content);
 }
@@ -172,7 +219,7 @@ static const char *err_text(int err, char *buf, size_t size) {
 static void fail_setup(const char *what, int err) {
   char msg[PATH_MAX + 128], e[128];
   snprintf(msg, sizeof msg, "%s: %s", what, err_text(err, e, sizeof e));
-  if (state_dir) write_exit(128, 0, msg, NULL);
+  if (state_dir) write_exit(128, 0, msg, NULL, NULL);
   dprintf(2, "berth-shim: %s\n", msg);
   exit(1);
 }
@@ -219,63 +266,459 @@ static void close_stream(struct stream *s) {
   s->fd = -1;
 }
 
-static void child_fail(int fd, int stage) {
-  struct child_error ce = {stage, errno};
-  write_all(fd, (const char *)&ce, sizeof ce);
+/* What the container process must become before exec; the same for the container and for a
+ * process exec'd into it later (--enter). */
+struct setup {
+  const char *cwd;
+  long uid, gid;
+  gid_t groups[MAX_GROUPS];
+  int ngroups, set_ids;
+  const char *cgroups[MAX_LIST];
+  int ncgroups;
+  int ro_root, mask_proc;
+  const char *rw[MAX_LIST];
+  int nrw;
+  const char *bind_src, *bind_dst;
+  int has_caps;
+  unsigned long long caps;
+  int no_new_privs, seccomp;
+  const char *failed_path; /* the path a failing step was about, for the message */
+};
+
+static int setup_fail_fd = -1; /* supervise mode: the exec pipe; enter mode: -1 (report on stderr) */
+static struct setup S;
+static char **command;
+
+static void stage_message(char *msg, size_t size, int stage, int err) {
+  char e[128];
+  const char *et = err_text(err, e, sizeof e);
+  const char *p = S.failed_path ? S.failed_path : "";
+  switch (stage) {
+    case STAGE_CHDIR: snprintf(msg, size, "chdir to workingDir \"%s\": %s", S.cwd, et); break;
+    case STAGE_GROUPS: snprintf(msg, size, "setgroups: %s", et); break;
+    case STAGE_GID: snprintf(msg, size, "setgid %ld: %s", S.gid, et); break;
+    case STAGE_UID: snprintf(msg, size, "setuid %ld: %s", S.uid, et); break;
+    case STAGE_CGROUP: snprintf(msg, size, "joining the container's cgroup (%s): %s", p, et); break;
+    case STAGE_MOUNTNS: snprintf(msg, size, "creating a private mount namespace: %s", et); break;
+    case STAGE_READONLY: snprintf(msg, size, "making the root filesystem read-only (remount %s): %s", p, et); break;
+    case STAGE_RW: snprintf(msg, size, "keeping %s writable under the read-only root: %s", p, et); break;
+    case STAGE_BIND: snprintf(msg, size, "mounting the termination message file at %s: %s", p, et); break;
+    case STAGE_ENTER: snprintf(msg, size, "entering the container's mount namespace (%s): %s", p, et); break;
+    case STAGE_CAPS: snprintf(msg, size, "setting capabilities: %s", et); break;
+    case STAGE_NNP: snprintf(msg, size, "setting no_new_privs: %s", et); break;
+    case STAGE_SECCOMP: snprintf(msg, size, "loading the RuntimeDefault seccomp filter: %s", et); break;
+    default:
+      if (err == ENOENT && !strchr(command[0], '/'))
+        snprintf(msg, size, "exec: \"%s\": executable file not found in $PATH", command[0]);
+      else if (err == ENOENT)
+        snprintf(msg, size, "exec: \"%s\": stat %s: no such file or directory", command[0], command[0]);
+      else
+        snprintf(msg, size, "exec: \"%s\": %s", command[0], et);
+  }
+}
+
+static void child_fail(int stage) {
+  int err = errno;
+  if (setup_fail_fd < 0) {
+    char msg[PATH_MAX + 256];
+    stage_message(msg, sizeof msg, stage, err);
+    dprintf(2, "berth-shim: %s\n", msg);
+    _exit(stage == STAGE_EXEC && err == ENOENT ? 127 : 126);
+  }
+  struct child_error ce = {stage, err};
+  write_all(setup_fail_fd, (const char *)&ce, sizeof ce);
   _exit(stage == STAGE_EXEC ? 127 : 128);
 }
 
+/* ---- mounts (a private mount namespace, as a container has) ---- */
+
+static unsigned long mount_flags_of(const char *path) {
+  struct statvfs st;
+  unsigned long flags = 0;
+  if (statvfs(path, &st) < 0) return 0;
+  /* A bind remount must repeat these locked flags or it fails with EPERM. */
+  if (st.f_flag & ST_NOSUID) flags |= MS_NOSUID;
+  if (st.f_flag & ST_NODEV) flags |= MS_NODEV;
+  if (st.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
+  if (st.f_flag & ST_NOATIME) flags |= MS_NOATIME;
+  if (st.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
+  if (st.f_flag & ST_RELATIME) flags |= MS_RELATIME;
+  return flags;
+}
+
+static int remount(const char *path, int readonly) {
+  return mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | mount_flags_of(path) | (readonly ? MS_RDONLY : 0), NULL);
+}
+
+static int under(const char *path, const char *prefix) {
+  size_t n = strlen(prefix);
+  return strncmp(path, prefix, n) == 0 && (path[n] == 0 || path[n] == '/');
+}
+
+/* mountinfo field 5 (the mount point), unescaped in place (\040 = space). */
+static char *mount_point_field(char *line) {
+  char *p = line;
+  for (int i = 0; i < 4 && p; i++) {
+    p = strchr(p, ' ');
+    if (p) p++;
+  }
+  if (!p) return NULL;
+  char *end = strchr(p, ' ');
+  if (end) *end = 0;
+  char *w = p;
+  for (char *r = p; *r; r++) {
+    if (r[0] == '\\' && r[1] >= '0' && r[1] <= '7' && r[2] && r[3]) {
+      *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+      r += 3;
+    } else {
+      *w++ = *r;
+    }
+  }
+  *w = 0;
+  return p;
+}
+
+static void readonly_root(void) {
+  S.failed_path = "/";
+  if (remount("/", 1) < 0) child_fail(STAGE_READONLY);
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (!f) child_fail(STAGE_READONLY);
+  char line[PATH_MAX * 2];
+  while (fgets(line, sizeof line, f)) {
+    char *mp = mount_point_field(line);
+    if (!mp || strcmp(mp, "/") == 0) continue;
+    /* Kernel interfaces stay as they are (a container gets its own /proc, /sys and /dev). */
+    if (under(mp, "/proc") || under(mp, "/sys") || under(mp, "/dev")) continue;
+    /* Mounts the process cannot see or that vanished meanwhile are skipped, not fatal. */
+    if (remount(mp, 1) < 0 && errno != ENOENT && errno != EINVAL && errno != EACCES) {
+      S.failed_path = strdup(mp);
+      fclose(f);
+      child_fail(STAGE_READONLY);
+    }
+  }
+  fclose(f);
+  for (int i = 0; i < S.nrw; i++) {
+    S.failed_path = S.rw[i];
+    if (mount(S.rw[i], S.rw[i], NULL, MS_BIND | MS_REC, NULL) < 0 || remount(S.rw[i], 0) < 0) child_fail(STAGE_RW);
+  }
+}
+
+/* runc's default maskedPaths and readonlyPaths: kernel state a container must not read or change. */
+static const char *const masked_paths[] = {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
+                                           "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+                                           "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+                                           "/sys/devices/virtual/powercap", NULL};
+static const char *const readonly_paths[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+                                             NULL};
+
+static void mask_proc(void) {
+  for (int i = 0; masked_paths[i]; i++) {
+    struct stat st;
+    if (stat(masked_paths[i], &st) < 0) continue;
+    if (S_ISDIR(st.st_mode)) mount("tmpfs", masked_paths[i], "tmpfs", MS_RDONLY, "size=0");
+    else mount("/dev/null", masked_paths[i], NULL, MS_BIND, NULL);
+  }
+  for (int i = 0; readonly_paths[i]; i++) {
+    if (mount(readonly_paths[i], readonly_paths[i], NULL, MS_BIND | MS_REC, NULL) == 0) remount(readonly_paths[i], 1);
+  }
+}
+
+static void mount_namespace(void) {
+  if (!S.ro_root && !S.mask_proc && !S.bind_src) return;
+  if (unshare(CLONE_NEWNS) < 0) child_fail(STAGE_MOUNTNS);
+  /* Slave: the host's later mounts still show up here, nothing done here leaks out. */
+  if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) child_fail(STAGE_MOUNTNS);
+  if (S.ro_root) readonly_root();
+  if (S.bind_src) {
+    S.failed_path = S.bind_dst;
+    if (mount(S.bind_src, S.bind_dst, NULL, MS_BIND, NULL) < 0 || remount(S.bind_dst, 0) < 0) child_fail(STAGE_BIND);
+  }
+  if (S.mask_proc) mask_proc();
+}
+
+/* ---- capabilities ---- */
+
+static int last_cap(void) {
+  int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+  char buf[16] = {0};
+  if (fd < 0) return CAP_LAST_CAP;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  return n > 0 ? atoi(buf) : CAP_LAST_CAP;
+}
+
+static int has_cap(int cap) {
+  return !S.has_caps || (cap < 64 && (S.caps >> cap) & 1);
+}
+
+/* Bounding set first (needs CAP_SETPCAP, so before setuid drops the effective set). */
+static void drop_bounding(void) {
+  if (!S.has_caps) return;
+  int last = last_cap();
+  for (int cap = 0; cap <= last; cap++) {
+    if (has_cap(cap)) continue;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) child_fail(STAGE_CAPS);
+  }
+}
+
+/* After setuid (with PR_SET_KEEPCAPS): permitted = effective = the kept set, inheritable and ambient
+ * empty. A non-root user then ends with no effective capabilities after exec, exactly as under
+ * containerd; uid 0 gets the bounding set. */
+static void set_caps(void) {
+  if (!S.has_caps) return;
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2];
+  memset(data, 0, sizeof data);
+  data[0].effective = data[0].permitted = (unsigned)(S.caps & 0xffffffffu);
+  data[1].effective = data[1].permitted = (unsigned)(S.caps >> 32);
+  if (syscall(SYS_capset, &header, data) < 0) child_fail(STAGE_CAPS);
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+}
+
+/* ---- seccomp RuntimeDefault ----
+ * The built-in profile refuses (EPERM) what the container runtimes' default profile leaves out:
+ * syscalls that change the kernel, the clock, other processes' memory or the mount/namespace
+ * setup, the keyring, and 32-bit ABIs that would bypass the list. As in that profile, a capability
+ * the container was given re-allows the calls it exists for (CAP_SYS_ADMIN: mount, unshare, ...).
+ * It is a deny list, not the profile's allow list of ~350 calls: new kernel calls are allowed. */
+#if defined(__x86_64__)
+#define SECCOMP_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SECCOMP_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+#ifdef SECCOMP_ARCH
+struct denied {
+  int nr;
+  int cap; /* -1: always denied; else allowed when the container keeps this capability */
+};
+
+static const struct denied denied_calls[] = {
+#ifdef __NR_acct
+    {__NR_acct, CAP_SYS_PACCT},
+#endif
+    {__NR_add_key, -1}, {__NR_keyctl, -1}, {__NR_request_key, -1},
+    {__NR_bpf, CAP_SYS_ADMIN}, {__NR_clock_adjtime, CAP_SYS_TIME}, {__NR_clock_settime, CAP_SYS_TIME},
+    {__NR_settimeofday, CAP_SYS_TIME},
+#ifdef __NR_create_module
+    {__NR_create_module, -1},
+#endif
+    {__NR_delete_module, CAP_SYS_MODULE}, {__NR_finit_module, CAP_SYS_MODULE}, {__NR_init_module, CAP_SYS_MODULE},
+#ifdef __NR_get_kernel_syms
+    {__NR_get_kernel_syms, -1},
+#endif
+    {__NR_get_mempolicy, CAP_SYS_NICE}, {__NR_mbind, CAP_SYS_NICE}, {__NR_set_mempolicy, CAP_SYS_NICE},
+    {__NR_move_pages, CAP_SYS_NICE},
+#ifdef __NR_iopl
+    {__NR_iopl, CAP_SYS_RAWIO},
+#endif
+#ifdef __NR_ioperm
+    {__NR_ioperm, CAP_SYS_RAWIO},
+#endif
+    {__NR_kcmp, CAP_SYS_PTRACE}, {__NR_process_vm_readv, CAP_SYS_PTRACE}, {__NR_process_vm_writev, CAP_SYS_PTRACE},
+    {__NR_kexec_load, -1},
+#ifdef __NR_kexec_file_load
+    {__NR_kexec_file_load, -1},
+#endif
+    {__NR_lookup_dcookie, CAP_SYS_ADMIN}, {__NR_mount, CAP_SYS_ADMIN}, {__NR_umount2, CAP_SYS_ADMIN},
+#ifdef __NR_umount
+    {__NR_umount, CAP_SYS_ADMIN},
+#endif
+    {__NR_pivot_root, CAP_SYS_ADMIN}, {__NR_unshare, CAP_SYS_ADMIN}, {__NR_setns, CAP_SYS_ADMIN},
+    {__NR_name_to_handle_at, CAP_SYS_ADMIN}, {__NR_open_by_handle_at, -1}, {__NR_perf_event_open, CAP_SYS_ADMIN},
+    {__NR_quotactl, CAP_SYS_ADMIN}, {__NR_sethostname, CAP_SYS_ADMIN}, {__NR_setdomainname, CAP_SYS_ADMIN},
+    {__NR_syslog, CAP_SYS_ADMIN}, {__NR_fanotify_init, CAP_SYS_ADMIN},
+#ifdef __NR_fsopen
+    {__NR_fsopen, CAP_SYS_ADMIN}, {__NR_fsconfig, CAP_SYS_ADMIN}, {__NR_fsmount, CAP_SYS_ADMIN},
+    {__NR_fspick, CAP_SYS_ADMIN}, {__NR_move_mount, CAP_SYS_ADMIN}, {__NR_open_tree, CAP_SYS_ADMIN},
+#endif
+#ifdef __NR_nfsservctl
+    {__NR_nfsservctl, -1},
+#endif
+#ifdef __NR_query_module
+    {__NR_query_module, -1},
+#endif
+    {__NR_reboot, CAP_SYS_BOOT}, {__NR_swapon, CAP_SYS_ADMIN}, {__NR_swapoff, CAP_SYS_ADMIN},
+#ifdef __NR_sysfs
+    {__NR_sysfs, -1},
+#endif
+#ifdef __NR__sysctl
+    {__NR__sysctl, -1},
+#endif
+#ifdef __NR_uselib
+    {__NR_uselib, -1},
+#endif
+    {__NR_userfaultfd, -1},
+#ifdef __NR_ustat
+    {__NR_ustat, -1},
+#endif
+    {__NR_vhangup, CAP_SYS_TTY_CONFIG},
+};
+
+#define NS_FLAGS \
+  (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP)
+
+static void seccomp_default(void) {
+  struct sock_filter prog[256];
+  int n = 0;
+  const int admin = has_cap(CAP_SYS_ADMIN);
+#define EMIT(code, k, jt, jf) prog[n++] = (struct sock_filter)BPF_JUMP(code, k, jt, jf)
+  /* Other ABIs (i386 on x86_64) would reach the same calls by other numbers: refused. */
+  EMIT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch), 0, 0);
+  EMIT(BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_ARCH, 1, 0);
+  EMIT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM, 0, 0);
+  EMIT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr), 0, 0);
+#if defined(__x86_64__)
+  EMIT(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1); /* x32 */
+  EMIT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM, 0, 0);
+#endif
+  for (size_t i = 0; i < sizeof denied_calls / sizeof denied_calls[0]; i++) {
+    const struct denied *d = &denied_calls[i];
+    if (d->cap >= 0 && has_cap(d->cap)) continue;
+    EMIT(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)d->nr, 0, 1);
+    EMIT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM, 0, 0);
+  }
+  if (!admin) {
+    /* clone with namespace flags (x86_64 and arm64 take the flags as the first argument). */
+    EMIT(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 4);
+    EMIT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]), 0, 0);
+    EMIT(BPF_JMP | BPF_JSET | BPF_K, NS_FLAGS, 0, 1);
+    EMIT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM, 0, 0);
+    EMIT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
+#ifdef __NR_clone3
+    /* clone3 passes its flags in memory a filter cannot read: ENOSYS makes libc fall back to clone. */
+    EMIT(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1);
+    EMIT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS, 0, 0);
+#endif
+  }
+  EMIT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
+#undef EMIT
+  struct sock_fprog fprog = {(unsigned short)n, prog};
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) < 0 &&
+      prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) < 0)
+    child_fail(STAGE_SECCOMP);
+}
+#else
+static void seccomp_default(void) {
+  errno = ENOSYS; /* no built-in filter for this architecture: refuse rather than run unconfined */
+  child_fail(STAGE_SECCOMP);
+}
+#endif
+
+/* The "oom_kill N" line of memory.oom_control (v1) or memory.events (v2); 0 when unknown. */
+static long oom_kill_count(const char *path) {
+  FILE *f = fopen(path, "re");
+  if (!f) return 0;
+  char line[256];
+  long count = 0;
+  while (fgets(line, sizeof line, f)) {
+    if (strncmp(line, "oom_kill ", 9) == 0) count = strtol(line + 9, NULL, 10);
+  }
+  fclose(f);
+  return count;
+}
+
+/* Everything between fork (or --enter) and exec, in the order a container runtime does it. */
+static void container_setup(void) {
+  for (int i = 0; i < S.ncgroups; i++) {
+    S.failed_path = S.cgroups[i];
+    int fd = open(S.cgroups[i], O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0", 1) != 1) child_fail(STAGE_CGROUP);
+    close(fd);
+  }
+  mount_namespace();
+  if (S.cwd && chdir(S.cwd) < 0) child_fail(STAGE_CHDIR);
+  if (S.set_ids) {
+    if (S.ngroups > 0 && setgroups((size_t)S.ngroups, S.groups) < 0) child_fail(STAGE_GROUPS);
+    if (S.gid >= 0 && setgid((gid_t)S.gid) < 0) child_fail(STAGE_GID);
+  }
+  drop_bounding();
+  if (S.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(STAGE_NNP);
+  /* Without no_new_privs the filter needs CAP_SYS_ADMIN, which only root still has here. The
+   * filter allows every call left to do: setuid, capset, prctl, execve. */
+  if (S.seccomp) seccomp_default();
+  if (S.has_caps) prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
+  if (S.set_ids && S.uid >= 0 && setuid((uid_t)S.uid) < 0) child_fail(STAGE_UID);
+  set_caps();
+}
+
 static void usage(void) {
-  dprintf(2, "usage: berth-shim --dir DIR --log FILE [--cwd DIR] [--uid N] [--gid N] [--groups N,N] -- COMMAND [ARG...]\n");
+  dprintf(2, "usage: berth-shim --dir DIR --log FILE [SETUP...] -- COMMAND [ARG...]\n"
+             "       berth-shim --enter PID [SETUP...] -- COMMAND [ARG...]\n");
   exit(2);
 }
 
 int main(int argc, char **argv) {
-  const char *log_path = NULL, *cwd = NULL, *groups_arg = NULL;
-  long uid = -1, gid = -1;
+  const char *log_path = NULL, *groups_arg = NULL, *oom_file = NULL, *enter_pid = NULL;
+  S.uid = S.gid = -1;
   int i = 1;
   for (; i < argc; i++) {
     if (strcmp(argv[i], "--") == 0) {
       i++;
       break;
     }
+    const char *opt = argv[i];
+    if (strcmp(opt, "--ro-root") == 0) { S.ro_root = 1; continue; }
+    if (strcmp(opt, "--mask-proc") == 0) { S.mask_proc = 1; continue; }
+    if (strcmp(opt, "--no-new-privs") == 0) { S.no_new_privs = 1; continue; }
     if (i + 1 >= argc) usage();
-    const char *opt = argv[i], *val = argv[++i];
+    const char *val = argv[++i];
     if (strcmp(opt, "--dir") == 0) state_dir = val;
     else if (strcmp(opt, "--log") == 0) log_path = val;
-    else if (strcmp(opt, "--cwd") == 0) cwd = val;
-    else if (strcmp(opt, "--uid") == 0) uid = strtol(val, NULL, 10);
-    else if (strcmp(opt, "--gid") == 0) gid = strtol(val, NULL, 10);
+    else if (strcmp(opt, "--enter") == 0) enter_pid = val;
+    else if (strcmp(opt, "--cwd") == 0) S.cwd = val;
+    else if (strcmp(opt, "--uid") == 0) S.uid = strtol(val, NULL, 10);
+    else if (strcmp(opt, "--gid") == 0) S.gid = strtol(val, NULL, 10);
     else if (strcmp(opt, "--groups") == 0) groups_arg = val;
+    else if (strcmp(opt, "--cgroup") == 0 && S.ncgroups < MAX_LIST) S.cgroups[S.ncgroups++] = val;
+    else if (strcmp(opt, "--rw") == 0 && S.nrw < MAX_LIST) S.rw[S.nrw++] = val;
+    else if (strcmp(opt, "--bind") == 0) S.bind_src = val;
+    else if (strcmp(opt, "--to") == 0) S.bind_dst = val;
+    else if (strcmp(opt, "--caps") == 0) { S.has_caps = 1; S.caps = strtoull(val, NULL, 16); }
+    else if (strcmp(opt, "--seccomp") == 0 && strcmp(val, "default") == 0) S.seccomp = 1;
+    else if (strcmp(opt, "--oom-file") == 0) oom_file = val;
     else usage();
   }
-  if (!state_dir || !log_path || i >= argc) usage();
-  char **command = argv + i;
+  if (i >= argc || (!enter_pid && (!state_dir || !log_path)) || (!S.bind_src != !S.bind_dst)) usage();
+  command = argv + i;
+
+  /* Supplementary groups: the primary gid plus the pod's supplementalGroups. */
+  S.set_ids = S.uid >= 0 || S.gid >= 0 || groups_arg != NULL;
+  if (S.set_ids) {
+    if (S.gid < 0 && S.uid >= 0) {
+      struct passwd *pw = getpwuid((uid_t)S.uid); /* like a container: the user's group, else 0 */
+      S.gid = pw ? (long)pw->pw_gid : 0;
+    }
+    S.groups[S.ngroups++] = S.gid >= 0 ? (gid_t)S.gid : getgid();
+    for (const char *p = groups_arg; p && *p && S.ngroups < MAX_GROUPS;) {
+      char *end;
+      long g = strtol(p, &end, 10);
+      if (end == p) break;
+      S.groups[S.ngroups++] = (gid_t)g;
+      p = *end == ',' ? end + 1 : end;
+    }
+  }
+
+  if (enter_pid) {
+    /* exec into a running container: its mount namespace, then the same setup as the container. */
+    char ns[64];
+    snprintf(ns, sizeof ns, "/proc/%s/ns/mnt", enter_pid);
+    S.failed_path = ns;
+    int fd = open(ns, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, CLONE_NEWNS) < 0) child_fail(STAGE_ENTER);
+    close(fd);
+    S.ro_root = S.mask_proc = 0; /* already in place in that namespace */
+    S.bind_src = S.bind_dst = NULL;
+    container_setup();
+    execvp(command[0], command);
+    child_fail(STAGE_EXEC);
+  }
 
   signal(SIGPIPE, SIG_IGN);
   signal(SIGHUP, SIG_IGN);
   /* Orphaned descendants of the container are re-parented to us and reaped here, since PID 1 may
    * not reap them on these machines. */
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-
-  /* Supplementary groups: the primary gid plus the pod's supplementalGroups. */
-  gid_t groups[MAX_GROUPS];
-  int ngroups = 0;
-  int set_ids = uid >= 0 || gid >= 0 || groups_arg != NULL;
-  if (set_ids) {
-    if (gid < 0 && uid >= 0) {
-      struct passwd *pw = getpwuid((uid_t)uid); /* like a container: the user's group, else 0 */
-      gid = pw ? (long)pw->pw_gid : 0;
-    }
-    groups[ngroups++] = gid >= 0 ? (gid_t)gid : getgid();
-    for (const char *p = groups_arg; p && *p && ngroups < MAX_GROUPS;) {
-      char *end;
-      long g = strtol(p, &end, 10);
-      if (end == p) break;
-      groups[ngroups++] = (gid_t)g;
-      p = *end == ',' ? end + 1 : end;
-    }
-  }
 
   log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (log_fd < 0) fail_setup(log_path, errno);
@@ -302,14 +745,10 @@ int main(int argc, char **argv) {
     sigprocmask(SIG_SETMASK, &none, NULL);
     dup2(out[1], 1);
     dup2(err[1], 2);
-    if (cwd && chdir(cwd) < 0) child_fail(execp[1], STAGE_CHDIR);
-    if (set_ids) {
-      if (ngroups > 0 && setgroups((size_t)ngroups, groups) < 0) child_fail(execp[1], STAGE_GROUPS);
-      if (gid >= 0 && setgid((gid_t)gid) < 0) child_fail(execp[1], STAGE_GID);
-      if (uid >= 0 && setuid((uid_t)uid) < 0) child_fail(execp[1], STAGE_UID);
-    }
+    setup_fail_fd = execp[1];
+    container_setup();
     execvp(command[0], command);
-    child_fail(execp[1], STAGE_EXEC);
+    child_fail(STAGE_EXEC);
   }
   setpgid(pid, pid); /* also from here, so the group exists before anyone signals it */
   close(out[1]);
@@ -333,24 +772,10 @@ int main(int argc, char **argv) {
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    char msg[PATH_MAX + 256], e[128];
-    const char *et = err_text(ce.err, e, sizeof e);
-    int code = 128;
-    switch (ce.stage) {
-      case STAGE_CHDIR: snprintf(msg, sizeof msg, "chdir to workingDir \"%s\": %s", cwd, et); break;
-      case STAGE_GROUPS: snprintf(msg, sizeof msg, "setgroups: %s", et); break;
-      case STAGE_GID: snprintf(msg, sizeof msg, "setgid %ld: %s", gid, et); break;
-      case STAGE_UID: snprintf(msg, sizeof msg, "setuid %ld: %s", uid, et); break;
-      default:
-        code = ce.err == ENOENT ? 127 : 126;
-        if (ce.err == ENOENT && !strchr(command[0], '/'))
-          snprintf(msg, sizeof msg, "exec: \"%s\": executable file not found in $PATH", command[0]);
-        else if (ce.err == ENOENT)
-          snprintf(msg, sizeof msg, "exec: \"%s\": stat %s: no such file or directory", command[0], command[0]);
-        else
-          snprintf(msg, sizeof msg, "exec: \"%s\": %s", command[0], et);
-    }
-    write_exit(code, 0, msg, NULL);
+    char msg[PATH_MAX + 256];
+    stage_message(msg, sizeof msg, ce.stage, ce.err);
+    int code = ce.stage != STAGE_EXEC ? 128 : ce.err == ENOENT ? 127 : 126;
+    write_exit(code, 0, msg, NULL, NULL);
     return 0;
   }
 
@@ -433,7 +858,10 @@ int main(int argc, char **argv) {
   while (waitpid(-1, NULL, WNOHANG) > 0) {
   }
 
-  if (WIFSIGNALED(status)) write_exit(128 + WTERMSIG(status), WTERMSIG(status), NULL, finished_at);
-  else write_exit(WEXITSTATUS(status), 0, NULL, finished_at);
+  /* The kernel counts the OOM kills of the cgroup: any kill in it is reported as the container's
+   * reason, as containerd reports an OOM event of the container. */
+  const char *reason = oom_file && oom_kill_count(oom_file) > 0 ? "OOMKilled" : NULL;
+  if (WIFSIGNALED(status)) write_exit(128 + WTERMSIG(status), WTERMSIG(status), NULL, finished_at, reason);
+  else write_exit(WEXITSTATUS(status), 0, NULL, finished_at, reason);
   return 0;
 }

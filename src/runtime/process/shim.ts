@@ -1,6 +1,7 @@
 // Starting berth-shim (shim.c) for one container and waiting for its "started" handshake.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { RunAs } from './host.js';
+import { setupArgs, type ContainerSetup } from './security.js';
 
 export interface ShimLaunch {
   shimPath: string;
@@ -12,6 +13,14 @@ export interface ShimLaunch {
   argv: string[];
   /** The container's complete environment (also the shim's: execvp resolves with its PATH). */
   env: Record<string, string>;
+  /** Security context as the shim applies it. */
+  setup: ContainerSetup;
+  /** cgroup.procs files the container joins before exec. */
+  cgroupProcs: string[];
+  /** memory.oom_control / memory.events: OOM kills in it make the exit reason OOMKilled. */
+  oomFile?: string;
+  /** The per-container termination message file and where the container sees it. */
+  terminationMessage?: { file: string; path: string };
 }
 
 export interface ShimHandle {
@@ -21,11 +30,16 @@ export interface ShimHandle {
 }
 
 export function launchShim(launch: ShimLaunch): ShimHandle {
-  const args = ['--dir', launch.stateDir, '--log', launch.logPath, '--cwd', launch.workingDir];
-  if (launch.runAs.uid !== undefined) args.push('--uid', String(launch.runAs.uid));
-  if (launch.runAs.gid !== undefined) args.push('--gid', String(launch.runAs.gid));
-  if (launch.runAs.supplementalGroups.length > 0) args.push('--groups', launch.runAs.supplementalGroups.join(','));
-  args.push('--', ...launch.argv);
+  const args = ['--dir', launch.stateDir, '--log', launch.logPath];
+  for (const file of launch.cgroupProcs) args.push('--cgroup', file);
+  if (launch.oomFile) args.push('--oom-file', launch.oomFile);
+  if (launch.setup.readOnlyRoot) {
+    args.push('--ro-root');
+    for (const path of launch.setup.writable) args.push('--rw', path);
+  }
+  if (launch.setup.maskProc) args.push('--mask-proc');
+  if (launch.terminationMessage) args.push('--bind', launch.terminationMessage.file, '--to', launch.terminationMessage.path);
+  args.push(...identityArgs(launch.runAs, launch.workingDir), ...setupArgs(launch.setup), '--', ...launch.argv);
 
   // detached: the shim gets its own session, so it (and the container) outlive the agent. Its
   // stdout is a pipe only for the one-line handshake; the shim points it at /dev/null right after.
@@ -47,4 +61,13 @@ export function launchShim(launch: ShimLaunch): ShimHandle {
     child.once('close', () => resolve(undefined));
   });
   return { child, started };
+}
+
+/** The shim options for the user, groups and working dir (the same for the container and an exec). */
+export function identityArgs(runAs: RunAs, workingDir: string): string[] {
+  const args = ['--cwd', workingDir];
+  if (runAs.uid !== undefined) args.push('--uid', String(runAs.uid));
+  if (runAs.gid !== undefined) args.push('--gid', String(runAs.gid));
+  if (runAs.supplementalGroups.length > 0) args.push('--groups', runAs.supplementalGroups.join(','));
+  return args;
 }

@@ -6,7 +6,9 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonFile } from '../../state/index.js';
+import type { ContainerCgroup } from '../../cgroups/index.js';
 import type { ContainerRecord } from '../types.js';
+import type { ContainerSetup } from './security.js';
 import type { RunAs } from './host.js';
 
 export interface ContainerMeta {
@@ -21,6 +23,15 @@ export interface ContainerMeta {
   command: string[];
   /** What a command exec'd into the container inherits: the start path's user, groups, env, working dir. */
   exec?: { runAs: RunAs; env: Record<string, string>; workingDir: string };
+  /** The security context as the shim applied it (an exec gets the same). */
+  setup?: ContainerSetup;
+  /** The container's cgroup, when cgroups are usable. */
+  cgroup?: ContainerCgroup;
+  /** The host file the container sees at its terminationMessagePath, and the container's policy. */
+  terminationMessageFile?: string;
+  terminationMessagePolicy?: string;
+  /** The bytes its message may have: the pod's 12 KiB shared by its containers. */
+  terminationMessageBudget?: number;
   gracePeriodSeconds?: number;
   startedAt?: string;
   pid?: number;
@@ -45,8 +56,10 @@ export interface ExitFile {
   /** Set by the shim when the command could not be started (exec, chdir, setuid failed). */
   startError?: boolean;
   message?: string;
-  /** Set by the runtime for lost exits: 'Unknown'. */
+  /** Set by the runtime for lost exits: 'Unknown'; by the shim for OOM kills: 'OOMKilled'. */
   reason?: string;
+  /** Set by the runtime once it read the termination message and removed the cgroup. */
+  finalized?: boolean;
 }
 
 export class StateDir {

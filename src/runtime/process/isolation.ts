@@ -1,0 +1,162 @@
+// What a process-runtime container gets around its process before it starts: its cgroup (limits,
+// usage, OOM detection), its security context (security.ts) and its termination message file. The
+// start path asks for it once per container; the result is recorded in meta.json so an agent
+// that restarts still reads, enters and removes the same cgroup.
+import { promises as fs } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
+import type { Container, Pod } from 'kubernetes-types/core/v1';
+import {
+  containerLimits,
+  createContainerCgroup,
+  describeSupport,
+  detectCgroups,
+  hasLimits,
+  oomFile,
+  procsFiles,
+  readUsage,
+  removeContainerCgroup,
+  type CgroupSupport,
+  type CgroupUsage,
+  type CgroupsOptions,
+  type ContainerCgroup,
+} from '../../cgroups/index.js';
+import type { Logger } from '../../log/index.js';
+import { createTerminationMessageFile, terminationMessageSpec } from '../termination-message.js';
+import { RuntimeError } from '../types.js';
+import { containerSecurity, type ContainerSetup } from './security.js';
+
+/** Warnings about a pod that the agent turns into events (the runtime has no event sink of its own). */
+export type PodWarning = (pod: Pod, reason: string, message: string, containerName: string) => void;
+
+export interface IsolationOptions {
+  logger: Logger;
+  acceptUnenforcedSecurity: boolean;
+  onPodWarning?: PodWarning;
+  cgroups?: CgroupsOptions;
+}
+
+export interface PreparedContainer {
+  setup: ContainerSetup;
+  cgroup?: ContainerCgroup;
+  /** Inside the container's mount namespace: where it finds the file the kubelet calls terminationMessagePath. */
+  terminationMessage?: { file: string; path: string };
+  /** It has limits that no cgroup enforces: warned about once it started (see started()). */
+  limitsNotEnforced?: boolean;
+}
+
+export class ContainerIsolation {
+  private support: CgroupSupport = { version: 0, reason: 'not detected yet' };
+  private warnedOnce = false;
+  private readonly warnedPods = new Set<string>();
+  /** Mount namespaces (and so the read-only root, /proc masking and the message file) need root. */
+  private readonly canMount = process.getuid?.() === 0;
+
+  constructor(private readonly o: IsolationOptions) {}
+
+  async init(): Promise<void> {
+    this.support = await detectCgroups(this.o.cgroups);
+    this.o.logger.info(describeSupport(this.support), { cgroupVersion: this.support.version || 'none' });
+  }
+
+  get cgroupVersion(): 0 | 1 | 2 {
+    return this.support.version;
+  }
+
+  /** Throws RuntimeError (CreateContainerConfigError) for what cannot be enforced. */
+  async prepare(pod: Pod, container: Container, path: string, id: string, stateDir: string): Promise<PreparedContainer> {
+    const { setup, unenforced } = containerSecurity(pod, container, path, this.o.acceptUnenforcedSecurity);
+    if (unenforced.length > 0) {
+      this.o.logger.warn('running a container with security settings the process runtime does not enforce (accepted by --process-runtime-accept-unenforced-security)', {
+        pod: pod.metadata?.name, container: container.name, fields: unenforced,
+      });
+    }
+    if (!this.canMount) {
+      if (setup.readOnlyRoot) {
+        throw new RuntimeError(
+          'CreateContainerConfigError',
+          `container "${container.name}": ${path}.securityContext.readOnlyRootFilesystem needs a private mount namespace, which berth can only make as root ` +
+            `(it runs as uid ${process.getuid?.()}); run berth as root or remove the field`,
+        );
+      }
+      // Without root there is nothing to drop and no namespace to make: the process already has no privileges.
+      delete setup.caps;
+      setup.maskProc = false;
+    }
+    const prepared: PreparedContainer = { setup };
+
+    const limits = containerLimits(container);
+    if (this.support.version !== 0) {
+      try {
+        prepared.cgroup = await createContainerCgroup(this.support, pod.metadata?.uid ?? 'unknown', id, limits);
+      } catch (err) {
+        throw new RuntimeError('CreateContainerError', `container "${container.name}": cannot set up its cgroup: ${(err as Error).message}`);
+      }
+    } else if (hasLimits(limits)) {
+      prepared.limitsNotEnforced = true;
+    }
+
+    const messagePath = terminationMessageSpec(container).path;
+    if (this.canMount && isAbsolute(messagePath)) {
+      const file = await createTerminationMessageFile(join(stateDir, 'termination-message'));
+      if (await ensureMountPoint(messagePath)) prepared.terminationMessage = { file, path: messagePath };
+      else this.o.logger.warn('no termination message file for this container: its terminationMessagePath cannot be created on the host', { container: container.name, path: messagePath });
+    }
+    return prepared;
+  }
+
+  /** After the container started: the warnings about it (next to its Started event, as the kubelet's would be). */
+  started(pod: Pod, container: Container, prepared: PreparedContainer): void {
+    if (prepared.limitsNotEnforced) this.warnNoCgroups(pod, container);
+  }
+
+  /** The cgroup.procs files and OOM counter the shim needs. */
+  shimCgroup(cg: ContainerCgroup | undefined): { cgroupProcs: string[]; oomFile?: string } {
+    return cg ? { cgroupProcs: procsFiles(cg), oomFile: oomFile(cg) } : { cgroupProcs: [] };
+  }
+
+  async release(cg: ContainerCgroup | undefined): Promise<void> {
+    if (!cg) return;
+    const err = await removeContainerCgroup(cg);
+    if (err) this.o.logger.warn('cannot remove a container cgroup', { cgroup: cg.memory, err: err.message });
+  }
+
+  usage(cg: ContainerCgroup): Promise<CgroupUsage> {
+    return readUsage(cg);
+  }
+
+  private warnNoCgroups(pod: Pod, container: Container): void {
+    const reason = this.support.version === 0 ? this.support.reason : '';
+    if (!this.warnedOnce) {
+      this.warnedOnce = true;
+      this.o.logger.warn(`resource limits of process-runtime containers are not enforced: ${reason}`);
+    }
+    const uid = pod.metadata?.uid ?? pod.metadata?.name ?? '';
+    if (this.warnedPods.has(uid)) return;
+    this.warnedPods.add(uid);
+    this.o.onPodWarning?.(
+      pod,
+      'ResourceLimitsNotEnforced',
+      `resources.limits of container ${container.name} are not enforced: cgroups cannot be used on this node (${reason})`,
+      container.name,
+    );
+  }
+}
+
+/**
+ * The bind mount needs something at the path on the host: an empty file is created there when
+ * nothing is (e.g. /dev/termination-log). Only the container's own mount namespace sees its file.
+ */
+async function ensureMountPoint(path: string): Promise<boolean> {
+  try {
+    const stat = await fs.stat(path);
+    return stat.isFile() || stat.isCharacterDevice();
+  } catch {
+    try {
+      await fs.mkdir(dirname(path), { recursive: true });
+      await fs.writeFile(path, '', { flag: 'a', mode: 0o644 });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
