@@ -14,6 +14,9 @@ export const KUBE_LABELS = {
   /** The agent's node name: agents sharing one engine (tests, benchmarks, two nodes) keep apart. */
   node: 'berth.node',
   hash: 'berth.container.hash',
+  /** The kubelet's annotations for reading the termination message after the exit. */
+  terminationMessagePath: 'io.kubernetes.container.terminationMessagePath',
+  terminationMessagePolicy: 'io.kubernetes.container.terminationMessagePolicy',
 } as const;
 
 export interface PodIdentity {

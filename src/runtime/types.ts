@@ -59,6 +59,12 @@ export class RuntimeError extends Error {
   }
 }
 
+/**
+ * Reports an event about the container being started, in the kubelet's words (Pulling, Pulled,
+ * Failed for images; Created once the container exists). The worker turns it into a pod event.
+ */
+export type ContainerEvents = (type: 'Normal' | 'Warning', reason: string, message: string) => void;
+
 export interface StartContainerRequest {
   pod: Pod;
   container: Container;
@@ -66,6 +72,7 @@ export interface StartContainerRequest {
   /** Where the runtime must write the CRI-format log of this attempt. */
   logPath: string;
   sandbox: SandboxInfo;
+  events?: ContainerEvents;
 }
 
 /** What a command run inside a container by execSync left behind. */

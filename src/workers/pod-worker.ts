@@ -298,7 +298,8 @@ export class PodWorker {
     const sandbox = this.state.sandbox!;
     const logPath = join(this.podLogDir(), slot.name, `${attempt}.log`);
     try {
-      let record = await this.deps.runtime.startContainer({ pod, container: slot.spec, attempt, logPath, sandbox });
+      const events = (type: 'Normal' | 'Warning', reason: string, message: string): void => this.deps.events.podEvent(pod, type, reason, message, slot.name);
+      let record = await this.deps.runtime.startContainer({ pod, container: slot.spec, attempt, logPath, sandbox, events });
       const early = this.earlyExits.get(record.id);
       if (early) {
         this.earlyExits.delete(record.id);

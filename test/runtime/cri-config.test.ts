@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1';
 import { containerConfig, containerHash } from '../../src/runtime/cri/container.js';
@@ -184,10 +184,18 @@ describe('containerConfig', () => {
     });
     const config = await containerConfig(base(p));
     const emptyDir = join(dir, 'volumes', 'u-1', 'volumes', 'scratch');
+    const messageMount = config.mounts[2]!;
     assert.deepEqual(config.mounts, [
       { containerPath: '/scratch', hostPath: emptyDir, readonly: false },
       { containerPath: '/data', hostPath: join(hostDir, 'sub'), readonly: true, propagation: 'PROPAGATION_HOST_TO_CONTAINER' },
+      // The termination message file, as the kubelet mounts it: fresh, empty, writable by any user.
+      { containerPath: '/dev/termination-log', hostPath: messageMount.hostPath, readonly: false },
     ]);
+    assert.equal(dirname(messageMount.hostPath), join(dir, 'volumes', 'u-1', 'containers', 'c'));
+    assert.equal(statSync(messageMount.hostPath).size, 0);
+    assert.equal(statSync(messageMount.hostPath).mode & 0o777, 0o666);
+    assert.equal(config.annotations['io.kubernetes.container.terminationMessagePath'], '/dev/termination-log');
+    assert.equal(config.annotations['io.kubernetes.container.terminationMessagePolicy'], 'File');
     assert.equal(statSync(emptyDir).mode & 0o777, 0o777);
     assert.ok(statSync(join(hostDir, 'sub')).isDirectory());
   });
@@ -232,6 +240,7 @@ describe('records', () => {
       startedAt: '1700000001000000000',
       finishedAt: '1700000002000000000',
       exitCode: 1,
+      mounts: [],
       reason: '',
       message: '',
       labels: { 'io.kubernetes.pod.uid': 'u', 'io.kubernetes.pod.name': 'p', 'io.kubernetes.pod.namespace': 'ns', 'io.kubernetes.container.name': 'c' },

@@ -8,6 +8,8 @@ import { dirname, isAbsolute, join, normalize, relative, resolve } from 'node:pa
 import type { Container, Pod, Volume } from 'kubernetes-types/core/v1';
 import { parseQuantity } from '../../manifest/quantity.js';
 import { containerEnvironment } from '../env.js';
+import { KUBE_LABELS } from '../labels.js';
+import { createTerminationMessageFile, terminationMessageSpec } from '../termination-message.js';
 import { RuntimeError, type SandboxInfo } from '../types.js';
 import {
   ANNOTATION_CONTAINER_HASH,
@@ -57,6 +59,10 @@ export async function containerConfig(input: ContainerConfigInput): Promise<Cont
   const { pod, container, attempt, sandbox } = input;
   const { env, command, args } = containerEnvironment(pod, container, sandbox);
   const mounts = await prepareMounts(input);
+  const message = terminationMessageSpec(container);
+  if (message.path && !mounts.some((m) => m.containerPath === message.path)) {
+    mounts.push({ containerPath: message.path, hostPath: await terminationMessageFile(input), readonly: false });
+  }
   const logPath = relative(input.logDirectory, resolve(input.logPath));
 
   return {
@@ -72,12 +78,24 @@ export async function containerConfig(input: ContainerConfigInput): Promise<Cont
       [ANNOTATION_RESTART_COUNT]: String(attempt),
       [ANNOTATION_CONTAINER_HASH]: containerHash(container),
       [ANNOTATION_GRACE_PERIOD]: String(pod.spec?.terminationGracePeriodSeconds ?? 30),
+      [KUBE_LABELS.terminationMessagePath]: message.path,
+      [KUBE_LABELS.terminationMessagePolicy]: container.terminationMessagePolicy ?? 'File',
     },
     logPath,
     stdin: container.stdin === true,
     tty: container.tty === true,
     linux: { resources: resources(container), securityContext: securityContext(pod, container) },
   };
+}
+
+/** The attempt's message file under <volumesDir>/<pod uid>/containers/<name>/ (removed with the pod). */
+async function terminationMessageFile(input: ContainerConfigInput): Promise<string> {
+  const dir = join(podVolumesDir(input.volumesDir, podIdentity(input.pod).uid), 'containers', input.container.name);
+  try {
+    return await createTerminationMessageFile(dir);
+  } catch (err) {
+    throw new RuntimeError('CreateContainerError', `container "${input.container.name}": cannot create its termination message file in ${dir}: ${(err as Error).message}`);
+  }
 }
 
 function securityContext(pod: Pod, container: Container): LinuxContainerSecurityContext {

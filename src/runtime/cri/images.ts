@@ -3,7 +3,8 @@
 // missing, Never only checks. Errors carry the kubelet's waiting reasons.
 import type { Container } from 'kubernetes-types/core/v1';
 import { defaultPullPolicy } from '../../manifest/defaults.js';
-import { RuntimeError } from '../types.js';
+import { imageAlreadyPresent, neverPull, pulledImage, pullFailed, pullFailedUsingLocal, pullingImage } from '../image-events.js';
+import { RuntimeError, type ContainerEvents } from '../types.js';
 import { CriCallError, type CriClient } from './client.js';
 import type { Image, PodSandboxConfig } from './types.js';
 
@@ -62,6 +63,7 @@ export async function ensureImage(
   container: Container,
   sandboxConfig: PodSandboxConfig,
   onStale?: (message: string) => void,
+  events?: ContainerEvents,
 ): Promise<void> {
   const image = container.image ?? '';
   if (image.trim() === '') {
@@ -69,11 +71,18 @@ export async function ensureImage(
   }
   const policy = pullPolicyOf(container);
   if (policy !== 'Always') {
-    if (await presentNow(client, image)) return;
+    if (await presentNow(client, image)) {
+      imageAlreadyPresent(events, image);
+      return;
+    }
     if (policy === 'Never') {
-      throw new RuntimeError('ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`);
+      const message = `Container image "${image}" is not present with pull policy of Never`;
+      neverPull(events, message);
+      throw new RuntimeError('ErrImageNeverPull', message);
     }
   }
+  pullingImage(events, image);
+  const began = Date.now();
   try {
     await client.call('ImageService', 'PullImage', { image: { image }, sandboxConfig }, PULL_DEADLINE_MS);
   } catch (err) {
@@ -81,10 +90,14 @@ export async function ensureImage(
       const message = `Failed to pull image "${image}": ${err.details}`;
       if (policy === 'Always' && (await imageStatus(client, image).catch(() => undefined))) {
         onStale?.(`${message}; using the image already on the node`);
+        pullFailedUsingLocal(events, image, err.details);
         return;
       }
+      pullFailed(events, message);
       throw new RuntimeError('ErrImagePull', message);
     }
     throw err;
   }
+  const pulled = await imageStatus(client, image).catch(() => undefined);
+  pulledImage(events, image, began, pulled?.size !== undefined ? Number(pulled.size) : undefined);
 }

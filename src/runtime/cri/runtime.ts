@@ -9,11 +9,15 @@ import { firstNodeIPv4 } from '../process/host.js';
 import { RuntimeError, type ContainerRecord, type ExecSyncResult, type PodRef, type Runtime, type SandboxInfo, type StartContainerRequest } from '../types.js';
 import { CriCallError, CriClient } from './client.js';
 import { containerConfig, podVolumesDir } from './container.js';
+import { criExecSync } from './exec.js';
+import { KUBE_LABELS } from '../labels.js';
+import { joinMessages, readTerminationMessage } from '../termination-message.js';
+import { createdContainer } from '../image-events.js';
 import { checkHostPorts } from './hostports.js';
 import { ensureImage, prefetchImageStatus, pullPolicyOf } from './images.js';
 import { pidFromInfo, recordFromStatus } from './records.js';
 import { LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID, managedSelector, podIdentity, sandboxConfig } from './sandbox.js';
-import type { ContainerStatusResponse, CriContainer, PodSandbox, PodSandboxConfig, PodSandboxStatus, StatusResponse, VersionResponse } from './types.js';
+import type { ContainerStatus, ContainerStatusResponse, CriContainer, PodSandbox, PodSandboxConfig, PodSandboxStatus, StatusResponse, VersionResponse } from './types.js';
 
 export interface CriRuntimeOptions {
   /** `unix:///run/containerd/containerd.sock` (or a bare socket path). */
@@ -60,6 +64,8 @@ export class CriRuntime implements Runtime {
   private readonly watched = new Set<string>();
   /** Exits already reported: each exit is reported exactly once. */
   private readonly reported = new Set<string>();
+  /** Termination messages of exited containers, by id (until the container is removed). */
+  private readonly terminationMessages = new Map<string, string>();
   /** One sandbox creation at a time per pod uid (the same pod's calls must not race). */
   private readonly sandboxLocks = new Map<string, Promise<unknown>>();
   /**
@@ -184,7 +190,7 @@ export class CriRuntime implements Runtime {
       volumesDir: this.volumesDir,
       nodeName: this.options.nodeName,
     });
-    await this.withRuntime(`get image "${container.image}"`, () => ensureImage(this.client, container, sandboxConf, (message) => this.warnOnce(`image ${container.image}`, message)));
+    await this.withRuntime(`get image "${container.image}"`, () => ensureImage(this.client, container, sandboxConf, (message) => this.warnOnce(`image ${container.image}`, message), request.events));
 
     let containerId: string;
     try {
@@ -197,6 +203,7 @@ export class CriRuntime implements Runtime {
     } catch (err) {
       throw this.failure(err, 'CreateContainerError', `container "${container.name}": cannot create it`);
     }
+    createdContainer(request.events, container.name);
 
     try {
       await this.client.call('RuntimeService', 'StartContainer', { containerId });
@@ -285,8 +292,8 @@ export class CriRuntime implements Runtime {
     this.listeners.push(listener);
   }
 
-  async execSync(_id: string, _command: string[], _timeoutMs: number): Promise<ExecSyncResult> {
-    throw new RuntimeError('RunContainerError', 'execSync is not implemented yet for this runtime');
+  execSync(id: string, command: string[], timeoutMs: number): Promise<ExecSyncResult> {
+    return criExecSync(this.client, id, command, timeoutMs);
   }
 
   async close(): Promise<void> {
@@ -394,7 +401,28 @@ export class CriRuntime implements Runtime {
       throw err;
     }
     if (!response.status) return undefined;
-    return recordFromStatus(response.status, verbose ? pidFromInfo(response.info) : undefined);
+    const record = recordFromStatus(response.status, verbose ? pidFromInfo(response.info) : undefined);
+    if (record.state === 'exited') await this.addTerminationMessage(record, response.status);
+    return record;
+  }
+
+  /** The container's own message (read once: an exited container does not change). */
+  private async addTerminationMessage(record: ContainerRecord, status: ContainerStatus): Promise<void> {
+    let message = this.terminationMessages.get(record.id);
+    if (message === undefined) {
+      const annotations = status.annotations ?? {};
+      const path = annotations[KUBE_LABELS.terminationMessagePath] ?? '';
+      message = await readTerminationMessage({
+        hostFile: path ? status.mounts?.find((m) => m.containerPath === path)?.hostPath : undefined,
+        fallbackToLogsOnError: annotations[KUBE_LABELS.terminationMessagePolicy] === 'FallbackToLogsOnError',
+        exitCode: record.exitCode,
+        neverRan: !record.startedAt || status.reason === 'ContainerCannotRun' || status.reason === 'StartError',
+        logPath: record.logPath,
+      });
+      this.terminationMessages.set(record.id, message);
+    }
+    const joined = joinMessages(record.message, message);
+    if (joined !== undefined) record.message = joined;
   }
 
   // ---- exits -----------------------------------------------------------------------------------
@@ -410,6 +438,7 @@ export class CriRuntime implements Runtime {
   private forget(id: string): void {
     this.watched.delete(id);
     this.reported.delete(id);
+    this.terminationMessages.delete(id);
   }
 
   private async poll(): Promise<void> {

@@ -157,6 +157,7 @@ export interface ContainerStatus {
   message: string;
   labels: Labels;
   annotations: Labels;
+  mounts: Mount[];
   logPath: string;
 }
 
@@ -169,4 +170,6 @@ export interface Image {
   id: string;
   repoTags: string[];
   repoDigests: string[];
+  /** uint64, as a decimal string. */
+  size?: string;
 }

@@ -24,7 +24,8 @@ export interface ContainerInspect {
     IPAddress?: string;
     Networks?: Record<string, { IPAddress?: string }> | null;
   };
-  HostConfig?: { NetworkMode?: string };
+  HostConfig?: { NetworkMode?: string; Memory?: number };
+  Mounts?: Array<{ Source?: string; Destination?: string }> | null;
 }
 
 export interface ContainerSummary {
@@ -36,6 +37,7 @@ export interface ContainerSummary {
 
 export interface ImageInspect {
   Id: string;
+  Size?: number;
   Config?: { User?: string } | null;
 }
 

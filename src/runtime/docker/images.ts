@@ -1,7 +1,8 @@
 // imagePullPolicy over the Engine API: inspect, and pull (POST /images/create) when the policy says
 // so, with the kubelet's waiting reasons (ErrImagePull, ErrImageNeverPull).
 import type { Container } from 'kubernetes-types/core/v1';
-import { RuntimeError } from '../types.js';
+import { imageAlreadyPresent, neverPull, pulledImage, pullFailed, pullFailedUsingLocal, pullingImage } from '../image-events.js';
+import { RuntimeError, type ContainerEvents } from '../types.js';
 import { EngineError, type EngineClient } from './client.js';
 import type { ImageInspect } from './engine-types.js';
 
@@ -63,24 +64,41 @@ export async function ensureImage(
   image: string,
   policy: string,
   onStale?: (message: string) => void,
+  events?: ContainerEvents,
 ): Promise<ImageInspect | undefined> {
   if (policy !== 'Always') {
     const present = await inspectImage(client, image);
-    if (present) return present;
+    if (present) {
+      imageAlreadyPresent(events, image);
+      return present;
+    }
     if (policy === 'Never') {
-      throw new RuntimeError('ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`);
+      const message = `Container image "${image}" is not present with pull policy of Never`;
+      neverPull(events, message);
+      throw new RuntimeError('ErrImageNeverPull', message);
     }
   }
+  pullingImage(events, image);
+  const began = Date.now();
   try {
     await pullImage(client, image);
   } catch (err) {
-    if (!(err instanceof RuntimeError) || policy !== 'Always') throw err;
-    const local = await inspectImage(client, image);
-    if (!local) throw err;
+    if (!(err instanceof RuntimeError)) throw err;
+    const local = policy === 'Always' ? await inspectImage(client, image) : undefined;
+    if (!local) {
+      pullFailed(events, err.message);
+      throw err;
+    }
     onStale?.(`${err.message}; using the image already on the node`);
+    pullFailedUsingLocal(events, image, err.message);
     return local;
   }
   const pulled = await inspectImage(client, image);
-  if (!pulled) throw new RuntimeError('ErrImagePull', `Failed to pull image "${image}": the engine reported success but has no such image`);
+  if (!pulled) {
+    const message = `Failed to pull image "${image}": the engine reported success but has no such image`;
+    pullFailed(events, message);
+    throw new RuntimeError('ErrImagePull', message);
+  }
+  pulledImage(events, image, began, pulled.Size);
   return pulled;
 }

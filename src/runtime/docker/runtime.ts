@@ -5,9 +5,12 @@
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Pod } from 'kubernetes-types/core/v1';
+import type { Container, Pod } from 'kubernetes-types/core/v1';
 import { warnOncePer, type Logger } from '../../log/index.js';
 import { containerEnvironment } from '../env.js';
+import { oomKilledInCgroup } from '../oom.js';
+import { createdContainer } from '../image-events.js';
+import { createTerminationMessageFile, joinMessages, readTerminationMessage, terminationMessageSpec } from '../termination-message.js';
 import { firstNodeIPv4 } from '../process/host.js';
 import {
   RuntimeError,
@@ -21,6 +24,7 @@ import {
 import { EngineClient, EngineError } from './client.js';
 import type { ContainerInspect, ContainerSummary, CreateResponse, EngineVersion } from './engine-types.js';
 import { DieWatcher } from './events.js';
+import { engineExecSync } from './exec.js';
 import { ensureImage, pullPolicy } from './images.js';
 import { LABEL, kubeletContainerName, managedFilter, podIdentity, recordFromInspect } from './labels.js';
 import { LogCopier } from './logs.js';
@@ -68,6 +72,8 @@ export class DockerRuntime implements Runtime {
   private readonly lastSeen = new Map<string, ContainerRecord>();
   /** Exits already reported: each exit is reported exactly once. */
   private readonly reported = new Map<string, ContainerRecord>();
+  /** What is read about exited containers once, by id (until the container is removed). */
+  private readonly exitDetails = new Map<string, { message: string; oomKilled: boolean }>();
   private readonly finishing = new Map<string, Promise<ContainerRecord | undefined>>();
   /**
    * Containers between create and the end of startContainer: an exit seen meanwhile (a command
@@ -148,7 +154,9 @@ export class DockerRuntime implements Runtime {
     for (const sandbox of sandboxes) await this.deleteContainer(sandbox.Id);
     this.sandboxes.delete(uid);
     if (uid && !uid.includes('/') && !uid.includes('..')) {
+      // Its emptyDir volumes and termination message files go with it.
       await fs.rm(join(this.volumesDir, uid, 'volumes'), { recursive: true, force: true });
+      await fs.rm(join(this.volumesDir, uid, 'containers'), { recursive: true, force: true });
     }
   }
 
@@ -174,7 +182,7 @@ export class DockerRuntime implements Runtime {
     }
     const info = await this.inspect(id);
     if (!info) return undefined;
-    const record = recordFromInspect(info);
+    const record = await this.recordOf(info);
     if (record?.state === 'exited') return (await this.finishExit(id)) ?? record;
     return record;
   }
@@ -186,6 +194,7 @@ export class DockerRuntime implements Runtime {
     this.watched.delete(id);
     this.lastSeen.delete(id);
     this.reported.delete(id);
+    this.exitDetails.delete(id);
   }
 
   async listPodSandboxes(): Promise<PodRef[]> {
@@ -201,7 +210,7 @@ export class DockerRuntime implements Runtime {
     const infos = await Promise.all(summaries.map((s) => this.inspect(s.Id)));
     const records: ContainerRecord[] = [];
     for (const info of infos) {
-      const record = info && recordFromInspect(info);
+      const record = info && (await this.recordOf(info));
       if (!record) continue;
       records.push(record);
       if (record.state === 'running' && !this.watched.has(record.id) && !this.reported.has(record.id)) {
@@ -219,8 +228,8 @@ export class DockerRuntime implements Runtime {
     this.listeners.push(listener);
   }
 
-  async execSync(_id: string, _command: string[], _timeoutMs: number): Promise<ExecSyncResult> {
-    throw new RuntimeError('RunContainerError', 'execSync is not implemented yet for this runtime');
+  execSync(id: string, command: string[], timeoutMs: number): Promise<ExecSyncResult> {
+    return engineExecSync(this.client, id, command, timeoutMs);
   }
 
   async close(): Promise<void> {
@@ -243,9 +252,10 @@ export class DockerRuntime implements Runtime {
       throw new RuntimeError('InvalidImageName', `container "${container.name}": image is empty; set the container's image`);
     }
     const sandboxId = isHostNetwork(pod) ? undefined : await this.sandboxIdFor(pod);
-    const imageInfo = await ensureImage(this.client, image, pullPolicy(container), (message) => this.warnOnce(`image ${image}`, message));
+    const imageInfo = await ensureImage(this.client, image, pullPolicy(container), (message) => this.warnOnce(`image ${image}`, message), request.events);
     checkNonRoot(pod, request.container, imageInfo?.Config?.User ?? '');
 
+    const terminationMessageFile = await this.terminationMessageFile(pod, container);
     const { body, directories } = appBody({
       pod,
       container,
@@ -256,6 +266,7 @@ export class DockerRuntime implements Runtime {
       sandboxId,
       volumesDir: this.volumesDir,
       joinSandboxUts: this.podman,
+      ...(terminationMessageFile ? { terminationMessageFile } : {}),
     });
     try {
       await fs.mkdir(dirname(logPath), { recursive: true });
@@ -275,6 +286,7 @@ export class DockerRuntime implements Runtime {
       if (err instanceof EngineError) throw new RuntimeError('CreateContainerError', `container "${container.name}": ${err.message}`);
       throw err;
     }
+    createdContainer(request.events, container.name);
     let started!: () => void;
     this.starting.set(id, new Promise<void>((resolve) => (started = resolve)));
     try {
@@ -283,6 +295,56 @@ export class DockerRuntime implements Runtime {
       this.starting.delete(id);
       started();
     }
+  }
+
+  /**
+   * The attempt's message file under <volumesDir>/<pod uid>/containers/<name>/ (removed with the
+   * pod); none when a volume is mounted at terminationMessagePath itself.
+   */
+  private async terminationMessageFile(pod: Pod, container: Container): Promise<string | undefined> {
+    const { path } = terminationMessageSpec(container);
+    if (!path || (container.volumeMounts ?? []).some((m) => m.mountPath === path)) return undefined;
+    const dir = join(this.volumesDir, podIdentity(pod).uid, 'containers', container.name);
+    try {
+      return await createTerminationMessageFile(dir);
+    } catch (err) {
+      throw new RuntimeError('CreateContainerError', `container "${container.name}": cannot create its termination message file in ${dir}: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * The record of an app container; once it has exited, with its termination message and, where
+   * the engine could not tell (Podman on cgroup v1), OOMKilled from the kernel log. Read once:
+   * an exited container does not change.
+   */
+  private async recordOf(info: ContainerInspect): Promise<ContainerRecord | undefined> {
+    const record = recordFromInspect(info);
+    if (record?.state !== 'exited') return record;
+    let details = this.exitDetails.get(record.id);
+    if (details === undefined) {
+      const labels = info.Config.Labels ?? {};
+      const path = labels[LABEL.terminationMessagePath] ?? '';
+      const fallbackToLogsOnError = labels[LABEL.terminationMessagePolicy] === 'FallbackToLogsOnError';
+      // The log file is filled by a copy from the engine: its last lines may still be on the way.
+      const copier = this.copiers.get(record.id);
+      if (fallbackToLogsOnError && copier) await within(copier.done, LOG_DRAIN_MS);
+      const [message, oomKilled] = await Promise.all([
+        readTerminationMessage({
+          hostFile: path ? info.Mounts?.find((m) => m.Destination === path)?.Source : undefined,
+          fallbackToLogsOnError,
+          exitCode: record.exitCode,
+          neverRan: !record.startedAt,
+          logPath: record.logPath,
+        }),
+        info.State.OOMKilled || (record.exitCode === 137 && (info.HostConfig?.Memory ?? 0) > 0 && oomKilledInCgroup(info.Id)),
+      ]);
+      details = { message, oomKilled };
+      this.exitDetails.set(record.id, details);
+    }
+    if (details.oomKilled) record.reason = 'OOMKilled';
+    const joined = joinMessages(record.message, details.message);
+    if (joined !== undefined) record.message = joined;
+    return record;
   }
 
   private async startCreated(id: string, request: StartContainerRequest): Promise<ContainerRecord> {
@@ -297,7 +359,7 @@ export class DockerRuntime implements Runtime {
       throw new RuntimeError('RunContainerError', `container "${container.name}": ${(err as Error).message}`);
     }
     const info = await this.inspect(id);
-    const record = info && recordFromInspect(info);
+    const record = info && (await this.recordOf(info));
     if (!record) throw new RuntimeError('RunContainerError', `container "${container.name}": it vanished right after it started`);
     this.watched.add(id);
     this.lastSeen.set(id, record);
@@ -457,7 +519,7 @@ export class DockerRuntime implements Runtime {
           message: 'the container was removed from the engine outside berth; its exit code is unknown',
         });
       }
-      const record = recordFromInspect(info);
+      const record = await this.recordOf(info);
       if (!record || record.state !== 'exited') return record;
       return this.report(record);
     })().finally(() => this.finishing.delete(id));

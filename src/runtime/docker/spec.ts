@@ -6,6 +6,7 @@ import type { Container, Pod, Volume } from 'kubernetes-types/core/v1';
 import { parseQuantity } from '../../manifest/quantity.js';
 import { RuntimeError } from '../types.js';
 import type { ContainerEnvironment } from '../env.js';
+import { terminationMessageSpec } from '../termination-message.js';
 import { LABEL, SANDBOX_CONTAINER_NAME, containerHash, podIdentity } from './labels.js';
 
 /** The Engine's POST /containers/create body (the fields berth sets). */
@@ -111,6 +112,8 @@ export interface AppBodyInput {
    * namespace's container on its own and rejects UTSMode container:<id>.
    */
   joinSandboxUts?: boolean;
+  /** The attempt's termination message file on the host, bound at terminationMessagePath. */
+  terminationMessageFile?: string;
 }
 
 export interface HostDirectory {
@@ -132,6 +135,8 @@ export function appBody(input: AppBodyInput): AppBody {
   const security = container.securityContext;
   const podSecurity = spec.securityContext;
   const { binds, directories } = volumeBinds(input);
+  const message = terminationMessageSpec(container);
+  if (input.terminationMessageFile && message.path) binds.push(`${input.terminationMessageFile}:${message.path}`);
 
   const uid = security?.runAsUser ?? podSecurity?.runAsUser;
   const gid = security?.runAsGroup ?? podSecurity?.runAsGroup;
@@ -159,6 +164,8 @@ export function appBody(input: AppBodyInput): AppBody {
       [LABEL.type]: 'container',
       [LABEL.logPath]: input.logPath,
       [LABEL.hash]: containerHash(container),
+      [LABEL.terminationMessagePath]: input.terminationMessageFile ? message.path : '',
+      [LABEL.terminationMessagePolicy]: container.terminationMessagePolicy ?? 'File',
       ...(sandboxId ? { [LABEL.sandboxId]: sandboxId } : {}),
     },
     HostConfig: hostConfig,

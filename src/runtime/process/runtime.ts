@@ -17,8 +17,11 @@ import {
   type SandboxInfo,
   type StartContainerRequest,
 } from '../types.js';
+import { createdContainer } from '../image-events.js';
 import { firstNodeIPv4, processEnvironment, runAs } from './host.js';
 import { exitCodeOfWaitStatus, isRunning, readProcStat } from './procfs.js';
+import { containerExecContext } from './exec-context.js';
+import { runInContainer } from './exec.js';
 import { launchShim } from './shim.js';
 import { StateDir, baseRecord, exitedRecord, type ContainerMeta, type ExitFile, type PidFile } from './state.js';
 import { within } from '../within.js';
@@ -102,6 +105,8 @@ export class ProcessRuntime implements Runtime {
     }
     const { env, command, args } = containerEnvironment(pod, container, sandbox);
     const user = runAs(pod, container, process.getuid?.() ?? 0);
+    const fullEnv = processEnvironment(pod, env);
+    const workingDir = container.workingDir || '/';
 
     const id = randomBytes(32).toString('hex');
     const meta: ContainerMeta = {
@@ -114,6 +119,7 @@ export class ProcessRuntime implements Runtime {
       createdAt: new Date().toISOString(),
       logPath: resolve(logPath),
       command: [...command, ...args],
+      exec: { runAs: user, env: fullEnv, workingDir },
       gracePeriodSeconds: pod.spec?.terminationGracePeriodSeconds ?? 30,
     };
     try {
@@ -130,14 +136,16 @@ export class ProcessRuntime implements Runtime {
       );
     }
 
+    // The state folder is the container: it exists from here on, as a CRI container after CreateContainer.
+    createdContainer(request.events, container.name);
     const shim = launchShim({
       shimPath: this.shimPath,
       stateDir: this.state.dir(id),
       logPath: meta.logPath,
-      workingDir: container.workingDir || '/',
+      workingDir,
       runAs: user,
       argv: meta.command,
-      env: processEnvironment(pod, env),
+      env: fullEnv,
     });
     const live: LiveShim = { child: shim.child, started: shim.started };
     this.live.set(id, live);
@@ -233,8 +241,22 @@ export class ProcessRuntime implements Runtime {
     this.listeners.push(listener);
   }
 
-  async execSync(_id: string, _command: string[], _timeoutMs: number): Promise<ExecSyncResult> {
-    throw new RuntimeError('RunContainerError', 'execSync is not implemented yet for this runtime');
+  async execSync(id: string, command: string[], timeoutMs: number): Promise<ExecSyncResult> {
+    const [meta, record] = await Promise.all([this.state.readMeta(id), this.readRecord(id)]);
+    if (!meta || !record) {
+      throw new RuntimeError('ContainerNotFound', `exec: no container with id ${id} on the process runtime`);
+    }
+    if (record.state !== 'running' || record.pid === undefined) {
+      throw new RuntimeError(
+        'ContainerNotRunning',
+        `exec: container "${meta.containerName}" of pod ${meta.podNamespace}/${meta.podName} is not running ` +
+          `(${record.state}${record.reason ? `: ${record.reason}` : ''}); a command can only run in a running container`,
+      );
+    }
+    if (command.length === 0) {
+      throw new RuntimeError('ExecError', `exec: container "${meta.containerName}": no command given`);
+    }
+    return runInContainer(containerExecContext(meta, record.pid), command, timeoutMs);
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonFile } from '../../state/index.js';
 import type { ContainerRecord } from '../types.js';
+import type { RunAs } from './host.js';
 
 export interface ContainerMeta {
   id: string;
@@ -18,6 +19,8 @@ export interface ContainerMeta {
   createdAt: string;
   logPath: string;
   command: string[];
+  /** What a command exec'd into the container inherits: the start path's user, groups, env, working dir. */
+  exec?: { runAs: RunAs; env: Record<string, string>; workingDir: string };
   gracePeriodSeconds?: number;
   startedAt?: string;
   pid?: number;
@@ -79,8 +82,9 @@ export class StateDir {
     return readJsonFile<ExitFile>(join(this.dir(id), 'exit'));
   }
 
+  /** Owner-only: it holds the container's environment (env values may be secrets). */
   writeMeta(meta: ContainerMeta): Promise<void> {
-    return writeQuick(join(this.dir(meta.id), 'meta.json'), JSON.stringify(meta) + '\n');
+    return writeQuick(join(this.dir(meta.id), 'meta.json'), JSON.stringify(meta) + '\n', 0o600);
   }
 
   writeExit(id: string, exit: ExitFile): Promise<void> {
@@ -99,9 +103,9 @@ let counter = 0;
  * has the data), not a power loss, after which no container is running anyway. Keeps the container
  * start path free of disk flushes.
  */
-async function writeQuick(path: string, data: string): Promise<void> {
+async function writeQuick(path: string, data: string, mode = 0o644): Promise<void> {
   const tmp = `${path}.${process.pid}.${counter++}.tmp`;
-  await fs.writeFile(tmp, data);
+  await fs.writeFile(tmp, data, { mode });
   await fs.rename(tmp, path);
 }
 
