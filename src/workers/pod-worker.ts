@@ -312,7 +312,6 @@ export class PodWorker {
       if (older && older.id !== slot.previous?.id) await this.removeRecord(older);
       if (attempt > 0) this.log.info('container restarted', { container: slot.name, restartCount: attempt });
       else this.log.info('container started', { container: slot.name, pid: record.pid });
-      this.deps.events.podEvent(pod, 'Normal', 'Created', `Created container ${slot.name}`, slot.name);
       this.deps.events.podEvent(pod, 'Normal', 'Started', `Started container ${slot.name}`, slot.name);
       if (record.state === 'exited') {
         this.sync();
