@@ -256,23 +256,18 @@ export class PodWorker {
     this.state.initialized = true;
   }
 
+  /** Starts (or restarts, after their back-off) the given containers that are not running. */
   private async startDue(pod: Pod, slots: ContainerSlot[]): Promise<void> {
     const policy = restartPolicyOf(pod);
     for (const slot of slots) {
       if (this.state.terminating) return;
       const cur = slot.current;
-      if (cur?.state === 'running' || cur?.state === 'created') {
-        if (slot.init) return;
-        continue;
-      }
+      if (cur?.state === 'running' || cur?.state === 'created') continue;
       if (cur?.state === 'exited') {
         if (slot.init && !slot.sidecar && cur.exitCode === 0) continue;
         // A sidecar restarts whatever the pod's policy; a plain init container unless it is Never.
         const restart = slot.sidecar ? true : slot.init ? policy !== 'Never' : shouldRestart(policy, cur);
-        if (!restart) {
-          if (slot.init) return;
-          continue;
-        }
+        if (!restart) continue;
         if (slot.restartAt === undefined) {
           const ranFor = Date.parse(cur.finishedAt ?? '') - Date.parse(cur.startedAt ?? '');
           const exitedAt = Date.parse(cur.finishedAt ?? '') || Date.now();
@@ -289,11 +284,9 @@ export class PodWorker {
         }
         if (cur) slot.waiting = { reason: 'CrashLoopBackOff', message };
         this.retryIn(wait);
-        if (slot.init) return;
         continue;
       }
       await this.start(pod, slot, cur ? cur.attempt + 1 : 0);
-      if (slot.init) return;
     }
   }
 
@@ -319,7 +312,6 @@ export class PodWorker {
       if (older && older.id !== slot.previous?.id) await this.removeRecord(older);
       if (attempt > 0) this.log.info('container restarted', { container: slot.name, restartCount: attempt });
       else this.log.info('container started', { container: slot.name, pid: record.pid });
-      this.deps.events.podEvent(pod, 'Normal', 'Created', `Created container ${slot.name}`, slot.name);
       this.deps.events.podEvent(pod, 'Normal', 'Started', `Started container ${slot.name}`, slot.name);
       if (record.state === 'exited') {
         this.sync();

@@ -4,81 +4,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1';
 import { silentLogger } from '../../src/log/index.js';
-import type { ContainerRecord, ExecSyncResult, PodRef, Runtime, SandboxInfo, StartContainerRequest } from '../../src/runtime/types.js';
 import { CrashLoopBackoff, noEvents, PodManager } from '../../src/workers/index.js';
-
-class MemoryRuntime implements Runtime {
-  readonly name = 'memory';
-  readonly journal: string[] = [];
-  readonly records = new Map<string, ContainerRecord>();
-  failSandboxRemovals = 0;
-  private listeners: Array<(r: ContainerRecord) => void> = [];
-  private next = 0;
-
-  async init(): Promise<void> {}
-  async runPodSandbox(): Promise<SandboxInfo> {
-    return { podIP: '10.0.0.1', hostIP: '10.0.0.1' };
-  }
-  async removePodSandbox(pod: Pod): Promise<void> {
-    if (this.failSandboxRemovals > 0) {
-      this.failSandboxRemovals--;
-      this.journal.push(`sandbox-remove-failed ${pod.metadata?.name}`);
-      throw new Error('engine away');
-    }
-    this.journal.push(`sandbox-removed ${pod.metadata?.name}`);
-  }
-  async startContainer(r: StartContainerRequest): Promise<ContainerRecord> {
-    const rec: ContainerRecord = {
-      id: `c${this.next++}`,
-      podUid: r.pod.metadata!.uid!,
-      podName: r.pod.metadata!.name!,
-      podNamespace: 'default',
-      containerName: r.container.name,
-      attempt: r.attempt,
-      state: 'running',
-      createdAt: new Date().toISOString(),
-      startedAt: new Date().toISOString(),
-      logPath: r.logPath,
-    };
-    this.records.set(rec.id, rec);
-    this.journal.push(`start ${rec.podName}/${rec.containerName}#${rec.attempt} (${rec.podUid})`);
-    return { ...rec };
-  }
-  async stopContainer(id: string): Promise<ContainerRecord | undefined> {
-    await new Promise((r) => setTimeout(r, 30)); // stopping takes a moment
-    this.exit(id, 143);
-    this.journal.push(`stopped ${id}`);
-    return { ...this.records.get(id)! };
-  }
-  async removeContainer(id: string): Promise<void> {
-    this.records.delete(id);
-  }
-  async execSync(): Promise<ExecSyncResult> {
-    return { exitCode: 0, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), timedOut: false };
-  }
-  async listContainers(): Promise<ContainerRecord[]> {
-    return [...this.records.values()].map((r) => ({ ...r }));
-  }
-  readonly sandboxes: PodRef[] = [];
-  async listPodSandboxes(): Promise<PodRef[]> {
-    return this.sandboxes;
-  }
-  onContainerExit(listener: (r: ContainerRecord) => void): void {
-    this.listeners.push(listener);
-  }
-  /** The agent that owned this runtime died: nobody hears of exits any more. */
-  async close(): Promise<void> {
-    this.listeners = [];
-  }
-
-  /** The container exits on its own with this code. */
-  exit(id: string, code: number): void {
-    const rec = this.records.get(id);
-    if (!rec || rec.state === 'exited') return;
-    Object.assign(rec, { state: 'exited', exitCode: code, finishedAt: new Date().toISOString() });
-    for (const l of this.listeners) l({ ...rec });
-  }
-}
+import { MemoryRuntime } from './memory-runtime.js';
 
 function pod(name: string, uid: string, restartPolicy = 'Always'): Pod {
   return { metadata: { name, namespace: 'default', uid }, spec: { restartPolicy, containers: [{ name: 'c', command: ['x'] }] } };
