@@ -99,6 +99,8 @@ describe('agent kill -9 with the durable API store', () => {
     const nodeAfter = getJson<Node>('node', NODE);
     assert.equal(nodeAfter.metadata?.uid, nodeBefore.metadata?.uid, 'the Node is adopted');
     assert.equal(nodeAfter.metadata?.creationTimestamp, nodeBefore.metadata?.creationTimestamp);
+    const readySince = (n: Node) => n.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime;
+    assert.equal(readySince(nodeAfter), readySince(nodeBefore), 'the node stayed Ready: same lastTransitionTime');
     const namesAfter = new Set(getJson<{ items: Event[] }>('events', '-n', 'default').items.map((e) => e.metadata?.name));
     for (const e of eventsBefore) assert.ok(namesAfter.has(e.metadata?.name), `event ${e.metadata?.name} (${e.reason}) survives`);
     assert.equal(readFileSync(kubeconfig, 'utf8'), kubeconfigBefore, 'kubeconfig not rewritten: same address, CA and token');
