@@ -43,7 +43,7 @@ export interface ApiServerOptions {
   historySize?: number;
   /** Period of BOOKMARK events for watches that allow them (default 30 s). */
   bookmarkIntervalMs?: number;
-  /** Event retention (default: newest 1000, none older than 1 h). */
+  /** Event retention (default: at most 10 000, none older than 1 h). */
   eventLimits?: Partial<EventLimits>;
   /**
    * SQLite file that keeps the objects, the event history and the resourceVersion counter across

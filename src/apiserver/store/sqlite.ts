@@ -2,7 +2,8 @@
 // write is durable before the request that made it is answered and before any watcher hears of it).
 //
 // Layout (schema version 1, in PRAGMA user_version; application_id marks the file as berth's):
-//   meta(key, value)                       'rv': last resourceVersion, 'compacted': history start
+//   meta(key, value)                       'rv': resourceVersion counter (the newest history row
+//                                          is newer when there is one), 'compacted': history start
 //   objects(resource, key, rv, data)       current objects; key = namespace/name; data = JSON
 //   history(rv, resource, type, object, prev)  the last changes, for watches resumed after a restart
 //
@@ -76,13 +77,16 @@ export class SqliteBackend implements StoreBackend {
     this.addHistory = db.prepare('INSERT INTO history (rv, resource, type, object, prev) VALUES (?, ?, ?, ?, ?)');
     this.setMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
     this.trimHistory = db.prepare('DELETE FROM history WHERE rv <= ?');
+    // The counter is not written on every change: the history always holds the newest change, so
+    // load() takes the largest version it finds (one page less to write per commit).
     this.commitTx = db.transaction((e: StoreEvent) => {
       const key = objectKey(e.object);
+      const json = JSON.stringify(e.object);
       if (e.type === 'DELETED') this.del.run(e.resource, key);
-      else this.put.run(e.resource, key, e.rv, JSON.stringify(e.object));
-      this.addHistory.run(e.rv, e.resource, e.type, JSON.stringify(e.object), e.prev ? JSON.stringify(e.prev) : null);
-      this.setMeta.run('rv', e.rv);
+      else this.put.run(e.resource, key, e.rv, json);
+      this.addHistory.run(e.rv, e.resource, e.type, json, e.prev ? JSON.stringify(e.prev) : null);
       if (++this.writes % TRIM_EVERY === 0) {
+        this.setMeta.run('rv', e.rv);
         const compacted = e.rv - this.o.historySize;
         this.trimHistory.run(compacted);
         this.setMeta.run('compacted', compacted);
@@ -118,8 +122,10 @@ export class SqliteBackend implements StoreBackend {
   /** Everything the in-memory store starts from. */
   load(): StoreSnapshot {
     const meta = new Map((this.db.prepare('SELECT key, value FROM meta').all() as { key: string; value: number }[]).map((r) => [r.key, r.value]));
-    const rv = meta.get('rv');
-    if (rv === undefined) throw new StoreUnusableError(this.o.file, 'the resourceVersion counter is missing');
+    const counter = meta.get('rv');
+    if (counter === undefined) throw new StoreUnusableError(this.o.file, 'the resourceVersion counter is missing');
+    const newest = (this.db.prepare('SELECT max(rv) AS rv FROM history').get() as { rv: number | null }).rv ?? 0;
+    const rv = Math.max(counter, newest);
     const compactedRv = Math.max(meta.get('compacted') ?? rv, rv - this.o.historySize);
 
     // History first: the last write of each object is also its current state, so the objects below
