@@ -7,6 +7,7 @@
 //                  and in memory: what the durable store costs in RSS
 // The agent's own RSS with 100 pods (and then with 10 000 events) is reported by store-events.
 import { createServer } from 'node:net';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { PodList } from 'kubernetes-types/core/v1';
 import type { Benchmark, Check, Unit } from './core.js';
@@ -153,7 +154,7 @@ const storeEvents: Benchmark = {
         check(`  store-events: berth RSS with ${PODS} pods and ${s.eventsStored} events`, rssEvents, 'MB'),
       ],
       breakdown: [],
-      raw: { latencyMs: l, doneS: round(doneS, 3), rss100Mb: round(rss100), rssEventsMb: round(rssEvents), eventsStored: s.eventsStored },
+      raw: { latencyMs: l, doneS: round(doneS, 3), rss100Mb: round(rss100), rssEventsMb: round(rssEvents), eventsStored: s.eventsStored, loadavg: loadavg() },
     };
   },
 };
@@ -172,12 +173,14 @@ const storeRestart: Benchmark = {
 
 async function restartOnce(s: Shared) {
   {
+    s.eventsStored = await count(s.client, '/api/v1/events');
     if (s.eventsStored < EVENTS) {
       // Run alone (--only=store-restart): store the events first, quickly.
       // Up to exactly EVENTS stored (more would prune the oldest tenth), with names not used yet.
       let next = s.eventsStored;
       const worker = async () => {
         while (next < EVENTS) {
+          // (the agent's own events count too: the total stays at EVENTS)
           const i = next++;
           const res = await s.client.request('POST', '/api/v1/namespaces/default/events', { body: event(EVENTS + i) });
           if (res.status !== 201) throw new Error(`POST event: HTTP ${res.status}`);
@@ -214,7 +217,7 @@ async function restartOnce(s: Shared) {
         check(`  store-restart: berth RSS after the restart (${PODS} pods, ${events} events)`, rss, 'MB'),
       ],
       breakdown: [],
-      raw: { apiMs: round(tApi - t0), runningMs: round(tRunning - t0), pods, events, rssMb: round(rss) },
+      raw: { apiMs: round(tApi - t0), runningMs: round(tRunning - t0), pods, events, rssMb: round(rss), loadavg: loadavg() },
     };
   }
 }
