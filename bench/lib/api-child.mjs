@@ -9,6 +9,7 @@
 //   parent -> child  { type: 'stop' }      (the child also stops when the parent goes away)
 // argv[2] is a temp folder made by the parent: certificates go in its pki/ folder, and the child
 // removes it when it stops (the parent does too), so a parent that dies leaves nothing behind.
+// argv[3] `durable`: keep the objects in a state file there (the agent's SQLite store), else in memory.
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,7 +35,8 @@ async function main() {
   const { startApiServer } = await import(new URL('apiserver/index.js', dist).href);
   const { silentLogger } = await import(new URL('log/index.js', dist).href);
   const token = randomBytes(24).toString('hex');
-  const server = await startApiServer({ bindAddress: '127.0.0.1', port: 0, certDir, token, nodeName: 'bench', logger: silentLogger });
+  const stateFile = process.argv[3] === 'durable' ? join(dir, 'state.db') : undefined;
+  const server = await startApiServer({ bindAddress: '127.0.0.1', port: 0, certDir, token, nodeName: 'bench', logger: silentLogger, stateFile });
   let stopping = false;
   const stop = () => {
     if (stopping) return;

@@ -47,9 +47,10 @@ export async function cleanupApiChildren(): Promise<void> {
   await Promise.allSettled([...active].map((c) => c.stop()));
 }
 
-export async function startApiChild(label: string): Promise<ApiChild> {
+/** `durable`: the server keeps its objects in a SQLite state file, as the agent does. */
+export async function startApiChild(label: string, opts: { durable?: boolean } = {}): Promise<ApiChild> {
   const dir = mkdtempSync(join(tmpdir(), `berth-bench-${label}-`));
-  const proc: ChildProcess = fork(CHILD, [dir], {
+  const proc: ChildProcess = fork(CHILD, opts.durable ? [dir, 'durable'] : [dir], {
     cwd: ROOT,
     execArgv: ['--expose-gc'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

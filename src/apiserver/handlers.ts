@@ -117,7 +117,13 @@ function admitCreate(ctx: HandlerContext, def: ResourceDef, obj: KubeObject): vo
 function afterWrite(ctx: HandlerContext, def: ResourceDef): void {
   if (def.plural === 'events') {
     const key = resourceKey(def);
-    if (ctx.store.count(key) > ctx.eventLimits.max) pruneEvents(ctx.store, key, ctx.eventLimits, Date.now());
+    if (ctx.store.count(key) <= ctx.eventLimits.max) return;
+    // The write itself succeeded; a prune the store cannot save (disk full) is retried on the next write.
+    try {
+      pruneEvents(ctx.store, key, ctx.eventLimits, Date.now());
+    } catch (err) {
+      ctx.logger.warn('apiserver: pruning events failed', { err: (err as Error).message });
+    }
   }
 }
 

@@ -1,8 +1,8 @@
 // The embedded Kubernetes-compatible API server: one node's Node, Lease, mirror pods, events and
 // namespaces, served over HTTPS with a bearer token so plain `kubectl` and client libraries work
-// against a single machine. It is not a cluster control plane: storage is in memory (the agent
-// re-publishes everything after a restart) and ordinary pods are refused, because this node only
-// runs static pods from its manifest sources.
+// against a single machine. It is not a cluster control plane: ordinary pods are refused, because
+// this node only runs static pods from its manifest sources. With a state file the objects survive
+// a restart (store/: SQLite); without one they live in memory and the agent republishes them.
 import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log/index.js';
@@ -14,6 +14,7 @@ import type { LogReader } from './logs.js';
 import { events, namespaces, resourceKey } from './resources.js';
 import { createDispatcher } from './server.js';
 import { Store } from './store.js';
+import { openDurableStore } from './store/index.js';
 import { prepareCreate } from './validate.js';
 import { PROTECTED_NAMESPACES } from './handlers.js';
 
@@ -22,6 +23,8 @@ export { humanDuration } from './tables.js';
 export { parseLabelSelector, parseFieldSelector, type LabelSelector, type FieldSelector } from './selectors.js';
 export { MIRROR_ANNOTATION } from './validate.js';
 export type { EventLimits } from './events.js';
+export { StoreLockedError } from './store/index.js';
+export { updatedKubeconfig } from './kubeconfig-update.js';
 
 export interface ApiServerOptions {
   /** Default 127.0.0.1. */
@@ -40,8 +43,13 @@ export interface ApiServerOptions {
   historySize?: number;
   /** Period of BOOKMARK events for watches that allow them (default 30 s). */
   bookmarkIntervalMs?: number;
-  /** Event retention (default: newest 1000, none older than 1 h). */
+  /** Event retention (default: at most 10 000, none older than 1 h). */
   eventLimits?: Partial<EventLimits>;
+  /**
+   * SQLite file that keeps the objects, the event history and the resourceVersion counter across
+   * restarts (created if missing). Omitted: memory only.
+   */
+  stateFile?: string;
 }
 
 export interface ApiServerStats {
@@ -81,12 +89,21 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   const authenticate = createAuthenticator(o.token);
   const tls = await ensureCertificates({ certDir: o.certDir, hosts: [...defaultHosts(bindAddress), o.nodeName], logger });
 
-  const store = new Store({ historySize: o.historySize ?? 10000 });
+  const historySize = o.historySize ?? 10000;
+  const durable = o.stateFile ? openDurableStore({ file: o.stateFile, historySize, logger }) : undefined;
+  const store = durable?.store ?? new Store({ historySize });
   const now = Date.now();
-  for (const ns of PROTECTED_NAMESPACES) {
-    store.write(resourceKey(namespaces), prepareCreate(namespaces, { metadata: { name: ns } }, undefined, now));
-  }
   const eventLimits: EventLimits = { ...DEFAULT_EVENT_LIMITS, ...o.eventLimits };
+  try {
+    // A restarted store already has them: writing them again would bump their versions for nothing.
+    for (const ns of PROTECTED_NAMESPACES) {
+      if (store.get(resourceKey(namespaces), undefined, ns)) continue;
+      store.write(resourceKey(namespaces), prepareCreate(namespaces, { metadata: { name: ns } }, undefined, now));
+    }
+  } catch (err) {
+    durable?.close();
+    throw err;
+  }
 
   let port = o.port ?? 0;
   const dispatcher = createDispatcher({
@@ -126,22 +143,35 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
       server.off('error', onError);
       resolve();
     });
+  }).catch((err: unknown) => {
+    durable?.close();
+    throw err;
   });
   const addr = server.address();
   port = typeof addr === 'object' && addr ? addr.port : port;
   server.on('error', (err) => logger.error('apiserver: server error', { err }));
 
-  const pruneTimer = setInterval(() => {
+  const prune = () => {
     try {
       pruneEvents(store, resourceKey(events), eventLimits, Date.now());
     } catch (err) {
-      logger.error('apiserver: pruning events failed', { err });
+      logger.error('apiserver: pruning events failed', { err: (err as Error).message });
     }
-  }, 60_000);
+  };
+  // Events that expired while the agent was down go now, not a minute from now.
+  prune();
+  const pruneTimer = setInterval(prune, 60_000);
   pruneTimer.unref();
 
   const url = `https://${urlHost(bindAddress)}:${port}`;
-  logger.info('apiserver: listening', { url, node: o.nodeName, certDir: o.certDir });
+  logger.info('apiserver: listening', {
+    url,
+    node: o.nodeName,
+    certDir: o.certDir,
+    store: o.stateFile ?? 'memory',
+    objects: store.size().total,
+    resourceVersion: store.resourceVersion,
+  });
 
   let closing: Promise<void> | undefined;
   return {
@@ -158,7 +188,10 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
       closing ??= new Promise<void>((resolve) => {
         clearInterval(pruneTimer);
         dispatcher.endStreams();
-        server.close(() => resolve());
+        server.close(() => {
+          durable?.close();
+          resolve();
+        });
         server.closeIdleConnections();
         // Whatever is still open (a slow request, a client mid-body) goes too.
         setImmediate(() => {

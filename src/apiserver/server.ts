@@ -68,9 +68,10 @@ function sendAnswer(res: ServerResponse, a: Answer): void {
   sendJson(res, a.code, a.encoded.body, a.encoded.contentType);
 }
 
+/** A boolean query parameter as kube-apiserver reads it: true unless absent, `0` or `false` (any case). */
 function flag(q: URLSearchParams, name: string): boolean {
   const v = q.get(name);
-  return v === 'true' || v === '1';
+  return v !== null && v !== '0' && v.toLowerCase() !== 'false';
 }
 
 export function createDispatcher(d: DispatchDeps): Dispatcher {

@@ -5,6 +5,10 @@
 //
 // Stored objects are never mutated after they are stored; writers always store a fresh object. That
 // lets lists, watch events and the history ring share references safely.
+//
+// With a backend (the durable store in store/), every change is committed there first and applied
+// here only once it is durable: a write the backend refuses (disk full) changes nothing, and the
+// memory copy stays the fast read path, like kube-apiserver's watch cache in front of etcd.
 import type { KubeObject } from './resources.js';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -30,6 +34,24 @@ export interface StoreOptions {
    * old version gets 410 Expired and re-lists instead of silently missing changes.
    */
   startRv?: number;
+  /** Where changes are made durable before they are applied; none = memory only. */
+  backend?: StoreBackend;
+  /** State loaded from the backend at start (objects, history, counters). */
+  snapshot?: StoreSnapshot;
+}
+
+/** Makes changes durable. commit() throws when it cannot; the change is then not applied. */
+export interface StoreBackend {
+  commit(e: StoreEvent): void;
+}
+
+/** What a restarted store starts from. `history` is in rv order and contiguous up to `rv`. */
+export interface StoreSnapshot {
+  rv: number;
+  /** Watches may resume from any version >= this one. */
+  compactedRv: number;
+  objects: Array<{ resource: string; object: KubeObject }>;
+  history: StoreEvent[];
 }
 
 function objectKey(namespace: string | undefined, name: string): string {
@@ -44,11 +66,31 @@ export class Store {
   private ringStart = 0;
   private ringLen = 0;
   private readonly listeners = new Map<string, Set<(e: StoreEvent) => void>>();
+  private readonly backend: StoreBackend | undefined;
 
   constructor(opts: StoreOptions) {
     this.rv = opts.startRv ?? Date.now() * 1000;
     this.compactedRv = this.rv;
     this.ring = new Array<StoreEvent | undefined>(Math.max(1, opts.historySize));
+    this.backend = opts.backend;
+    const snap = opts.snapshot;
+    if (snap) {
+      this.rv = snap.rv;
+      this.compactedRv = snap.compactedRv;
+      for (const { resource, object } of snap.objects) this.bucket(resource).set(objectKey(object.metadata.namespace, object.metadata.name ?? ''), object);
+      const keep = snap.history.slice(-this.ring.length);
+      if (keep.length < snap.history.length) this.compactedRv = Math.max(this.compactedRv, keep[0]!.rv - 1);
+      for (const e of keep) this.ring[this.ringLen++] = e;
+    }
+  }
+
+  private bucket(resource: string): Map<string, KubeObject> {
+    let m = this.data.get(resource);
+    if (!m) {
+      m = new Map();
+      this.data.set(resource, m);
+    }
+    return m;
   }
 
   get resourceVersion(): number {
@@ -76,17 +118,16 @@ export class Store {
 
   /** Stores `obj` (a fresh object the caller owns), assigning the next resourceVersion. */
   write(resource: string, obj: KubeObject): KubeObject {
-    let m = this.data.get(resource);
-    if (!m) {
-      m = new Map();
-      this.data.set(resource, m);
-    }
+    const m = this.bucket(resource);
     const key = objectKey(obj.metadata.namespace, obj.metadata.name ?? '');
     const prev = m.get(key);
-    const rv = ++this.rv;
+    const rv = this.rv + 1;
     const stored: KubeObject = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } };
+    const e: StoreEvent = prev ? { rv, type: 'MODIFIED', resource, object: stored, prev } : { rv, type: 'ADDED', resource, object: stored };
+    this.backend?.commit(e);
+    this.rv = rv;
     m.set(key, stored);
-    this.record(prev ? { rv, type: 'MODIFIED', resource, object: stored, prev } : { rv, type: 'ADDED', resource, object: stored });
+    this.record(e);
     return stored;
   }
 
@@ -96,10 +137,13 @@ export class Store {
     const key = objectKey(namespace, name);
     const prev = m?.get(key);
     if (!m || !prev) return undefined;
-    m.delete(key);
-    const rv = ++this.rv;
+    const rv = this.rv + 1;
     const gone: KubeObject = { ...prev, metadata: { ...prev.metadata, resourceVersion: String(rv) } };
-    this.record({ rv, type: 'DELETED', resource, object: gone });
+    const e: StoreEvent = { rv, type: 'DELETED', resource, object: gone };
+    this.backend?.commit(e);
+    this.rv = rv;
+    m.delete(key);
+    this.record(e);
     return gone;
   }
 

@@ -33,9 +33,10 @@ export interface WatchContext {
   active: Set<() => void>;
 }
 
+/** A boolean query parameter as kube-apiserver reads it: true unless absent, `0` or `false` (any case). */
 function flag(q: URLSearchParams, name: string): boolean {
   const v = q.get(name);
-  return v === 'true' || v === '1';
+  return v !== null && v !== '0' && v.toLowerCase() !== 'false';
 }
 
 export function serveWatch(ctx: WatchContext, w: WatchRequest, _req: IncomingMessage, res: ServerResponse): void {

@@ -9,7 +9,7 @@ import { networkInterfaces } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Pod } from 'kubernetes-types/core/v1';
-import { kubeconfigFor, startApiServer, type ApiServer } from '../apiserver/index.js';
+import { startApiServer, StoreLockedError, updatedKubeconfig, type ApiServer } from '../apiserver/index.js';
 import { PodConfig, type PodUpdate } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { MetricsRegistry, type Sample } from '../metrics/index.js';
@@ -189,15 +189,22 @@ export class Agent {
       return await this.serveApi();
     } catch (err) {
       const why = (err as Error).message;
-      this.apiProblem = `not served: ${why} (fix: free the port or pick another with --api-port, or run with --serve-api=false)`;
-      this.log.error(`cannot serve the Kubernetes API on ${this.o.apiBindAddress}:${this.o.apiPort}: ${why}; static pods run without it (fix: free the port or pick another with --api-port, or run with --serve-api=false)`);
+      const fix =
+        err instanceof StoreLockedError
+          ? 'fix: stop the other agent, or run this one with its own --root-dir'
+          : 'fix: free the port or pick another with --api-port, or run with --serve-api=false';
+      this.apiProblem = `not served: ${why} (${fix})`;
+      this.log.error(`cannot serve the Kubernetes API on ${this.o.apiBindAddress}:${this.o.apiPort}: ${why}; static pods run without it (${fix})`);
       await this.api?.close().catch(() => undefined);
       this.api = undefined;
       return undefined;
     }
   }
 
-  /** Starts the embedded API server and writes a kubeconfig for it (mode 0600). */
+  /**
+   * Starts the embedded API server (its objects kept in <root-dir>/api/state.db) and makes sure the
+   * kubeconfig points at it (mode 0600), rewriting it only when the address, CA or token changed.
+   */
   private async serveApi(): Promise<string> {
     const o = this.o;
     const apiDir = join(o.rootDir, 'api');
@@ -210,9 +217,12 @@ export class Agent {
       nodeName: o.nodeName,
       logger: this.log.child({ component: 'apiserver' }),
       logs: nodeLogReader(o.address, () => this.server?.port ?? o.port),
+      stateFile: join(apiDir, 'state.db'),
     });
-    await writeFileAtomic(o.writeKubeconfig, kubeconfigFor(this.api, token, { clusterName: 'berth' }), 0o600);
-    this.log.info('serving the Kubernetes API', { url: this.api.url, kubeconfig: o.writeKubeconfig });
+    const existing = await readFile(o.writeKubeconfig, 'utf8').catch(() => undefined);
+    const text = updatedKubeconfig(existing, this.api.url, this.api.caCertPem, token, { clusterName: 'berth' });
+    if (text !== undefined) await writeFileAtomic(o.writeKubeconfig, text, 0o600);
+    this.log.info('serving the Kubernetes API', { url: this.api.url, kubeconfig: o.writeKubeconfig, kubeconfigWritten: text !== undefined });
     return o.writeKubeconfig;
   }
 

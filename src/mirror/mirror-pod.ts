@@ -75,3 +75,14 @@ export function statusPatch(desired: PodStatus, stored: PodStatus | undefined): 
   for (const k of Object.keys(stored ?? {})) if (!(k in status)) status[k] = null;
   return { status };
 }
+
+/**
+ * The status to write to an existing mirror: `desired`, except that an earlier startTime the
+ * mirror already shows is kept. After an agent restart the adopted pod did not start again, and
+ * a real kubelet's status manager keeps the old StartTime the same way (status_manager.go).
+ */
+export function keepStartTime(desired: PodStatus, stored: PodStatus | undefined): PodStatus {
+  const was = stored?.startTime;
+  if (!was || !desired.startTime || Date.parse(was) >= Date.parse(desired.startTime)) return desired;
+  return { ...desired, startTime: was };
+}

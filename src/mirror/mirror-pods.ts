@@ -9,7 +9,7 @@ import type { RestClient } from './client.js';
 import { isAlreadyExists, isConflict, isNotFound } from './errors.js';
 import type { ApiHealth } from './health.js';
 import type { NodePodInformer } from './informer.js';
-import { buildMirror, isMirrorOfNode, mirrorHash, outdatedReason, podKey, podPath, staticPodHash, statusPatch } from './mirror-pod.js';
+import { buildMirror, isMirrorOfNode, keepStartTime, mirrorHash, outdatedReason, podKey, podPath, staticPodHash, statusPatch } from './mirror-pod.js';
 
 /** What we last wrote to a mirror's status, and what the server stored (it may normalise it). */
 interface WrittenStatus {
@@ -178,7 +178,8 @@ export class MirrorPods {
     return true;
   }
 
-  private async writeStatus(desired: PodStatus, mirror: Pod): Promise<void> {
+  private async writeStatus(current: PodStatus, mirror: Pod): Promise<void> {
+    const desired = keepStartTime(current, mirror.status);
     const uid = mirror.metadata?.uid ?? '';
     const sent = JSON.stringify(desired);
     const w = this.written.get(uid);

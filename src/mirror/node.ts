@@ -114,7 +114,8 @@ export type NodeOutcome = 'known' | 'created' | 'adopted';
 /** Keeps this agent's Node object present and its status fresh. */
 export class NodeRegistrar {
   private uidValue: string | undefined;
-  private readonly readySince = Date.now();
+  /** Ready's lastTransitionTime: now, or an adopted Node's own when it was Ready already. */
+  private readySince = Date.now();
 
   constructor(
     private readonly client: RestClient,
@@ -164,6 +165,10 @@ export class NodeRegistrar {
     // A Node of this name exists (an earlier run, or registered by an installer): adopt it, add our
     // labels, keep everything else the administrator set (taints, other labels, annotations).
     const existing = await this.client.get<Node>(nodePath(this.o.nodeName));
+    // The agent restarted and the node stayed Ready: keep the time it became Ready, as the kubelet does.
+    const ready = existing.status?.conditions?.find((c) => c.type === 'Ready');
+    const since = ready?.status === 'True' && ready.lastTransitionTime ? Date.parse(ready.lastTransitionTime) : NaN;
+    if (!Number.isNaN(since) && since < this.readySince) this.readySince = since;
     const patched = await this.client.patch<Node>(nodePath(this.o.nodeName), { metadata: { labels: nodeLabels(this.o, this.facts) } }, 'merge');
     this.uidValue = patched.metadata?.uid ?? existing.metadata?.uid;
     await this.heartbeat();
