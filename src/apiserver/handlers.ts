@@ -55,6 +55,17 @@ function withManagedFields(o: KubeObject, mf: ManagedFieldsEntry[] | undefined):
   return { ...o, metadata };
 }
 
+function sentManagedFields(body: Record<string, unknown>): ManagedFieldsEntry[] | undefined {
+  const meta = body['metadata'];
+  if (!meta || typeof meta !== 'object' || Array.isArray(meta)) return undefined;
+  const mf = (meta as Record<string, unknown>)['managedFields'];
+  if (mf === undefined || mf === null) return undefined;
+  if (!Array.isArray(mf) || mf.some((e) => e === null || typeof e !== 'object' || Array.isArray(e))) {
+    throw badRequest('metadata.managedFields must be a list of ManagedFieldsEntry objects (or [{}] to clear them)');
+  }
+  return mf.length > 0 ? (mf as ManagedFieldsEntry[]) : undefined;
+}
+
 function updateOwnership(r: ResourceRequest, old: KubeObject | undefined): OwnershipFn {
   const w = writer(managerName(r.query, r.userAgent), r.subresource, Date.now());
   return (prepared) => recordUpdate(r.def, old, prepared, w);
@@ -144,8 +155,12 @@ export function createObject(ctx: HandlerContext, r: ResourceRequest, raw: Buffe
 }
 
 function update(ctx: HandlerContext, r: ResourceRequest, body: Record<string, unknown>, old: KubeObject, ownership?: OwnershipFn): Answer {
+  const sent = r.subresource ? undefined : sentManagedFields(body);
   let next = prepareUpdate({ def: r.def, urlNs: r.namespace, urlName: r.name!, status: r.subresource === 'status' }, body, old);
-  next = withManagedFields(next, (ownership ?? updateOwnership(r, old))(next));
+  // A write that sets managedFields (e.g. to [{}] to clear them) replaces the ownership the rest of
+  // the write is recorded on, as in kube; [] or the live entries change nothing.
+  const base = sent ? withManagedFields(old, sent) : old;
+  next = withManagedFields(next, (ownership ?? updateOwnership(r, base))(next));
   if (unchanged(next, old) || isDryRun(r.query)) {
     return { code: 200, encoded: encodeObject(r.def, unchanged(next, old) ? old : next, { kind: 'json' }, Date.now()) };
   }

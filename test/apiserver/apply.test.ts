@@ -213,3 +213,49 @@ describe('server-side apply', () => {
     assert.equal(create.status, 403);
   });
 });
+
+describe('managedFields sent by a client', () => {
+  let ts: TestServer;
+  before(async () => {
+    ts = await startTestServer();
+    const n = await call(ts, 'POST', '/api/v1/nodes?fieldManager=berth', { body: nodeBody() });
+    assert.equal(n.status, 201, n.text);
+  });
+  after(async () => {
+    await ts?.close();
+  });
+
+  test('[{}] clears them, [] and the live entries change nothing, an apply configuration may not carry them', async () => {
+    const live = (await call(ts, 'GET', nodePath)).json;
+    assert.equal(live.metadata.managedFields.length, 1);
+    const echo = await call(ts, 'PUT', `${nodePath}?fieldManager=editor`, { body: live });
+    assert.equal(echo.status, 200, echo.text);
+    assert.equal(echo.json.metadata.resourceVersion, live.metadata.resourceVersion, 'sending the live entries back is no change');
+    const empty = await call(ts, 'PATCH', nodePath, { body: { metadata: { managedFields: [] } }, contentType: 'application/merge-patch+json' });
+    assert.equal(empty.json.metadata.managedFields.length, 1);
+    const clear = await call(ts, 'PATCH', nodePath, { body: { metadata: { managedFields: [{}] } }, contentType: 'application/merge-patch+json' });
+    assert.equal(clear.status, 200, clear.text);
+    assert.equal(clear.json.metadata.managedFields, undefined);
+    const bad = await call(ts, 'PATCH', nodePath, { body: { metadata: { managedFields: ['x'] } }, contentType: 'application/merge-patch+json' });
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.message, /metadata\.managedFields must be a list of ManagedFieldsEntry objects/);
+    const applied = await call(ts, 'PATCH', `${nodePath}?fieldManager=x`, {
+      body: JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: NODE, managedFields: [{ manager: 'x' }] } }),
+      contentType: APPLY,
+    });
+    assert.equal(applied.status, 400);
+    assert.match(applied.json.message, /metadata\.managedFields must be nil/);
+  });
+
+  test('an apply to the status subresource owns status fields only, recorded with subresource status', async () => {
+    const r = await call(ts, 'PATCH', `${nodePath}/status?fieldManager=probe`, {
+      body: JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: NODE }, status: { capacity: { pods: '110' } }, spec: { unschedulable: true } }),
+      contentType: APPLY,
+    });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.status.capacity.pods, '110');
+    assert.equal(r.json.spec?.unschedulable, undefined, '/status changes nothing but the status');
+    const e = r.json.metadata.managedFields.find((x: Entry) => x.manager === 'probe');
+    assert.deepEqual([e.operation, e.subresource, e.fieldsV1], ['Apply', 'status', { 'f:status': { 'f:capacity': { 'f:pods': {} } } }]);
+  });
+});

@@ -67,7 +67,11 @@ export function parseApplyBody(def: ResourceDef, raw: Buffer, urlName: string): 
   if (typeof o['apiVersion'] !== 'string' || o['apiVersion'] === '') throw badRequest(`the apply patch has no apiVersion: set apiVersion: ${def.apiVersion}`);
   if (typeof o['kind'] !== 'string' || o['kind'] === '') throw badRequest(`the apply patch has no kind: set kind: ${def.kind}`);
   const meta = o['metadata'];
-  const name = meta && typeof meta === 'object' && !Array.isArray(meta) ? (meta as Record<string, unknown>)['name'] : undefined;
+  const m = meta && typeof meta === 'object' && !Array.isArray(meta) ? (meta as Record<string, unknown>) : {};
+  if (m['managedFields'] !== undefined && m['managedFields'] !== null) {
+    throw badRequest('metadata.managedFields must be nil: an apply configuration lists fields, the server records who manages them');
+  }
+  const name = m['name'];
   if (name !== undefined && name !== urlName) {
     throw badRequest(`the name in the apply patch (${String(name)}) does not match the name on the URL (${urlName})`);
   }

@@ -109,15 +109,18 @@ export interface Writer {
 }
 
 /**
- * managedFields after an Update-style write (create, PUT, non-apply PATCH) by `w`. Returns the old
- * entries unchanged when the write changes nothing ownable.
+ * managedFields after an Update-style write (create, PUT, non-apply PATCH) by `w`, on top of the
+ * ownership in `old` (the live object, or the live object with the managedFields the request set).
  */
 export function afterUpdate(def: ResourceDef, old: KubeObject | undefined, next: KubeObject, w: Writer): ManagedFieldsEntry[] | undefined {
   const n = rootNode(def);
   const managers = decode(old?.metadata.managedFields);
   const c = compare(old ? ownable(def, old, w.subresource) : {}, ownable(def, next, w.subresource), n);
   const changed = c.added.union(c.modified);
-  if (changed.size === 0 && c.removed.size === 0) return old?.metadata.managedFields as ManagedFieldsEntry[] | undefined;
+  if (changed.size === 0 && c.removed.size === 0) {
+    const same = encode(managers);
+    return same.length ? same : undefined;
+  }
   const me: Manager = { manager: w.manager, operation: 'Update', apiVersion: def.apiVersion, subresource: w.subresource, time: w.time, set: new PathSet() };
   const id = identity(me);
   for (const [k, m] of managers) if (k !== id) m.set = m.set.minus(changed).minus(c.removed);
