@@ -8,6 +8,7 @@ import { pruneEvents, type EventLimits } from './events.js';
 import { encodeList, encodeObject, type Encoded, type Output } from './output.js';
 import { applyPatch, PATCH_TYPES, type Json, type PatchType } from './patch.js';
 import { namespaces, resourceKey, ALL_RESOURCES, type KubeObject, type ResourceDef } from './resources.js';
+import { stringsParam } from './query.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import type { Store } from './store.js';
 import {
@@ -46,7 +47,7 @@ export interface Answer {
 }
 
 function isDryRun(q: URLSearchParams, body?: Record<string, unknown>): boolean {
-  if (q.getAll('dryRun').includes('All')) return true;
+  if (stringsParam(q, 'dryRun').includes('All')) return true;
   const d = body?.['dryRun'];
   return Array.isArray(d) && d.includes('All');
 }

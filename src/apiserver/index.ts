@@ -21,6 +21,7 @@ export { LogNotFoundError, type LogRequest, type LogReader } from './logs.js';
 export { humanDuration } from './tables.js';
 export { parseLabelSelector, parseFieldSelector, type LabelSelector, type FieldSelector } from './selectors.js';
 export { MIRROR_ANNOTATION } from './validate.js';
+export { boolParam, intParam, timeParam } from './query.js';
 export type { EventLimits } from './events.js';
 
 export interface ApiServerOptions {

@@ -27,6 +27,7 @@ import {
 } from './handlers.js';
 import { serveLogs, type LogReader } from './logs.js';
 import { negotiateOutput } from './output.js';
+import { boolParam } from './query.js';
 import { pods, resourceKey, type KubeObject } from './resources.js';
 import { route, type Route } from './routes.js';
 import { ApiError, internalError, methodNotAllowed, notFound, notFoundPath, unauthorized } from './status.js';
@@ -67,11 +68,6 @@ function sendAnswer(res: ServerResponse, a: Answer): void {
   sendJson(res, a.code, a.encoded.body, a.encoded.contentType);
 }
 
-function flag(q: URLSearchParams, name: string): boolean {
-  const v = q.get(name);
-  return v === 'true' || v === '1';
-}
-
 export function createDispatcher(d: DispatchDeps): Dispatcher {
   const active = new Set<() => void>();
   const logStreams = new Set<() => void>();
@@ -98,7 +94,7 @@ export function createDispatcher(d: DispatchDeps): Dispatcher {
 
     switch (method) {
       case 'GET': {
-        if (rt.legacyWatch || flag(q, 'watch')) {
+        if (rt.legacyWatch || boolParam(q, 'watch')) {
           if (rt.subresource) throw methodNotAllowed('WATCH', path);
           const matches: (o: KubeObject) => boolean = selectorFor(rt.def, q, rt.name);
           serveWatch(watchCtx, { def: rt.def, namespace: rt.namespace, matches, output: out(), query: q }, req, res);
