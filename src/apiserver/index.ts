@@ -2,7 +2,9 @@
 // namespaces, served over HTTPS with a bearer token so plain `kubectl` and client libraries work
 // against a single machine. It is not a cluster control plane: storage is in memory (the agent
 // re-publishes everything after a restart) and ordinary pods are refused, because this node only
-// runs static pods from its manifest sources.
+// runs static pods from its manifest sources. Besides the agent's objects it serves what clients
+// expect of any cluster: the `kubernetes` service, the kube-public namespace, self-reviews for
+// `kubectl auth`, and health checks and /version readable without a token.
 import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log/index.js';
@@ -12,7 +14,9 @@ import { DEFAULT_EVENT_LIMITS, pruneEvents, type EventLimits } from './events.js
 import { buildKubeconfig, type KubeconfigOptions } from './kubeconfig.js';
 import type { LogReader } from './logs.js';
 import { events, namespaces, resourceKey } from './resources.js';
+import { tlsFront } from './listener.js';
 import { createDispatcher } from './server.js';
+import { ensureKubernetesService } from './services.js';
 import { Store } from './store.js';
 import { prepareCreate } from './validate.js';
 import { PROTECTED_NAMESPACES } from './handlers.js';
@@ -90,6 +94,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   const eventLimits: EventLimits = { ...DEFAULT_EVENT_LIMITS, ...o.eventLimits };
 
   let port = o.port ?? 0;
+  let shuttingDown = false;
   const dispatcher = createDispatcher({
     store,
     logger,
@@ -99,10 +104,17 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     logs: o.logs,
     bookmarkIntervalMs: o.bookmarkIntervalMs ?? 30_000,
     serverAddress: () => `${urlHost(bindAddress)}:${port}`,
+    shuttingDown: () => shuttingDown,
   });
 
   const server: Server = createServer({ cert: tls.certPem, key: tls.keyPem }, dispatcher.handle);
+  // Connections arrive through the front listener, which answers plain HTTP with kube's 400 text.
+  const front = tlsFront(server);
   const sockets = new Set<Socket>();
+  front.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   server.on('secureConnection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -122,15 +134,16 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
           : new Error(`apiserver: cannot listen on ${bindAddress}:${port}: ${err.message}`),
       );
     };
-    server.once('error', onError);
-    server.listen(port, bindAddress, () => {
-      server.off('error', onError);
+    front.once('error', onError);
+    front.listen(port, bindAddress, () => {
+      front.off('error', onError);
       resolve();
     });
   });
-  const addr = server.address();
+  const addr = front.address();
   port = typeof addr === 'object' && addr ? addr.port : port;
-  server.on('error', (err) => logger.error('apiserver: server error', { err }));
+  front.on('error', (err) => logger.error('apiserver: server error', { err }));
+  ensureKubernetesService(store, urlHost(bindAddress), port, Date.now());
 
   const pruneTimer = setInterval(() => {
     try {
@@ -157,9 +170,10 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
+        shuttingDown = true;
         clearInterval(pruneTimer);
         dispatcher.endStreams();
-        server.close(() => resolve());
+        front.close(() => resolve());
         server.closeIdleConnections();
         // Whatever is still open (a slow request, a client mid-body) goes too.
         setImmediate(() => {
