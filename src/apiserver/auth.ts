@@ -4,13 +4,19 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
-/** Paths answered without a token, like kube's system:public-info-viewer health checks. */
-const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz']);
+/**
+ * Paths an anonymous client (no Authorization header) may GET: exactly kube's
+ * system:public-info-viewer role. The per-check paths (/livez/ping) are not in it, as upstream.
+ */
+const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/version/']);
 
 export function isPublicPath(path: string): boolean {
-  if (PUBLIC_PATHS.has(path)) return true;
-  const slash = path.indexOf('/', 1);
-  return slash > 0 && PUBLIC_PATHS.has(path.slice(0, slash));
+  return PUBLIC_PATHS.has(path);
+}
+
+/** Whether the request carries credentials at all (a wrong token is a 401 even on public paths). */
+export function hasCredentials(req: IncomingMessage): boolean {
+  return req.headers.authorization !== undefined;
 }
 
 export function createAuthenticator(token: string): (req: IncomingMessage) => boolean {

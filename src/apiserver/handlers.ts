@@ -8,9 +8,12 @@ import { APPLY_PATCH_TYPE, checkPatchOptions, managerName, parseApplyBody, planA
 import { decodeObject, parseJson, parseMediaType } from './body.js';
 import { pruneEvents, type EventLimits } from './events.js';
 import { markDeleting, podDeletionGrace } from './graceful.js';
-import { encodeList, encodeObject, type Encoded, type Output } from './output.js';
+import { encodeList, encodeObject, type Encoded, type ListMore, type Output } from './output.js';
+import { listPage } from './paging.js';
 import { applyPatch, PATCH_TYPES, type Json, type PatchType } from './patch.js';
 import { namespaces, pods, resourceKey, ALL_RESOURCES, type KubeObject, type ResourceDef } from './resources.js';
+import { stringsParam } from './query.js';
+import { staticPodsOnly } from './refusals.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import type { Store } from './store.js';
 import {
@@ -25,7 +28,7 @@ import {
 } from './status.js';
 import { MIRROR_ANNOTATION, prepareCreate, prepareUpdate, unchanged } from './validate.js';
 
-export const PROTECTED_NAMESPACES = ['default', 'kube-system', 'kube-node-lease'];
+export const PROTECTED_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 export interface HandlerContext {
   store: Store;
@@ -77,7 +80,7 @@ export interface Answer {
 }
 
 function isDryRun(q: URLSearchParams, body?: Record<string, unknown>): boolean {
-  if (q.getAll('dryRun').includes('All')) return true;
+  if (stringsParam(q, 'dryRun').includes('All')) return true;
   const d = body?.['dryRun'];
   return Array.isArray(d) && d.includes('All');
 }
@@ -105,19 +108,17 @@ export function getObject(ctx: HandlerContext, r: ResourceRequest, out: Output):
 
 export function listObjects(ctx: HandlerContext, r: ResourceRequest, out: Output): Answer {
   const matches = selectorFor(r.def, r.query);
-  const items = ctx.store.list(resourceKey(r.def), r.namespace).filter(matches);
-  return { code: 200, encoded: encodeList(r.def, items, String(ctx.store.resourceVersion), out, Date.now()) };
+  const filtered = (r.query.get('labelSelector') ?? '') !== '' || (r.query.get('fieldSelector') ?? '') !== '';
+  const page = listPage(ctx.store, resourceKey(r.def), r.namespace, matches, r.query, filtered);
+  const more: ListMore = {};
+  if (page.continue !== undefined) more.continue = page.continue;
+  if (page.remainingItemCount !== undefined) more.remainingItemCount = page.remainingItemCount;
+  return { code: 200, encoded: encodeList(r.def, page.items, page.resourceVersion, out, Date.now(), more) };
 }
 
 function admitCreate(ctx: HandlerContext, def: ResourceDef, obj: KubeObject): void {
   if (def.plural === 'pods' && obj.metadata.annotations?.[MIRROR_ANNOTATION] === undefined) {
-    throw forbidden(
-      def,
-      obj.metadata.name ?? '',
-      `node "${ctx.nodeName}" runs static pods from its manifest sources only: put the pod's manifest in the node's ` +
-        `--pod-manifest-path directory (or serve it at --manifest-url) instead of creating it through the API ` +
-        `(only mirror pods, with the annotation ${MIRROR_ANNOTATION}, can be created here)`,
-    );
+    throw staticPodsOnly(ctx.nodeName, obj.metadata.name ?? '');
   }
   if (def.namespaced) {
     const ns = obj.metadata.namespace!;

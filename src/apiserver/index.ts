@@ -3,6 +3,9 @@
 // against a single machine. It is not a cluster control plane: ordinary pods are refused, because
 // this node only runs static pods from its manifest sources. With a state file the objects survive
 // a restart (store/: SQLite); without one they live in memory and the agent republishes them.
+// Besides the agent's objects it serves what clients expect of any cluster: the `kubernetes`
+// service, the kube-public namespace, self-reviews for `kubectl auth`, and health checks and
+// /version readable without a token.
 import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log/index.js';
@@ -12,7 +15,9 @@ import { DEFAULT_EVENT_LIMITS, pruneEvents, type EventLimits } from './events.js
 import { buildKubeconfig, type KubeconfigOptions } from './kubeconfig.js';
 import type { LogReader } from './logs.js';
 import { events, namespaces, resourceKey } from './resources.js';
+import { tlsFront } from './listener.js';
 import { createDispatcher } from './server.js';
+import { ensureKubernetesService } from './services.js';
 import { Store } from './store.js';
 import { openDurableStore } from './store/index.js';
 import { prepareCreate } from './validate.js';
@@ -22,6 +27,7 @@ export { LogNotFoundError, type LogRequest, type LogReader } from './logs.js';
 export { humanDuration } from './tables.js';
 export { parseLabelSelector, parseFieldSelector, type LabelSelector, type FieldSelector } from './selectors.js';
 export { MIRROR_ANNOTATION } from './validate.js';
+export { boolParam, intParam, timeParam } from './query.js';
 export type { EventLimits } from './events.js';
 export { StoreLockedError } from './store/index.js';
 export { updatedKubeconfig } from './kubeconfig-update.js';
@@ -106,6 +112,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   }
 
   let port = o.port ?? 0;
+  let shuttingDown = false;
   const dispatcher = createDispatcher({
     store,
     logger,
@@ -115,10 +122,17 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     logs: o.logs,
     bookmarkIntervalMs: o.bookmarkIntervalMs ?? 30_000,
     serverAddress: () => `${urlHost(bindAddress)}:${port}`,
+    shuttingDown: () => shuttingDown,
   });
 
   const server: Server = createServer({ cert: tls.certPem, key: tls.keyPem }, dispatcher.handle);
+  // Connections arrive through the front listener, which answers plain HTTP with kube's 400 text.
+  const front = tlsFront(server);
   const sockets = new Set<Socket>();
+  front.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   server.on('secureConnection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -138,18 +152,19 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
           : new Error(`apiserver: cannot listen on ${bindAddress}:${port}: ${err.message}`),
       );
     };
-    server.once('error', onError);
-    server.listen(port, bindAddress, () => {
-      server.off('error', onError);
+    front.once('error', onError);
+    front.listen(port, bindAddress, () => {
+      front.off('error', onError);
       resolve();
     });
   }).catch((err: unknown) => {
     durable?.close();
     throw err;
   });
-  const addr = server.address();
+  const addr = front.address();
   port = typeof addr === 'object' && addr ? addr.port : port;
-  server.on('error', (err) => logger.error('apiserver: server error', { err }));
+  front.on('error', (err) => logger.error('apiserver: server error', { err }));
+  ensureKubernetesService(store, urlHost(bindAddress), port, Date.now());
 
   const prune = () => {
     try {
@@ -186,9 +201,10 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
+        shuttingDown = true;
         clearInterval(pruneTimer);
         dispatcher.endStreams();
-        server.close(() => {
+        front.close(() => {
           durable?.close();
           resolve();
         });

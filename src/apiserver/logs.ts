@@ -3,7 +3,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Pod } from 'kubernetes-types/core/v1';
 import type { Logger } from '../log/index.js';
-import { ApiError, badRequest } from './status.js';
+import { boolParam, intParam, timeParam } from './query.js';
+import { ApiError, badRequest, invalid, type FieldError } from './status.js';
 
 export interface LogRequest {
   namespace: string;
@@ -13,6 +14,12 @@ export interface LogRequest {
   tailLines?: number;
   previous: boolean;
   timestamps: boolean;
+  /** Only lines written in the last N seconds (N > 0). At most one of sinceSeconds / sinceTime. */
+  sinceSeconds?: number;
+  /** Only lines written at or after this RFC 3339 time, as the client sent it. */
+  sinceTime?: string;
+  /** Stop after this many bytes of output (> 0); ends a follow too. */
+  limitBytes?: number;
 }
 
 export type LogReader = (req: LogRequest) => Promise<NodeJS.ReadableStream>;
@@ -28,11 +35,6 @@ export class LogNotFoundError extends Error {
     super(message);
     this.name = 'LogNotFoundError';
   }
-}
-
-function flag(q: URLSearchParams, name: string): boolean {
-  const v = q.get(name);
-  return v === 'true' || v === '1';
 }
 
 function containerNames(pod: Pod): { main: string[]; init: string[]; ephemeral: string[] } {
@@ -62,16 +64,33 @@ export function logRequestFor(pod: Pod, q: URLSearchParams): LogRequest {
     namespace: pod.metadata?.namespace ?? 'default',
     pod: name,
     container,
-    follow: flag(q, 'follow'),
-    previous: flag(q, 'previous'),
-    timestamps: flag(q, 'timestamps'),
+    follow: boolParam(q, 'follow'),
+    previous: boolParam(q, 'previous'),
+    timestamps: boolParam(q, 'timestamps'),
   };
-  const tail = q.get('tailLines');
-  if (tail !== null && tail !== '') {
-    if (!/^\d+$/.test(tail)) throw badRequest(`invalid tailLines "${tail}": must be a non-negative integer`);
-    r.tailLines = Number(tail);
+  const tailLines = intParam(q, 'tailLines');
+  const sinceSeconds = intParam(q, 'sinceSeconds');
+  const sinceTime = timeParam(q, 'sinceTime');
+  const limitBytes = intParam(q, 'limitBytes');
+  // The checks and wording of kube's PodLogOptions validation: a 422 Invalid naming each field.
+  const errs: FieldError[] = [];
+  if (tailLines !== undefined && tailLines < 0) errs.push(fieldInvalid('tailLines', tailLines, 'must be greater than or equal to 0'));
+  if (limitBytes !== undefined && limitBytes < 1) errs.push(fieldInvalid('limitBytes', limitBytes, 'must be greater than 0'));
+  if (sinceSeconds !== undefined && sinceTime !== undefined) {
+    errs.push({ field: '', reason: 'FieldValueForbidden', message: 'Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified' });
+  } else if (sinceSeconds !== undefined && sinceSeconds < 1) {
+    errs.push(fieldInvalid('sinceSeconds', sinceSeconds, 'must be greater than 0'));
   }
+  if (errs.length) throw invalid('PodLogOptions', { plural: 'pods', group: '' }, name, errs);
+  if (tailLines !== undefined) r.tailLines = tailLines;
+  if (sinceSeconds !== undefined) r.sinceSeconds = sinceSeconds;
+  if (sinceTime !== undefined) r.sinceTime = q.get('sinceTime')!;
+  if (limitBytes !== undefined) r.limitBytes = limitBytes;
   return r;
+}
+
+function fieldInvalid(field: string, value: number, why: string): FieldError {
+  return { field, reason: 'FieldValueInvalid', message: `Invalid value: ${value}: ${why}` };
 }
 
 function mapReaderError(err: unknown): ApiError {

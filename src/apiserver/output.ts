@@ -54,25 +54,30 @@ export function encodeObject(def: ResourceDef, o: KubeObject, out: Output, now: 
   }
 }
 
-export function encodeList(def: ResourceDef, items: readonly KubeObject[], rv: string, out: Output, now: number): Encoded {
+/** A list's metadata beyond its resourceVersion: where the next page starts (paging.ts). */
+export interface ListMore {
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+export function encodeList(def: ResourceDef, items: readonly KubeObject[], rv: string, out: Output, now: number, more: ListMore = {}): Encoded {
   switch (out.kind) {
     case 'json':
       return {
         contentType: 'application/json',
-        body: { kind: def.listKind, apiVersion: def.apiVersion, metadata: { resourceVersion: rv }, items },
+        body: { kind: def.listKind, apiVersion: def.apiVersion, metadata: { resourceVersion: rv, ...more }, items },
       };
-    case 'table':
-      return {
-        contentType: out.contentType,
-        body: toTable(def, items, rv, { apiVersion: out.apiVersion, includeObject: out.includeObject, now }),
-      };
+    case 'table': {
+      const t = toTable(def, items, rv, { apiVersion: out.apiVersion, includeObject: out.includeObject, now });
+      return { contentType: out.contentType, body: { ...t, metadata: { ...t.metadata, ...more } } };
+    }
     case 'partial':
       return {
         contentType: `application/json;as=PartialObjectMetadataList;v=${out.apiVersion.split('/')[1]};g=meta.k8s.io`,
         body: {
           kind: 'PartialObjectMetadataList',
           apiVersion: out.apiVersion,
-          metadata: { resourceVersion: rv },
+          metadata: { resourceVersion: rv, ...more },
           items: items.map((o) => partialObjectMetadata(o, out.apiVersion)),
         },
       };

@@ -38,6 +38,8 @@ export interface ResourceDef {
   statusSubresource: boolean;
   /** Name rule: DNS-1123 subdomain, DNS-1123 label (namespaces) or any path segment (events). */
   nameRule: 'subdomain' | 'label' | 'segment';
+  /** A create-only question about the caller (SelfSubjectAccessReview, ...): answered, never stored. */
+  review?: boolean;
 }
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -185,7 +187,63 @@ export const leases: ResourceDef = {
   nameRule: 'subdomain',
 };
 
-export const ALL_RESOURCES: readonly ResourceDef[] = [pods, nodes, events, namespaces, leases];
+/** Read-only: the `kubernetes` service in `default` names this API, as on any cluster. */
+export const services: ResourceDef = {
+  group: '',
+  version: 'v1',
+  apiVersion: 'v1',
+  plural: 'services',
+  singular: 'service',
+  kind: 'Service',
+  listKind: 'ServiceList',
+  namespaced: true,
+  shortNames: ['svc'],
+  categories: ['all'],
+  verbs: ['get', 'list', 'watch'],
+  subresources: [],
+  fields: getters(['metadata.name', 'metadata.namespace', 'spec.clusterIP', 'spec.type']),
+  allowCreateOnUpdate: false,
+  statusSubresource: false,
+  nameRule: 'label',
+};
+
+function review(group: string, plural: string, kind: string): ResourceDef {
+  return {
+    group,
+    version: 'v1',
+    apiVersion: `${group}/v1`,
+    plural,
+    singular: plural.replace(/s$/, ''),
+    kind,
+    listKind: `${kind}List`,
+    namespaced: false,
+    shortNames: [],
+    categories: [],
+    verbs: ['create'],
+    subresources: [],
+    fields: {},
+    allowCreateOnUpdate: false,
+    statusSubresource: false,
+    nameRule: 'subdomain',
+    review: true,
+  };
+}
+
+export const selfSubjectAccessReviews = review('authorization.k8s.io', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview');
+export const selfSubjectRulesReviews = review('authorization.k8s.io', 'selfsubjectrulesreviews', 'SelfSubjectRulesReview');
+export const selfSubjectReviews = review('authentication.k8s.io', 'selfsubjectreviews', 'SelfSubjectReview');
+
+export const ALL_RESOURCES: readonly ResourceDef[] = [
+  pods,
+  nodes,
+  events,
+  namespaces,
+  services,
+  leases,
+  selfSubjectAccessReviews,
+  selfSubjectRulesReviews,
+  selfSubjectReviews,
+];
 
 /** Group versions served, in discovery order. '' is the core group (/api/v1). */
 export interface GroupVersion {

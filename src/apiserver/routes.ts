@@ -9,7 +9,7 @@ import { badRequest } from './status.js';
 export type Route =
   | { kind: 'root' }
   | { kind: 'version' }
-  | { kind: 'health' }
+  | { kind: 'health'; endpoint: 'healthz' | 'livez' | 'readyz'; check: string | undefined }
   | { kind: 'openapi'; rest: string }
   | { kind: 'api' }
   | { kind: 'apis' }
@@ -42,7 +42,9 @@ export function route(path: string): Route {
   const s = segments(path);
   if (s.length === 0) return { kind: 'root' };
   if (s[0] === 'version' && s.length === 1) return { kind: 'version' };
-  if (HEALTH.has(s[0]!)) return { kind: 'health' };
+  if (HEALTH.has(s[0]!)) {
+    return { kind: 'health', endpoint: s[0] as 'healthz' | 'livez' | 'readyz', check: s.length > 1 ? s.slice(1).join('/') : undefined };
+  }
   if (s[0] === 'openapi' && s.length > 1) return { kind: 'openapi', rest: s.slice(1).join('/') };
   if (s[0] === 'api') {
     if (s.length === 1) return { kind: 'api' };

@@ -1,7 +1,10 @@
 // HTTP dispatch: authenticate, route, run the verb, write the answer. Any failure becomes a
 // Kubernetes Status body; nothing a client sends can throw out of here.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isPublicPath } from './auth.js';
+import { hasCredentials, isPublicPath } from './auth.js';
+import { health } from './health.js';
+import { staticPodsOnly, unsupportedPodSubresource, verbNotAllowed } from './refusals.js';
+import { answerReview } from './reviews.js';
 import { ClientGoneError, readBody } from './body.js';
 import {
   VERSION_INFO,
@@ -28,7 +31,8 @@ import {
 import { serveLogs, type LogReader } from './logs.js';
 import { serveOpenApi } from './openapi/index.js';
 import { negotiateOutput } from './output.js';
-import { pods, resourceKey, type KubeObject } from './resources.js';
+import { boolParam } from './query.js';
+import { groupVersions, pods, resourceKey, type KubeObject } from './resources.js';
 import { route, type Route } from './routes.js';
 import { ApiError, internalError, methodNotAllowed, notFound, notFoundPath, unauthorized } from './status.js';
 import { serveWatch, type WatchContext } from './watch.js';
@@ -40,6 +44,43 @@ export interface DispatchDeps extends HandlerContext {
   bookmarkIntervalMs: number;
   /** host:port clients reach us at, for /api's serverAddressByClientCIDRs. */
   serverAddress: () => string;
+  /** True once the server is shutting down (readyz fails). */
+  shuttingDown?: () => boolean;
+}
+
+/** The Kubernetes verb of a request on a resource route (RBAC's words). */
+function verbOf(method: string, rt: Extract<Route, { kind: 'resource' }>, watch: boolean): string {
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      return watch ? 'watch' : rt.name !== undefined ? 'get' : 'list';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return rt.name !== undefined ? 'delete' : 'deletecollection';
+    default:
+      return method.toLowerCase();
+  }
+}
+
+/** Every path served, for GET / (as kube lists its paths). */
+function rootPaths(): string[] {
+  const paths = new Set(['/api', '/api/v1', '/apis', '/version']);
+  for (const gv of groupVersions()) {
+    if (!gv.group) continue;
+    paths.add(`/apis/${gv.group}`);
+    paths.add(`/apis/${gv.group}/${gv.version}`);
+  }
+  for (const h of ['healthz', 'livez', 'readyz']) {
+    paths.add(`/${h}`);
+    for (const c of ['etcd', 'log', 'ping']) paths.add(`/${h}/${c}`);
+  }
+  paths.add('/readyz/shutdown');
+  return [...paths].sort();
 }
 
 export interface Dispatcher {
@@ -68,12 +109,6 @@ function sendAnswer(res: ServerResponse, a: Answer): void {
   sendJson(res, a.code, a.encoded.body, a.encoded.contentType);
 }
 
-/** A boolean query parameter as kube-apiserver reads it: true unless absent, `0` or `false` (any case). */
-function flag(q: URLSearchParams, name: string): boolean {
-  const v = q.get(name);
-  return v !== null && v !== '0' && v.toLowerCase() !== 'false';
-}
-
 export function createDispatcher(d: DispatchDeps): Dispatcher {
   const active = new Set<() => void>();
   const logStreams = new Set<() => void>();
@@ -86,6 +121,13 @@ export function createDispatcher(d: DispatchDeps): Dispatcher {
     const body = () => readBody(req);
     const ct = req.headers['content-type'];
     const path = req.url ?? '';
+
+    const verb = verbOf(method, rt, rt.legacyWatch || boolParam(q, 'watch'));
+    if (rt.def.review) {
+      if (verb !== 'create' || rt.name !== undefined) throw verbNotAllowed(rt.def, verb, path);
+      return sendJson(res, 201, answerReview(rt.def, await body(), ct, d.nodeName));
+    }
+    if (!rt.subresource && !rt.def.verbs.includes(verb)) throw verbNotAllowed(rt.def, verb, path);
 
     if (rt.subresource === 'log') {
       if (method !== 'GET') throw methodNotAllowed(method, path);
@@ -100,7 +142,7 @@ export function createDispatcher(d: DispatchDeps): Dispatcher {
 
     switch (method) {
       case 'GET': {
-        if (rt.legacyWatch || flag(q, 'watch')) {
+        if (rt.legacyWatch || boolParam(q, 'watch')) {
           if (rt.subresource) throw methodNotAllowed('WATCH', path);
           const matches: (o: KubeObject) => boolean = selectorFor(rt.def, q, rt.name);
           serveWatch(watchCtx, { def: rt.def, namespace: rt.namespace, matches, output: out(), query: q }, req, res);
@@ -113,7 +155,7 @@ export function createDispatcher(d: DispatchDeps): Dispatcher {
         if (rt.name !== undefined || rt.subresource || (rt.def.namespaced && rt.namespace === undefined)) {
           throw methodNotAllowed(method, path);
         }
-        return sendAnswer(res, createObject(d, r, await body(), ct));
+        return sendAnswer(res, createPod(r, await body(), ct));
       case 'PUT':
         if (rt.name === undefined) throw methodNotAllowed(method, path);
         return sendAnswer(res, updateObject(d, r, await body(), ct));
@@ -130,22 +172,43 @@ export function createDispatcher(d: DispatchDeps): Dispatcher {
     }
   }
 
+  /** A create, with "static pods only" winning over a body this server cannot read (kubectl run sends protobuf). */
+  function createPod(r: ResourceRequest, raw: Buffer, ct: string | undefined): Answer {
+    try {
+      return createObject(d, r, raw, ct);
+    } catch (err) {
+      if (r.def !== pods || !(err instanceof ApiError) || err.code !== 415) throw err;
+      const refusal = staticPodsOnly(d.nodeName, '');
+      throw new ApiError(403, 'Forbidden', `${refusal.message}; besides, ${err.message}`, refusal.details);
+    }
+  }
+
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://apiserver.invalid');
     const path = url.pathname;
-    if (!isPublicPath(path) && !d.authenticate(req)) throw unauthorized();
-    const rt = route(path);
     const method = req.method ?? 'GET';
+    // Anonymous callers (no credentials at all) may read what kube's system:public-info-viewer
+    // allows; a wrong token is a 401 everywhere, as kube's authentication fails before authorization.
+    const anonymous = !hasCredentials(req) && isPublicPath(path) && (method === 'GET' || method === 'HEAD');
+    if (!anonymous && !d.authenticate(req)) throw unauthorized();
+    const rt = route(path);
     if (rt.kind === 'resource') return resource(req, res, rt, url.searchParams);
-    if (rt.kind === 'notFound') throw notFoundPath(path);
+    if (rt.kind === 'notFound') throw unsupportedPodSubresource(path, d.nodeName) ?? notFoundPath(path);
     if (method !== 'GET') throw methodNotAllowed(method, path);
     switch (rt.kind) {
       case 'root':
-        return sendJson(res, 200, { paths: ['/api', '/api/v1', '/apis', '/apis/coordination.k8s.io', '/apis/coordination.k8s.io/v1', '/healthz', '/livez', '/readyz', '/version'] });
+        return sendJson(res, 200, { paths: rootPaths() });
       case 'version':
         return sendJson(res, 200, VERSION_INFO);
-      case 'health':
-        return sendText(res, 200, 'ok');
+      case 'health': {
+        const a = health(rt.endpoint, rt.check, url.searchParams, {
+          probeStore: () => void d.store.size(),
+          shuttingDown: d.shuttingDown ?? (() => false),
+          logger: d.logger,
+        });
+        res.setHeader('X-Content-Type-Options', 'nosniff');
+        return sendText(res, a.code, a.text);
+      }
       case 'openapi': {
         const a = serveOpenApi(rt.rest, url.searchParams, req.headers.accept, req.headers['if-none-match']);
         res.writeHead(a.code, { ...a.headers, 'Content-Length': Buffer.byteLength(a.body) });

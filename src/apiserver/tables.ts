@@ -4,7 +4,7 @@
 // kubectl derives it (CrashLoopBackOff, Completed, Init:0/1, Terminating...), `3 (5m ago)` restarts,
 // ages as HumanDuration. Every column is sent, the wide ones with priority 1 (kubectl hides those
 // unless -o wide).
-import type { Container, ContainerStatus, Pod, Node, Event, Namespace } from 'kubernetes-types/core/v1';
+import type { Container, ContainerStatus, Pod, Node, Event, Namespace, Service } from 'kubernetes-types/core/v1';
 import type { Lease } from 'kubernetes-types/coordination/v1';
 import type { ObjectMeta } from 'kubernetes-types/meta/v1';
 import type { KubeObject, ResourceDef } from './resources.js';
@@ -133,6 +133,7 @@ const COLUMNS: Record<string, ColumnDefinition[]> = {
   ],
   namespaces: [col('Name', 0, 'name'), col('Status'), col('Age')],
   leases: [col('Name', 0, 'name'), col('Holder'), col('Age')],
+  services: [col('Name', 0, 'name'), col('Type'), col('Cluster-IP'), col('External-IP'), col('Port(s)'), col('Age'), col('Selector', 1)],
 };
 
 const DEFAULT_COLUMNS = [col('Name', 0, 'name'), col('Age')];
@@ -159,6 +160,8 @@ function cellsFor(def: ResourceDef, o: KubeObject, now: number): { cells: unknow
       const l = o as unknown as Lease;
       return { cells: [l.metadata?.name ?? '', l.spec?.holderIdentity ?? '', since(l.metadata?.creationTimestamp, now)] };
     }
+    case 'services':
+      return { cells: serviceCells(o as unknown as Service, now) };
     default:
       return { cells: [o.metadata.name ?? '', since(o.metadata.creationTimestamp, now)] };
   }
@@ -387,4 +390,14 @@ export function eventCells(ev: Event, now: number): unknown[] {
     count,
     ev.metadata?.name ?? '',
   ];
+}
+
+// ---- services -------------------------------------------------------------------------------------
+
+export function serviceCells(svc: Service, now: number): unknown[] {
+  const spec = svc.spec ?? {};
+  const external = spec.externalIPs?.length ? spec.externalIPs.join(',') : '<none>';
+  const ports = (spec.ports ?? []).map((p) => `${p.port}${p.nodePort ? ':' + p.nodePort : ''}/${p.protocol ?? 'TCP'}`).join(',') || '<none>';
+  const selector = Object.entries(spec.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '<none>';
+  return [svc.metadata?.name ?? '', spec.type ?? 'ClusterIP', spec.clusterIP || '<none>', external, ports, since(svc.metadata?.creationTimestamp, now), selector];
 }

@@ -11,6 +11,7 @@ import type { Logger } from '../log/index.js';
 import { encodeWatchObject, type Output } from './output.js';
 import { resourceKey, type KubeObject, type ResourceDef } from './resources.js';
 import type { Store, StoreEvent } from './store.js';
+import { boolParam, intParam } from './query.js';
 import { badRequest, expired } from './status.js';
 
 /** Beyond this many unsent bytes the client is not reading: drop it instead of buffering forever. */
@@ -33,12 +34,6 @@ export interface WatchContext {
   active: Set<() => void>;
 }
 
-/** A boolean query parameter as kube-apiserver reads it: true unless absent, `0` or `false` (any case). */
-function flag(q: URLSearchParams, name: string): boolean {
-  const v = q.get(name);
-  return v !== null && v !== '0' && v.toLowerCase() !== 'false';
-}
-
 export function serveWatch(ctx: WatchContext, w: WatchRequest, _req: IncomingMessage, res: ServerResponse): void {
   const { store, logger } = ctx;
   const { def, namespace, matches, output, query } = w;
@@ -48,14 +43,9 @@ export function serveWatch(ctx: WatchContext, w: WatchRequest, _req: IncomingMes
   if (rvParam !== '' && !/^\d+$/.test(rvParam)) {
     throw badRequest(`invalid resourceVersion "${rvParam}": must be a number from a list or a previous watch event`);
   }
-  let timeoutSeconds: number | undefined;
-  const ts = query.get('timeoutSeconds');
-  if (ts !== null && ts !== '') {
-    if (!/^\d+$/.test(ts)) throw badRequest(`invalid timeoutSeconds "${ts}": must be a non-negative integer`);
-    timeoutSeconds = Number(ts);
-  }
-  const bookmarks = flag(query, 'allowWatchBookmarks');
-  const sendInitialEvents = flag(query, 'sendInitialEvents');
+  const timeoutSeconds = intParam(query, 'timeoutSeconds');
+  const bookmarks = boolParam(query, 'allowWatchBookmarks');
+  const sendInitialEvents = boolParam(query, 'sendInitialEvents');
 
   res.writeHead(200, {
     'Content-Type': output.kind === 'json' ? 'application/json' : output.contentType,
@@ -146,7 +136,7 @@ export function serveWatch(ctx: WatchContext, w: WatchRequest, _req: IncomingMes
     }
   });
   ctx.active.add(end);
-  if (timeoutSeconds) {
+  if (timeoutSeconds !== undefined && timeoutSeconds > 0) {
     timer = setTimeout(end, timeoutSeconds * 1000);
   }
   if (bookmarks) {

@@ -11,6 +11,9 @@ export function nodeLogReader(address: string, port: () => number): LogReader {
       if (req.previous) q.set('previous', 'true');
       if (req.timestamps) q.set('timestamps', 'true');
       if (req.tailLines !== undefined) q.set('tailLines', String(req.tailLines));
+      if (req.sinceSeconds !== undefined) q.set('sinceSeconds', String(req.sinceSeconds));
+      if (req.sinceTime !== undefined) q.set('sinceTime', req.sinceTime);
+      if (req.limitBytes !== undefined) q.set('limitBytes', String(req.limitBytes));
       const path = `/containerLogs/${encodeURIComponent(req.namespace)}/${encodeURIComponent(req.pod)}/${encodeURIComponent(req.container)}?${q}`;
       const host = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address;
       const request = get({ host, port: port(), path }, (res) => {

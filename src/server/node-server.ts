@@ -4,7 +4,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Pod } from 'kubernetes-types/core/v1';
 import type { Logger } from '../log/index.js';
-import { streamCriLog } from './cri-log.js';
+import { boolParam, intParam, timeParam } from '../apiserver/index.js';
+import { streamCriLog, type LogReadOptions } from './cri-log.js';
 
 export interface ContainerLogRef {
   path: string;
@@ -98,27 +99,54 @@ async function containerLogs(path: string, url: URL, res: ServerResponse, state:
   }
   const [namespace, pod, container] = names as [string, string, string];
   const q = url.searchParams;
-  const tail = q.get('tailLines');
-  const tailLines = tail === null ? undefined : Number(tail);
-  if (tailLines !== undefined && (!Number.isInteger(tailLines) || tailLines < 0)) {
-    send(res, 400, 'text/plain', `bad tailLines ${JSON.stringify(tail)}: expected a whole number >= 0\n`);
+  let opts: LogWindow | string;
+  try {
+    opts = logWindow(q);
+  } catch (err) {
+    send(res, 400, 'text/plain', `${(err as Error).message}\n`);
     return;
   }
-  const ref = state.containerLog(namespace, pod, container, q.get('previous') === 'true');
+  if (typeof opts === 'string') {
+    send(res, 422, 'text/plain', `invalid log options for ${namespace}/${pod}/${container}: ${opts}\n`);
+    return;
+  }
+  const ref = state.containerLog(namespace, pod, container, boolParam(q, 'previous'));
   if (typeof ref === 'string') {
     send(res, 404, 'text/plain', ref + '\n');
     return;
   }
-  const follow = q.get('follow') === 'true';
   res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
   let aborted = false;
   res.on('close', () => (aborted = true));
   try {
-    await streamCriLog(ref.path, res, { tailLines, timestamps: q.get('timestamps') === 'true', follow, stillWriting: ref.stillWriting, aborted: () => aborted });
+    await streamCriLog(ref.path, res, { ...opts, stillWriting: ref.stillWriting, aborted: () => aborted });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   res.end();
+}
+
+type LogWindow = Pick<LogReadOptions, 'tailLines' | 'sinceNs' | 'limitBytes' | 'timestamps' | 'follow'>;
+
+/**
+ * The kubelet's PodLogOptions from the query, decoded as kube decodes it (booleans true unless
+ * 0/false, ...). Throws on a malformed value (400); returns why when a value is out of range (422).
+ */
+function logWindow(q: URLSearchParams): LogWindow | string {
+  const tailLines = intParam(q, 'tailLines');
+  const sinceSeconds = intParam(q, 'sinceSeconds');
+  const sinceTime = timeParam(q, 'sinceTime');
+  const limitBytes = intParam(q, 'limitBytes');
+  if (tailLines !== undefined && tailLines < 0) return `tailLines: Invalid value: ${tailLines}: must be greater than or equal to 0`;
+  if (limitBytes !== undefined && limitBytes < 1) return `limitBytes: Invalid value: ${limitBytes}: must be greater than 0`;
+  if (sinceSeconds !== undefined && sinceTime !== undefined) return 'at most one of `sinceTime` or `sinceSeconds` may be specified';
+  if (sinceSeconds !== undefined && sinceSeconds < 1) return `sinceSeconds: Invalid value: ${sinceSeconds}: must be greater than 0`;
+  const w: LogWindow = { timestamps: boolParam(q, 'timestamps'), follow: boolParam(q, 'follow') };
+  if (tailLines !== undefined) w.tailLines = tailLines;
+  if (limitBytes !== undefined) w.limitBytes = limitBytes;
+  if (sinceSeconds !== undefined) w.sinceNs = BigInt(Date.now() - sinceSeconds * 1000) * 1_000_000n;
+  if (sinceTime !== undefined) w.sinceNs = sinceTime.nanos;
+  return w;
 }
 
 function send(res: ServerResponse, code: number, type: string, body: string): void {

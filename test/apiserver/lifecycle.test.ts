@@ -88,7 +88,7 @@ test('garbage, aborted bodies and half-open connections do not take the server d
     await waitFor(() => ts.server.watchers() === 0, 'the raw watch to be released');
     const ok = await call(ts, 'GET', '/api/v1/namespaces');
     assert.equal(ok.status, 200);
-    assert.deepEqual(ok.json.items.map((n: { metadata: { name: string } }) => n.metadata.name), ['default', 'kube-system', 'kube-node-lease']);
+    assert.deepEqual(ok.json.items.map((n: { metadata: { name: string } }) => n.metadata.name), ['default', 'kube-node-lease', 'kube-public', 'kube-system']);
   } finally {
     await ts.close();
   }

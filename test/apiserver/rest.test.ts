@@ -43,14 +43,17 @@ describe('embedded API server REST', () => {
     return r.json;
   }
 
-  test('a request without the token, or with a wrong one, is 401; health checks are open', async () => {
+  test('a request without the token, or with a wrong one, is 401; health checks and /version are open', async () => {
     for (const token of [null, 'wrong-token']) {
       const r = await call(ts, 'GET', '/api/v1/pods', { token });
       assert.equal(r.status, 401);
       assert.equal(r.json.kind, 'Status');
       assert.equal(r.json.reason, 'Unauthorized');
     }
-    assert.equal((await call(ts, 'GET', '/version', { token: null })).status, 401);
+    // kube's system:public-info-viewer: /version and the health checks need no token, but a wrong
+    // token fails authentication everywhere.
+    assert.equal((await call(ts, 'GET', '/version', { token: null })).json.minor, '32');
+    assert.equal((await call(ts, 'GET', '/healthz', { token: 'wrong-token' })).status, 401);
     const h = await call(ts, 'GET', '/healthz', { token: null });
     assert.equal(h.status, 200);
     assert.equal(h.text, 'ok');

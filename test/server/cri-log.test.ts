@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CriLogDecoder } from '../../src/server/cri-log.js';
+import { appendFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { CriLogDecoder, streamCriLog, type LogReadOptions } from '../../src/server/cri-log.js';
+import { tempDir, type TestLike } from '../cleanup.js';
 
 describe('CRI log decoding', () => {
   it('prints the text of full lines and joins partial ones', () => {
@@ -12,5 +16,74 @@ describe('CRI log decoding', () => {
   it('keeps the first timestamp of a joined line when asked for timestamps', () => {
     const d = new CriLogDecoder(true);
     assert.equal(d.push('T1 stdout P a\nT2 stdout F b\nT3 stdout F \n'), 'T1 ab\nT3 \n');
+  });
+});
+
+describe('CRI log windows (tailLines, sinceNs, limitBytes) on real files', () => {
+  const T0 = Date.parse('2024-01-01T00:00:00Z');
+  const ts = (i: number) => new Date(T0 + i * 1000).toISOString().replace('Z', '123456Z');
+  /** A log of `n` lines, line i written at T0 + i s; line 5 is split into P fragments. */
+  async function writeLog(t: TestLike, n: number, pad = ''): Promise<string> {
+    const dir = await tempDir(t, 'crilog');
+    const path = join(dir, '0.log');
+    let text = '';
+    for (let i = 0; i < n; i++) {
+      text += i === 5 ? `${ts(i)} stdout P li\n${ts(i)} stdout P ne\n${ts(i)} stdout F -5${pad}\n` : `${ts(i)} stdout F line-${i}${pad}\n`;
+    }
+    await writeFile(path, text);
+    return path;
+  }
+  async function read(path: string, o: Partial<LogReadOptions>): Promise<string> {
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c));
+    await streamCriLog(path, out, { timestamps: false, follow: false, stillWriting: () => false, aborted: () => false, ...o });
+    out.end();
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  const ns = (i: number) => BigInt(T0 + i * 1000) * 1_000_000n;
+
+  it('tailLines counts joined lines, 0 gives nothing, more than there are gives all', async (t) => {
+    const p = await writeLog(t, 10);
+    assert.equal(await read(p, { tailLines: 2 }), 'line-8\nline-9\n');
+    assert.equal(await read(p, { tailLines: 5 }), 'line-5\nline-6\nline-7\nline-8\nline-9\n');
+    assert.equal(await read(p, { tailLines: 0 }), '');
+    assert.equal((await read(p, { tailLines: 1000 })).split('\n').length - 1, 10);
+  });
+
+  it('sinceNs starts at the first line at or after the time, also across many blocks', async (t) => {
+    const small = await writeLog(t, 10);
+    assert.equal(await read(small, { sinceNs: ns(8) }), 'line-8\nline-9\n');
+    assert.equal(await read(small, { sinceNs: ns(100) }), '');
+    // Lines of ~1 KiB make a 3 MiB file: the bisection, not a whole-file read, finds the start.
+    const big = await writeLog(t, 3000, 'x'.repeat(1000));
+    const got = await read(big, { sinceNs: ns(2998) });
+    assert.equal(got, `line-2998${'x'.repeat(1000)}\nline-2999${'x'.repeat(1000)}\n`);
+    const tail = await read(big, { tailLines: 1 });
+    assert.equal(tail, `line-2999${'x'.repeat(1000)}\n`);
+  });
+
+  it('windows combine: tail then since, then the byte limit; timestamps are the first fragment', async (t) => {
+    const p = await writeLog(t, 10);
+    assert.equal(await read(p, { tailLines: 5, sinceNs: ns(8) }), 'line-8\nline-9\n');
+    assert.equal(await read(p, { tailLines: 3, limitBytes: 10 }), 'line-7\nlin');
+    assert.equal(await read(p, { sinceNs: ns(5), tailLines: 5, timestamps: true, limitBytes: 1000 }).then((s) => s.split('\n')[0]), `${ts(5)} line-5`);
+  });
+
+  it('follow stops at limitBytes and when the container stops writing', async (t) => {
+    const p = await writeLog(t, 3);
+    let writing = true;
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (c: Buffer) => (text += c.toString()));
+    const done = streamCriLog(p, out, { timestamps: false, follow: true, stillWriting: () => writing, aborted: () => false, tailLines: 1 });
+    await appendFile(p, `${ts(3)} stdout F line-3\n`);
+    const deadline = Date.now() + 10_000;
+    while (!text.includes('line-3') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    writing = false;
+    await done;
+    assert.equal(text, 'line-2\nline-3\n');
+    const limited = await read(p, { follow: true, stillWriting: () => true, limitBytes: 3 });
+    assert.equal(limited, 'lin');
   });
 });

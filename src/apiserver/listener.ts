@@ -1,0 +1,26 @@
+// The API's TCP listener in front of the TLS server. Node's TLS server answers a plain-HTTP
+// request on the HTTPS port with a dropped connection, which curl reports as "Empty reply from
+// server" and nobody understands; kube-apiserver (Go's net/http) answers it with a 400 and the text
+// below. So each connection's first bytes are looked at: a plain HTTP request line gets that
+// answer, anything else (a TLS ClientHello) goes on to the TLS server untouched.
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Server as TlsServer } from 'node:https';
+
+const PLAIN_HTTP = /^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS|CONNECT|TRACE) /;
+export const PLAIN_HTTP_ANSWER = 'HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n';
+
+export function tlsFront(tls: TlsServer): Server {
+  return createServer((socket: Socket) => {
+    socket.on('error', () => socket.destroy());
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      if (first[0] !== 0x16 && PLAIN_HTTP.test(first.subarray(0, 8).toString('latin1'))) {
+        socket.end(PLAIN_HTTP_ANSWER);
+        return;
+      }
+      socket.unshift(first);
+      tls.emit('connection', socket);
+      process.nextTick(() => socket.resume());
+    });
+  });
+}
