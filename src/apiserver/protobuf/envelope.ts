@@ -98,5 +98,6 @@ export function unwrap(body: Uint8Array): Envelope {
   if (contentEncoding !== '') throw bad(`the protobuf envelope says contentEncoding "${contentEncoding}"; only unencoded objects are accepted`);
   if (kind === '') throw bad(`Object 'Kind' is missing in the protobuf envelope: set typeMeta.kind (and typeMeta.apiVersion)`);
   if (apiVersion === '') throw bad(`Object 'apiVersion' is missing in the protobuf envelope of kind "${kind}": set typeMeta.apiVersion`);
-  return { apiVersion, kind, raw: raw ?? new Uint8Array(0) };
+  if (raw === undefined) throw bad(`the protobuf envelope of kind "${kind}" carries no object (its raw field is missing: the body is truncated)`);
+  return { apiVersion, kind, raw };
 }
