@@ -82,6 +82,21 @@ describe('protobuf and YAML over HTTP', () => {
     assert.equal(ns.kind, 'Namespace');
   });
 
+  test('lists show each change at once in JSON and protobuf (encodings are cached per stored object)', async () => {
+    const listLabels = async () => {
+      const j = JSON.parse((await raw(ts, 'GET', '/api/v1/namespaces/default/pods')).body.toString());
+      const p = decodeBody((await raw(ts, 'GET', '/api/v1/namespaces/default/pods', { accept: PROTOBUF })).body);
+      return [j.items[0].metadata.labels.round, p.object.items[0].metadata.labels.round];
+    };
+    for (const round of ['one', 'two']) {
+      const r = await call(ts, 'PATCH', POD_PATH, { contentType: 'application/merge-patch+json', body: { metadata: { labels: { round } } } });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(await listLabels(), [round, round]);
+    }
+    const j = await raw(ts, 'GET', '/api/v1/namespaces/default/pods');
+    assert.deepEqual(Object.keys(JSON.parse(j.body.toString())), ['kind', 'apiVersion', 'metadata', 'items']);
+  });
+
   test('Accept negotiation: q-values, wildcards and order pick the media type as kube does', async () => {
     const typeFor = async (accept: string | undefined) => (await raw(ts, 'GET', POD_PATH, accept === undefined ? {} : { accept })).headers['content-type'];
     assert.equal(await typeFor(undefined), 'application/json');

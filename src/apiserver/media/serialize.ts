@@ -22,7 +22,30 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-export function yamlText(body: unknown): string {
+/** JSON text of stored objects (never mutated once stored), so a list re-serializes only what changed. */
+const jsonCache = new WeakMap<object, string>();
+
+function itemJson(item: unknown): string {
+  if (item === null || typeof item !== 'object') return JSON.stringify(item) ?? 'null';
+  let s = jsonCache.get(item);
+  if (s === undefined) {
+    s = JSON.stringify(item);
+    jsonCache.set(item, s);
+  }
+  return s;
+}
+
+/** JSON.stringify, with the items of a list (the bulk of a big answer) taken from the cache. */
+function jsonText(body: unknown): string {
+  if (!isObject(body) || !Array.isArray(body['items'])) return JSON.stringify(body);
+  const { items, ...rest } = body;
+  const head = JSON.stringify(rest);
+  const parts = (items as unknown[]).map(itemJson).join(',');
+  // Same text as JSON.stringify(body) when items is the last key, as in every list built here.
+  return `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"items":[${parts}]}`;
+}
+
+function yamlText(body: unknown): string {
   // No line folding: long strings (annotations, messages) stay on one line as kube writes them.
   return toYaml(body, { lineWidth: 0, minContentWidth: 0 });
 }
@@ -33,7 +56,7 @@ export function serialize(media: Media, contentType: string, body: unknown): Wir
     return { contentType: retype(contentType, 'protobuf'), data: encodeProtobuf(body) };
   }
   if (media === 'yaml') return { contentType: retype(contentType, 'yaml'), data: yamlText(body) };
-  return { contentType, data: JSON.stringify(body) };
+  return { contentType, data: jsonText(body) };
 }
 
 export interface WatchFramer {
