@@ -157,6 +157,18 @@ describe('protobuf and YAML over HTTP', () => {
     assert.equal(parseYaml(miss.body.toString()).reason, 'NotFound');
   });
 
+  test('an object whose fields do not fit the schema is answered in JSON, not a failure', async () => {
+    const body = mirrorPodBody('odd-port', 'uid-1') as { spec: { containers: Record<string, unknown>[] } };
+    body.spec.containers[0]!['stdin'] = 'yes';
+    const made = await call(ts, 'POST', '/api/v1/namespaces/default/pods', { body });
+    assert.equal(made.status, 201, made.text);
+    const r = await raw(ts, 'GET', '/api/v1/namespaces/default/pods/odd-port', { accept: `${PROTOBUF}, application/json` });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['content-type'], 'application/json');
+    assert.equal(JSON.parse(r.body.toString()).spec.containers[0].stdin, 'yes');
+    assert.equal((await call(ts, 'DELETE', '/api/v1/namespaces/default/pods/odd-port')).status, 200);
+  });
+
   test('errors to a protobuf client are protobuf Status objects', async () => {
     const r = await raw(ts, 'GET', '/api/v1/namespaces/default/pods/nope', { accept: PROTOBUF });
     assert.equal(r.status, 404);

@@ -1,9 +1,10 @@
 // Writing an answer in the negotiated media type. Handlers produce the JSON form of what to answer
 // (an object, a list, a Table, a Status); this turns it into bytes: JSON as is, YAML converted from
 // it, protobuf through the schema. A body with no protobuf form (a Table, a kind this server has
-// no schema for) is written as JSON: negotiation already avoids that for every served resource.
+// no schema for, an object whose fields do not fit its schema) is written as JSON: negotiation
+// already avoids the first two for every served resource.
 import { stringify as toYaml } from 'yaml';
-import { encodeProtobuf, encodeWatchFrame, hasProtobuf, PROTOBUF_MEDIA_TYPE, PROTOBUF_WATCH_MEDIA_TYPE } from '../protobuf/index.js';
+import { encodeProtobuf, encodeWatchFrame, hasProtobuf, ProtobufEncodeError, PROTOBUF_MEDIA_TYPE, PROTOBUF_WATCH_MEDIA_TYPE } from '../protobuf/index.js';
 import { JSON_MEDIA_TYPE, YAML_MEDIA_TYPE, type Media } from './negotiate.js';
 
 export interface Wire {
@@ -53,7 +54,13 @@ function yamlText(body: unknown): string {
 /** `contentType` is what the JSON answer would carry (it names a Table or PartialObjectMetadata). */
 export function serialize(media: Media, contentType: string, body: unknown): Wire {
   if (media === 'protobuf' && isObject(body) && hasProtobuf(body)) {
-    return { contentType: retype(contentType, 'protobuf'), data: encodeProtobuf(body) };
+    try {
+      return { contentType: retype(contentType, 'protobuf'), data: encodeProtobuf(body) };
+    } catch (err) {
+      // A stored object with a field of the wrong JSON type has no protobuf form: answer JSON, which
+      // client-go reads too (it decodes by the answer's Content-Type), rather than fail the request.
+      if (!(err instanceof ProtobufEncodeError)) throw err;
+    }
   }
   if (media === 'yaml') return { contentType: retype(contentType, 'yaml'), data: yamlText(body) };
   return { contentType, data: jsonText(body) };
