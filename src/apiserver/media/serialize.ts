@@ -23,27 +23,36 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** JSON text of stored objects (never mutated once stored), so a list re-serializes only what changed. */
-const jsonCache = new WeakMap<object, string>();
+/** JSON of stored objects (never mutated once stored), so a list re-serializes only what changed. */
+const jsonCache = new WeakMap<object, Buffer>();
+const COMMA = Buffer.from(',');
 
-function itemJson(item: unknown): string {
-  if (item === null || typeof item !== 'object') return JSON.stringify(item) ?? 'null';
-  let s = jsonCache.get(item);
-  if (s === undefined) {
-    s = JSON.stringify(item);
-    jsonCache.set(item, s);
+function itemJson(item: unknown): Buffer {
+  if (item === null || typeof item !== 'object') return Buffer.from(JSON.stringify(item) ?? 'null');
+  let b = jsonCache.get(item);
+  if (b === undefined) {
+    b = Buffer.from(JSON.stringify(item));
+    jsonCache.set(item, b);
   }
-  return s;
+  return b;
 }
 
-/** JSON.stringify, with the items of a list (the bulk of a big answer) taken from the cache. */
-function jsonText(body: unknown): string {
+/**
+ * JSON.stringify, with the items of a list (the bulk of a big answer) taken from the cache and
+ * joined as bytes. The same text as JSON.stringify(body) when items is the last key, as in every
+ * list built here.
+ */
+function jsonText(body: unknown): Buffer | string {
   if (!isObject(body) || !Array.isArray(body['items'])) return JSON.stringify(body);
   const { items, ...rest } = body;
   const head = JSON.stringify(rest);
-  const parts = (items as unknown[]).map(itemJson).join(',');
-  // Same text as JSON.stringify(body) when items is the last key, as in every list built here.
-  return `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"items":[${parts}]}`;
+  const parts: Buffer[] = [Buffer.from(`${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"items":[`)];
+  (items as unknown[]).forEach((item, i) => {
+    if (i > 0) parts.push(COMMA);
+    parts.push(itemJson(item));
+  });
+  parts.push(Buffer.from(']}'));
+  return Buffer.concat(parts);
 }
 
 function yamlText(body: unknown): string {

@@ -182,7 +182,7 @@ function writeValue(w: protobuf.Writer, vp: ValuePlan, path: string, v: unknown)
 
 /**
  * Writes the fields of `obj` as message `plan` (without its own key and length). `cache`, when
- * given, holds already encoded messages of immutable objects (the items of a list).
+ * given, holds the already encoded `items` of a list (stored objects, which never change).
  */
 export function writeMessage(w: protobuf.Writer, plan: MessagePlan, path: string, obj: unknown, cache?: WeakMap<object, Uint8Array>): void {
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw wrongType(path, 'an object', obj);
@@ -209,16 +209,17 @@ export function writeMessage(w: protobuf.Writer, plan: MessagePlan, path: string
       }
     } else if (f.repeated) {
       if (!Array.isArray(v)) throw wrongType(fpath, 'a list', v);
+      const cached = cache && f.name === 'items' && f.kind === 'message' ? cache : undefined;
       for (let i = 0; i < v.length; i++) {
         const el: unknown = v[i];
         if (el === null || el === undefined) continue;
         w.uint32(f.tag);
-        const hit = cache && typeof el === 'object' ? cache.get(el as object) : undefined;
-        if (hit) {
-          w.bytes(hit);
-        } else if (cache && f.kind === 'message' && typeof el === 'object') {
-          const bytes = encodeMessage(f.plan!, `${fpath}[${i}]`, el);
-          cache.set(el as object, bytes);
+        if (cached && typeof el === 'object') {
+          let bytes = cached.get(el);
+          if (!bytes) {
+            bytes = encodeMessage(f.plan!, `${fpath}[${i}]`, el);
+            cached.set(el, bytes);
+          }
           w.bytes(bytes);
         } else {
           writeValue(w, f, `${fpath}[${i}]`, el);
