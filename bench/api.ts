@@ -5,6 +5,7 @@
 // filled with 1000 realistic mirror pods, so client and server do not share an event loop and the
 // server's memory is its own.
 import type { PodList } from 'kubernetes-types/core/v1';
+import { decodeProtobuf, PROTOBUF_MEDIA_TYPE } from '../src/apiserver/protobuf/index.js';
 import type { Benchmark, Check, Unit } from './core.js';
 import { cleanupApiChildren, startApiChild, type ApiChild } from './lib/api-server.js';
 import { createEnv, markerOf, markerPod, NODE_NAME, type Berth, type BenchEnv } from './lib/berth.js';
@@ -213,7 +214,7 @@ async function withApiChild<T>(label: string, body: (c: ApiChild) => Promise<T>)
 
 // ---- 3. list 1000 pods --------------------------------------------------------------------------
 
-async function timeList(client: KubeClient, accept: string, expectType: string, countItems: (body: unknown) => number): Promise<{ ms: number[]; bytes: number }> {
+async function timeList(client: KubeClient, accept: string, expectType: string, countItems: (body: Buffer) => number): Promise<{ ms: number[]; bytes: number }> {
   const ms: number[] = [];
   let bytes = 0;
   for (let i = 0; i < WARMUP + ITERATIONS; i++) {
@@ -221,7 +222,7 @@ async function timeList(client: KubeClient, accept: string, expectType: string, 
     if (res.status !== 200) throw new Error(`GET ${PODS_PATH} (Accept ${accept}): HTTP ${res.status}`);
     if (i === 0) {
       if (!res.contentType.startsWith(expectType)) throw new Error(`GET ${PODS_PATH} (Accept ${accept}): Content-Type ${res.contentType}, expected ${expectType}`);
-      const n = countItems(JSON.parse(res.body.toString('utf8')));
+      const n = countItems(res.body);
       if (n !== POD_COUNT) throw new Error(`GET ${PODS_PATH} (Accept ${accept}): ${n} items, expected ${POD_COUNT}`);
       bytes = res.body.length;
     }
@@ -232,24 +233,37 @@ async function timeList(client: KubeClient, accept: string, expectType: string, 
 
 const listPods: Benchmark = {
   id: 'api-list',
-  title: `list ${POD_COUNT} pods through the API (JSON and Table)`,
+  title: `list ${POD_COUNT} pods through the API (JSON, protobuf and Table)`,
   run: () =>
     withApiChild('api-list', async (child) => {
       const populateMs = await populate(child.client, POD_COUNT);
-      const json = await timeList(child.client, 'application/json', 'application/json', (b) => (b as PodList).items.length);
-      const table = await timeList(child.client, TABLE_ACCEPT, 'application/json;as=Table', (b) => (b as { rows: unknown[] }).rows.length);
+      const parsed = (b: Buffer): unknown => JSON.parse(b.toString('utf8'));
+      const json = await timeList(child.client, 'application/json', 'application/json', (b) => (parsed(b) as PodList).items.length);
+      const pb = await timeList(child.client, PROTOBUF_MEDIA_TYPE, PROTOBUF_MEDIA_TYPE, (b) => (decodeProtobuf(b) as unknown as PodList).items.length);
+      const table = await timeList(child.client, TABLE_ACCEPT, 'application/json;as=Table', (b) => (parsed(b) as { rows: unknown[] }).rows.length);
       const sj = summarize(json.ms);
+      const sp = summarize(pb.ms);
       const st = summarize(table.ms);
       return {
         checks: [
-          check(`api-list: ${POD_COUNT} pods as JSON, median`, sj.median, 'ms', 50),
+          check(`api-list: ${POD_COUNT} pods as JSON, median`, sj.median, 'ms', 30),
           check(`  api-list: JSON p99 (${(json.bytes / MB).toFixed(1)} MB)`, sj.p99, 'ms'),
+          check(`api-list: ${POD_COUNT} pods as protobuf, median (target: the JSON median)`, sp.median, 'ms', round(sj.median)),
+          check(`  api-list: protobuf p99 (${(pb.bytes / MB).toFixed(1)} MB)`, sp.p99, 'ms'),
           check(`api-list: ${POD_COUNT} pods as Table, median`, st.median, 'ms', 50),
           check(`  api-list: Table p99 (${(table.bytes / MB).toFixed(1)} MB)`, st.p99, 'ms'),
           check(`  api-list: create ${POD_COUNT} pods (16 in flight), total`, populateMs / 1000, 's'),
         ],
         breakdown: [],
-        raw: { populateMs: round(populateMs), jsonBytes: json.bytes, tableBytes: table.bytes, json: { summaryMs: sj, samplesMs: ms3(json.ms) }, table: { summaryMs: st, samplesMs: ms3(table.ms) } },
+        raw: {
+          populateMs: round(populateMs),
+          jsonBytes: json.bytes,
+          protobufBytes: pb.bytes,
+          tableBytes: table.bytes,
+          json: { summaryMs: sj, samplesMs: ms3(json.ms) },
+          protobuf: { summaryMs: sp, samplesMs: ms3(pb.ms) },
+          table: { summaryMs: st, samplesMs: ms3(table.ms) },
+        },
       };
     }),
 };

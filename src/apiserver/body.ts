@@ -2,6 +2,7 @@
 // ever buffering it, and decode JSON or YAML by Content-Type.
 import type { IncomingMessage } from 'node:http';
 import { parse as parseYaml } from 'yaml';
+import { decodeProtobuf, ProtobufDecodeError, PROTOBUF_MEDIA_TYPE } from './protobuf/index.js';
 import { badRequest, tooLarge, unsupportedMediaType } from './status.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -80,9 +81,9 @@ export function parseMediaType(h: string | undefined): MediaType {
   return { type: (type ?? '').toLowerCase(), params };
 }
 
-const OBJECT_TYPES = ['application/json', 'application/yaml'];
+const OBJECT_TYPES = ['application/json', 'application/yaml', PROTOBUF_MEDIA_TYPE];
 
-/** Decodes a create/update body (JSON or YAML) into a plain object. */
+/** Decodes a create/update/delete body (JSON, YAML or Kubernetes protobuf) into a plain object. */
 export function decodeObject(body: Buffer, contentType: string | undefined): Record<string, unknown> {
   const mt = parseMediaType(contentType);
   let value: unknown;
@@ -93,6 +94,14 @@ export function decodeObject(body: Buffer, contentType: string | undefined): Rec
       value = parseYaml(body.toString('utf8'));
     } catch (err) {
       throw badRequest(`the request body is not valid YAML: ${(err as Error).message}`);
+    }
+  } else if (mt.type === PROTOBUF_MEDIA_TYPE) {
+    try {
+      // Go clients write every field, empty ones too: read "" as absent, as Go does.
+      value = decodeProtobuf(body, { dropEmptyStrings: true });
+    } catch (err) {
+      if (err instanceof ProtobufDecodeError) throw badRequest(err.message);
+      throw err;
     }
   } else {
     throw unsupportedMediaType(mt.type, OBJECT_TYPES);

@@ -225,8 +225,10 @@ function applyObject(ctx: HandlerContext, r: ResourceRequest, raw: Buffer, force
   return update(ctx, r, plan.body, old, plan.managedFields);
 }
 
-function parseDeleteOptions(raw: Buffer): Record<string, unknown> {
+function parseDeleteOptions(raw: Buffer, contentType: string | undefined): Record<string, unknown> {
   if (raw.length === 0 || raw.toString('utf8').trim() === '') return {};
+  const type = parseMediaType(contentType).type;
+  if (type !== '' && type !== 'application/json') return decodeObject(raw, contentType);
   const v = parseJson(raw);
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw badRequest('DeleteOptions must be a JSON object');
   return v as Record<string, unknown>;
@@ -251,8 +253,8 @@ function removeOne(ctx: HandlerContext, def: ResourceDef, o: KubeObject): KubeOb
   return ctx.store.remove(resourceKey(def), o.metadata.namespace, o.metadata.name!)!;
 }
 
-export function deleteObject(ctx: HandlerContext, r: ResourceRequest, raw: Buffer): Answer {
-  const opts = parseDeleteOptions(raw);
+export function deleteObject(ctx: HandlerContext, r: ResourceRequest, raw: Buffer, contentType: string | undefined): Answer {
+  const opts = parseDeleteOptions(raw, contentType);
   const o = mustGet(ctx, r);
   const pre = opts['preconditions'];
   if (pre && typeof pre === 'object') {
@@ -280,8 +282,8 @@ export function deleteObject(ctx: HandlerContext, r: ResourceRequest, raw: Buffe
   return { code: 200, encoded: encodeObject(r.def, gone, { kind: 'json' }, Date.now()) };
 }
 
-export function deleteCollection(ctx: HandlerContext, r: ResourceRequest, raw: Buffer): Answer {
-  const opts = parseDeleteOptions(raw);
+export function deleteCollection(ctx: HandlerContext, r: ResourceRequest, raw: Buffer, contentType: string | undefined): Answer {
+  const opts = parseDeleteOptions(raw, contentType);
   const matches = selectorFor(r.def, r.query);
   const items = ctx.store.list(resourceKey(r.def), r.namespace).filter(matches);
   for (const o of items) admitDelete(ctx, r.def, o);

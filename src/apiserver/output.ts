@@ -1,7 +1,6 @@
-// Response encoding chosen from the Accept header: plain JSON objects and lists, server-side
-// Tables (kubectl get) or PartialObjectMetadata. Protobuf is never produced: kubectl always lists
-// JSON as a fallback, and answering JSON to `application/vnd.kubernetes.protobuf,application/json`
-// is what a JSON-only server does.
+// The shape of an answer, chosen from the Accept header (media/negotiate.ts): plain objects and
+// lists, server-side Tables (kubectl get) or PartialObjectMetadata, built here in their JSON form;
+// media/serialize.ts then writes that as JSON, YAML or protobuf.
 import type { KubeObject, ResourceDef } from './resources.js';
 import { partialObjectMetadata, rowFor, toTable, type IncludeObject } from './tables.js';
 
@@ -9,31 +8,6 @@ export type Output =
   | { kind: 'json' }
   | { kind: 'table'; apiVersion: string; contentType: string; includeObject: IncludeObject }
   | { kind: 'partial'; apiVersion: string; contentType: string };
-
-export function negotiateOutput(accept: string | undefined, includeObjectParam: string | null): Output {
-  for (const part of (accept ?? '').split(',')) {
-    const [media, ...params] = part.split(';').map((s) => s.trim());
-    const p: Record<string, string> = {};
-    for (const kv of params) {
-      const eq = kv.indexOf('=');
-      if (eq > 0) p[kv.slice(0, eq).trim()] = kv.slice(eq + 1).trim();
-    }
-    if (media !== 'application/json' && media !== '*/*' && media !== 'application/*' && media !== '') continue;
-    if (!p['as']) return { kind: 'json' };
-    const v = p['v'];
-    if (p['g'] !== 'meta.k8s.io' || (v !== 'v1' && v !== 'v1beta1')) continue;
-    const apiVersion = `meta.k8s.io/${v}`;
-    const contentType = `application/json;as=${p['as']};v=${v};g=meta.k8s.io`;
-    if (p['as'] === 'Table') {
-      const io = includeObjectParam === 'None' || includeObjectParam === 'Object' ? includeObjectParam : 'Metadata';
-      return { kind: 'table', apiVersion, contentType, includeObject: io };
-    }
-    if (p['as'] === 'PartialObjectMetadata' || p['as'] === 'PartialObjectMetadataList') {
-      return { kind: 'partial', apiVersion, contentType };
-    }
-  }
-  return { kind: 'json' };
-}
 
 export interface Encoded {
   contentType: string;

@@ -30,7 +30,8 @@ import {
 } from './handlers.js';
 import { serveLogs, type LogReader } from './logs.js';
 import { serveOpenApi } from './openapi/index.js';
-import { negotiateOutput } from './output.js';
+import { errorMedia, negotiate, serialize, type Media, type Negotiated } from './media/index.js';
+import { kindHasProtobuf } from './protobuf/index.js';
 import { boolParam } from './query.js';
 import { groupVersions, pods, resourceKey, type KubeObject } from './resources.js';
 import { route, type Route } from './routes.js';
@@ -105,8 +106,16 @@ function sendText(res: ServerResponse, code: number, text: string): void {
   res.end(text);
 }
 
-function sendAnswer(res: ServerResponse, a: Answer): void {
-  sendJson(res, a.code, a.encoded.body, a.encoded.contentType);
+/** Writes a body in the negotiated media type (JSON, YAML or protobuf). */
+function sendBody(res: ServerResponse, code: number, body: unknown, media: Media, contentType = 'application/json'): void {
+  if (res.headersSent || res.destroyed) return;
+  const wire = serialize(media, contentType, body);
+  res.writeHead(code, { 'Content-Type': wire.contentType, 'Content-Length': Buffer.byteLength(wire.data), 'Cache-Control': 'no-cache, private' });
+  res.end(wire.data);
+}
+
+function sendAnswer(res: ServerResponse, a: Answer, media: Media): void {
+  sendBody(res, a.code, a.encoded.body, media, a.encoded.contentType);
 }
 
 export function createDispatcher(d: DispatchDeps): Dispatcher {
@@ -117,7 +126,18 @@ export function createDispatcher(d: DispatchDeps): Dispatcher {
   async function resource(req: IncomingMessage, res: ServerResponse, rt: Extract<Route, { kind: 'resource' }>, q: URLSearchParams): Promise<void> {
     const method = req.method ?? 'GET';
     const r: ResourceRequest = { def: rt.def, namespace: rt.namespace, name: rt.name, subresource: rt.subresource, query: q, userAgent: req.headers['user-agent'] };
-    const out = () => negotiateOutput(req.headers.accept, q.get('includeObject'));
+    const watching = method === 'GET' && (rt.legacyWatch || boolParam(q, 'watch'));
+    // Negotiated before anything is read or written, so a 406 changes nothing (as in kube).
+    const n: Negotiated | undefined =
+      rt.subresource === 'log'
+        ? undefined
+        : negotiate(req.headers.accept, {
+            includeObject: q.get('includeObject'),
+            watch: watching,
+            protobuf: kindHasProtobuf(rt.def.apiVersion, rt.def.kind),
+          });
+    const out = () => n!.output;
+    const media = n?.media ?? 'json';
     const body = () => readBody(req);
     const ct = req.headers['content-type'];
     const path = req.url ?? '';
@@ -142,31 +162,31 @@ export function createDispatcher(d: DispatchDeps): Dispatcher {
 
     switch (method) {
       case 'GET': {
-        if (rt.legacyWatch || boolParam(q, 'watch')) {
+        if (watching) {
           if (rt.subresource) throw methodNotAllowed('WATCH', path);
           const matches: (o: KubeObject) => boolean = selectorFor(rt.def, q, rt.name);
-          serveWatch(watchCtx, { def: rt.def, namespace: rt.namespace, matches, output: out(), query: q }, req, res);
+          serveWatch(watchCtx, { def: rt.def, namespace: rt.namespace, matches, output: out(), media, query: q }, req, res);
           return;
         }
-        if (rt.name !== undefined) return sendAnswer(res, getObject(d, r, out()));
-        return sendAnswer(res, listObjects(d, r, out()));
+        if (rt.name !== undefined) return sendAnswer(res, getObject(d, r, out()), media);
+        return sendAnswer(res, listObjects(d, r, out()), media);
       }
       case 'POST':
         if (rt.name !== undefined || rt.subresource || (rt.def.namespaced && rt.namespace === undefined)) {
           throw methodNotAllowed(method, path);
         }
-        return sendAnswer(res, createPod(r, await body(), ct));
+        return sendAnswer(res, createPod(r, await body(), ct), media);
       case 'PUT':
         if (rt.name === undefined) throw methodNotAllowed(method, path);
-        return sendAnswer(res, updateObject(d, r, await body(), ct));
+        return sendAnswer(res, updateObject(d, r, await body(), ct), media);
       case 'PATCH':
         if (rt.name === undefined) throw methodNotAllowed(method, path);
-        return sendAnswer(res, patchObject(d, r, await body(), ct));
+        return sendAnswer(res, patchObject(d, r, await body(), ct), media);
       case 'DELETE':
         if (rt.subresource) throw methodNotAllowed(method, path);
-        if (rt.name !== undefined) return sendAnswer(res, deleteObject(d, r, await body()));
+        if (rt.name !== undefined) return sendAnswer(res, deleteObject(d, r, await body(), ct), media);
         if (!rt.def.verbs.includes('deletecollection')) throw methodNotAllowed(method, path);
-        return sendAnswer(res, deleteCollection(d, r, await body()));
+        return sendAnswer(res, deleteCollection(d, r, await body(), ct), media);
       default:
         throw methodNotAllowed(method, path);
     }
@@ -257,7 +277,8 @@ export function createDispatcher(d: DispatchDeps): Dispatcher {
         }
         // An unauthenticated client gets no keep-alive: we will not read whatever body it still sends.
         if (e.code === 401) res.setHeader('Connection', 'close');
-        sendJson(res, e.code, e.toStatus());
+        // An error is written in the client's preferred media type too (a 406 only in JSON).
+        sendBody(res, e.code, e.toStatus(), e.code === 406 ? 'json' : errorMedia(req.headers.accept));
       });
     },
     endStreams() {

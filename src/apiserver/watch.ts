@@ -1,6 +1,6 @@
-// Watch streams: HTTP 200, chunked, one JSON event per line. A watch either starts with the current
-// objects as synthetic ADDED events (no resourceVersion or "0"), or replays the store's history after
-// the given version (410 Expired as an ERROR event when the ring no longer holds it, as kube does),
+// Watch streams: HTTP 200, chunked, one JSON event per line (protobuf: one length-prefixed frame per
+// event). A watch either starts with the current objects as synthetic ADDED events (no
+// resourceVersion or "0"), or replays the store's history after the given version (410 Expired as an ERROR event when the ring no longer holds it, as kube does),
 // then follows live changes. Selectors are applied per event, and an object that stops matching is
 // sent as DELETED (starts matching: ADDED), so a filtered watch stays consistent with a filtered list.
 //
@@ -8,6 +8,7 @@
 // been read, which would drop the watcher at once.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log/index.js';
+import { watchFramer, type Media } from './media/index.js';
 import { encodeWatchObject, type Output } from './output.js';
 import { resourceKey, type KubeObject, type ResourceDef } from './resources.js';
 import type { Store, StoreEvent } from './store.js';
@@ -23,6 +24,7 @@ export interface WatchRequest {
   namespace: string | undefined;
   matches: (o: KubeObject) => boolean;
   output: Output;
+  media: Media;
   query: URLSearchParams;
 }
 
@@ -36,7 +38,7 @@ export interface WatchContext {
 
 export function serveWatch(ctx: WatchContext, w: WatchRequest, _req: IncomingMessage, res: ServerResponse): void {
   const { store, logger } = ctx;
-  const { def, namespace, matches, output, query } = w;
+  const { def, namespace, matches, output, media, query } = w;
   const resource = resourceKey(def);
 
   const rvParam = query.get('resourceVersion') ?? '';
@@ -47,8 +49,9 @@ export function serveWatch(ctx: WatchContext, w: WatchRequest, _req: IncomingMes
   const bookmarks = boolParam(query, 'allowWatchBookmarks');
   const sendInitialEvents = boolParam(query, 'sendInitialEvents');
 
+  const framer = watchFramer(media, output.kind === 'json' ? 'application/json' : output.contentType);
   res.writeHead(200, {
-    'Content-Type': output.kind === 'json' ? 'application/json' : output.contentType,
+    'Content-Type': framer.contentType,
     'Cache-Control': 'no-cache, private',
     'Transfer-Encoding': 'chunked',
   });
@@ -59,7 +62,7 @@ export function serveWatch(ctx: WatchContext, w: WatchRequest, _req: IncomingMes
 
   const send = (type: string, object: unknown): void => {
     if (closed) return;
-    res.write(JSON.stringify({ type, object }) + '\n');
+    res.write(framer.frame(type, object));
     const pending = Math.max(res.writableLength, res.socket?.writableLength ?? 0);
     if (pending > MAX_PENDING_BYTES) {
       logger.warn('apiserver: dropping a watch whose client does not read', { resource, pendingBytes: pending });
