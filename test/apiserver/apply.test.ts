@@ -144,7 +144,8 @@ describe('server-side apply', () => {
     assert.equal(b.json.metadata.labels.owner, undefined);
     assert.equal(b.json.metadata.labels.role, 'myrole');
     assert.equal(b.json.metadata.annotations['kubernetes.io/config.mirror'], 'a1b2c3d4e5f60718293a4b5c6d7e8f90');
-    // Re-applying the same configuration writes nothing.
+    // Re-applying the same configuration writes nothing, even a second later.
+    await new Promise((r) => setTimeout(r, 1100));
     const again = await call(ts, 'PATCH', `${podPath}?fieldManager=alice`, {
       body: JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: POD, annotations: { note: 'hi' } } }),
       contentType: APPLY,

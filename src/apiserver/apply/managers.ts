@@ -167,7 +167,10 @@ export function planApply(def: ResourceDef, live: KubeObject | undefined, config
       }
       if (conflicts.length > 0 && !force) throw conflictError(conflicts);
       for (const [k, m] of managers) if (k !== id) m.set = m.set.minus(touched).minus(c.removed);
-      managers.set(id, me);
+      const previous = managers.get(id);
+      const noop = previous && touched.size === 0 && c.removed.size === 0 && me.set.minus(previous.set).size === 0 && previous.set.minus(me.set).size === 0;
+      // Re-applying the same configuration is no write at all (no new time, no new resourceVersion).
+      if (!noop) managers.set(id, me);
       const out = encode(managers);
       return out.length ? out : undefined;
     },

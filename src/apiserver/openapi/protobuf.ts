@@ -4,61 +4,50 @@
 // needed, of the parts our document uses; field numbers are those of gnostic's OpenAPIv2.proto.
 // Vendor extensions travel as YAML text (JSON is YAML), as upstream encodes them.
 
+import protobuf from 'protobufjs/minimal.js';
+
+type Op = { kind: 'string'; field: number; value: string } | { kind: 'bool'; field: number } | { kind: 'message'; field: number; value: Message };
+
+/** A message built as a tree of fields, then written in one pass (nested lengths by fork/ldelim). */
 class Message {
-  private readonly parts: Buffer[] = [];
-
-  private key(field: number, wire: number): void {
-    this.varint((field << 3) | wire);
-  }
-
-  private varint(n: number): void {
-    const bytes: number[] = [];
-    let v = n >>> 0;
-    while (v > 0x7f) {
-      bytes.push((v & 0x7f) | 0x80);
-      v >>>= 7;
-    }
-    bytes.push(v);
-    this.parts.push(Buffer.from(bytes));
-  }
+  private readonly ops: Op[] = [];
 
   string(field: number, s: string | undefined): this {
-    if (s === undefined || s === '') return this;
-    const b = Buffer.from(s, 'utf8');
-    this.key(field, 2);
-    this.varint(b.length);
-    this.parts.push(b);
+    if (s !== undefined && s !== '') this.ops.push({ kind: 'string', field, value: s });
     return this;
   }
 
   strings(field: number, list: readonly string[] | undefined): this {
-    for (const s of list ?? []) {
-      const b = Buffer.from(s, 'utf8');
-      this.key(field, 2);
-      this.varint(b.length);
-      this.parts.push(b);
-    }
+    for (const s of list ?? []) this.ops.push({ kind: 'string', field, value: s });
     return this;
   }
 
   bool(field: number, v: boolean | undefined): this {
-    if (!v) return this;
-    this.key(field, 0);
-    this.varint(1);
+    if (v) this.ops.push({ kind: 'bool', field });
     return this;
   }
 
   message(field: number, m: Message | undefined): this {
-    if (!m) return this;
-    const b = m.bytes();
-    this.key(field, 2);
-    this.varint(b.length);
-    this.parts.push(b);
+    if (m) this.ops.push({ kind: 'message', field, value: m });
     return this;
   }
 
+  private write(w: protobuf.Writer): void {
+    for (const op of this.ops) {
+      if (op.kind === 'string') w.uint32((op.field << 3) | 2).string(op.value);
+      else if (op.kind === 'bool') w.uint32(op.field << 3).bool(true);
+      else {
+        w.uint32((op.field << 3) | 2).fork();
+        op.value.write(w);
+        w.ldelim();
+      }
+    }
+  }
+
   bytes(): Buffer {
-    return Buffer.concat(this.parts);
+    const w = protobuf.Writer.create();
+    this.write(w);
+    return Buffer.from(w.finish());
   }
 }
 
