@@ -526,3 +526,24 @@ describe('unknown fields (ignored by Kubernetes, so a typo silently changes the 
     assert.deepEqual(unknownFieldWarnings(clean.pods[0], schema, ORIGIN), [], 'a defaulted, identified static pod has only known fields');
   });
 });
+
+describe('shipped manifests', () => {
+  it('every example and fixture manifest is valid, without warnings or unknown fields', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { fileURLToPath } = await import('node:url');
+    const schema = await loadPodSchema();
+    const dirs = ['../../examples/manifests/', '../fixtures/manifests/'].map((d) => fileURLToPath(new URL(d, import.meta.url)));
+    let seen = 0;
+    for (const dir of dirs) {
+      for (const file of readdirSync(dir)) {
+        const origin = `${dir}${file}`;
+        const r = decodePodManifest(readFileSync(origin), { nodeName: 'node1', source: 'file', origin });
+        assert.deepEqual(lines(r.problems), [], origin);
+        assert.deepEqual(r.warnings, [], origin);
+        assert.deepEqual(unknownFieldWarnings(r.pods[0], schema, origin), [], origin);
+        seen++;
+      }
+    }
+    assert.ok(seen >= 3);
+  });
+});
