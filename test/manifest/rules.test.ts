@@ -292,6 +292,12 @@ const ROWS: Row[] = [
     expect: ['spec.securityContext.runAsGroup: Invalid value: -5: must be between 0 and 2147483647, inclusive'],
   },
   {
+    rule: 'supplementalGroups are group IDs',
+    spec: { securityContext: { supplementalGroups: [1000, -1] } },
+    good: { spec: { securityContext: { supplementalGroups: [1000, 0] } } },
+    expect: ['spec.securityContext.supplementalGroups[1]: Invalid value: -1: must be between 0 and 2147483647, inclusive'],
+  },
+  {
     rule: 'allowPrivilegeEscalation false with privileged',
     container: { securityContext: { privileged: true, allowPrivilegeEscalation: false } },
     good: { container: { securityContext: { privileged: true } } },
