@@ -439,6 +439,42 @@ describe('validation rules (upstream paths and wording)', () => {
   }
 });
 
+describe('pod annotations with a meaning (upstream ValidatePodSpecificAnnotations)', () => {
+  const withAnnotations = (annotations: Record<string, string>): Obj => {
+    const p = pod();
+    (p.metadata as Obj).annotations = annotations;
+    return p;
+  };
+
+  it('AppArmor annotations name an existing container and a valid profile; seccomp annotations a valid profile', () => {
+    assert.deepEqual(
+      lines(
+        validatePod(
+          withAnnotations({
+            'container.apparmor.security.beta.kubernetes.io/nosuch': 'runtime/default',
+            'container.apparmor.security.beta.kubernetes.io/web': 'strict',
+            'seccomp.security.alpha.kubernetes.io/pod': 'default',
+            'controller.kubernetes.io/pod-deletion-cost': 'high',
+          }),
+          ORIGIN,
+        ),
+      ),
+      [
+        'metadata.annotations[container.apparmor.security.beta.kubernetes.io/nosuch]: Invalid value: "nosuch": container not found',
+        'metadata.annotations[container.apparmor.security.beta.kubernetes.io/web]: Invalid value: "strict": invalid AppArmor profile name: "strict"',
+        'metadata.annotations[seccomp.security.alpha.kubernetes.io/pod]: Invalid value: "default": must be a valid seccomp profile',
+        'metadata.annotations[controller.kubernetes.io/pod-deletion-cost]: Invalid value: "high": must be a 32bit integer',
+      ],
+    );
+    const good = withAnnotations({
+      'container.apparmor.security.beta.kubernetes.io/web': 'localhost/my-profile',
+      'seccomp.security.alpha.kubernetes.io/pod': 'runtime/default',
+      'controller.kubernetes.io/pod-deletion-cost': '-5',
+    });
+    assert.deepEqual(lines(validatePod(good, ORIGIN)), []);
+  });
+});
+
 describe('decoding rules', () => {
   const id = { nodeName: 'node1', source: 'file' as const, origin: ORIGIN };
   const json = (o: Obj): string => JSON.stringify(o, null, 2);
