@@ -8,6 +8,7 @@ import { msg, ProblemList } from './errors.js';
 import { isObject, isUnset, type JsonObject } from './json.js';
 import { DNS1123_SUBDOMAIN_MAX, dns1123Label, dns1123Subdomain, labelValue, qualifiedName } from './names.js';
 import type { ManifestProblem } from './problem.js';
+import { checkAffinity } from './validate-affinity.js';
 import { checkContainer, type ContainerContext } from './validate-container.js';
 import { checkPodSecurityContext } from './validate-security.js';
 import { checkVolumes, NAME_FIX } from './validate-volumes.js';
@@ -178,6 +179,7 @@ class PodValidator {
     this.nodeSelector(spec);
     checkPodSecurityContext(c, spec);
     this.imagePullSecrets(spec);
+    checkAffinity(c, spec);
     this.dnsConfig(spec);
 
     for (const key of ['serviceAccountName', 'serviceAccount']) {
