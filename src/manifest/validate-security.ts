@@ -65,8 +65,15 @@ export function checkPodSecurityContext(c: Checker, spec: JsonObject): void {
   id(c, sc, 'fsGroup', `${path}.fsGroup`, 'group');
   c.bool(sc, 'runAsNonRoot', `${path}.runAsNonRoot`);
   const groups = sc.supplementalGroups;
-  if (Array.isArray(groups)) groups.forEach((_, i) => id(c, groups as unknown as JsonObject, String(i), `${path}.supplementalGroups[${i}]`, 'group'));
-  else if (!isUnset(groups)) c.add(`${path}.supplementalGroups`, msg.invalid(groups, 'must be a list'), 'write supplementalGroups as a list of group IDs');
+  if (Array.isArray(groups)) {
+    groups.forEach((g, i) => {
+      const gp = `${path}.supplementalGroups[${i}]`;
+      if (typeof g !== 'number' || !Number.isInteger(g)) c.add(gp, msg.invalid(g, 'must be an integer'), 'write each supplemental group as a numeric group ID');
+      else if (g < 0 || g > MAX_ID) c.add(gp, msg.invalid(g, inclusiveRange(0, MAX_ID)), `use a group ID from 0 to ${MAX_ID}`);
+    });
+  } else if (!isUnset(groups)) {
+    c.add(`${path}.supplementalGroups`, msg.invalid(groups, 'must be a list'), 'write supplementalGroups as a list of group IDs');
+  }
   c.oneOf(sc, 'supplementalGroupsPolicy', `${path}.supplementalGroupsPolicy`, SUPPLEMENTAL_GROUPS_POLICIES);
   c.oneOf(sc, 'fsGroupChangePolicy', `${path}.fsGroupChangePolicy`, FS_GROUP_CHANGE_POLICIES);
   if (sc.shareProcessNamespace === true && spec.hostPID === true) {

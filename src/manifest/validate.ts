@@ -8,6 +8,7 @@ import { msg, ProblemList } from './errors.js';
 import { isObject, isUnset, type JsonObject } from './json.js';
 import { DNS1123_SUBDOMAIN_MAX, dns1123Label, dns1123Subdomain, labelValue, qualifiedName } from './names.js';
 import type { ManifestProblem } from './problem.js';
+import { checkAffinity } from './validate-affinity.js';
 import { checkContainer, type ContainerContext } from './validate-container.js';
 import { checkPodSecurityContext } from './validate-security.js';
 import { checkVolumes, NAME_FIX } from './validate-volumes.js';
@@ -21,6 +22,10 @@ const MAX_DNS_NAMESERVERS = 3;
 const MAX_DNS_SEARCHES = 32;
 const MAX_INT32 = 2147483647;
 const DEFAULT_GRACE_SECONDS = 30;
+const DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
+const SECCOMP_POD = 'seccomp.security.alpha.kubernetes.io/pod';
+const SECCOMP_CONTAINER = 'container.seccomp.security.alpha.kubernetes.io/';
+const APPARMOR_CONTAINER = 'container.apparmor.security.beta.kubernetes.io/';
 const PREEMPTION_POLICIES = ['Never', 'PreemptLowerPriority'];
 const OS_NAMES = ['linux', 'windows'];
 
@@ -50,7 +55,7 @@ class PodValidator {
     } else if (!isObject(pod.spec)) {
       this.c.add('spec', msg.invalid(pod.spec, 'must be an object'), 'make spec a mapping with a containers list');
     } else {
-      this.spec(pod.spec);
+      this.spec(pod.spec, pod.metadata);
     }
   }
 
@@ -110,10 +115,39 @@ class PodValidator {
     }
   }
 
+  /** Annotations with a meaning for pods (upstream ValidatePodSpecificAnnotations). */
+  private podAnnotations(meta: unknown, spec: JsonObject): void {
+    if (!isObject(meta) || !isObject(meta.annotations)) return;
+    const names = new Set<string>();
+    for (const list of ['containers', 'initContainers']) {
+      if (Array.isArray(spec[list])) for (const ctr of spec[list] as unknown[]) if (isObject(ctr) && typeof ctr.name === 'string') names.add(ctr.name);
+    }
+    for (const [key, value] of Object.entries(meta.annotations)) {
+      if (typeof value !== 'string') continue;
+      const path = `metadata.annotations[${key}]`;
+      if (key === DELETION_COST && (!/^[+-]?[0-9]+$/.test(value) || Number(value) < -MAX_INT32 - 1 || Number(value) > MAX_INT32)) {
+        this.c.add(path, msg.invalid(value, 'must be a 32bit integer'), 'set the pod deletion cost to a whole number, or remove the annotation');
+      }
+      if (key === SECCOMP_POD || key.startsWith(SECCOMP_CONTAINER)) {
+        if (!['runtime/default', 'docker/default', 'unconfined'].includes(value) && !value.startsWith('localhost/')) {
+          this.c.add(path, msg.invalid(value, 'must be a valid seccomp profile'), 'use spec.securityContext.seccompProfile instead (this annotation has no effect since Kubernetes 1.27)');
+        }
+      }
+      if (key.startsWith(APPARMOR_CONTAINER)) {
+        const container = key.slice(APPARMOR_CONTAINER.length);
+        if (!names.has(container)) this.c.add(path, msg.invalid(container, 'container not found'), `name an existing container after "${APPARMOR_CONTAINER}", or remove the annotation`);
+        if (!['runtime/default', 'unconfined'].includes(value) && !value.startsWith('localhost/')) {
+          this.c.add(path, msg.invalid(value, `invalid AppArmor profile name: ${JSON.stringify(value)}`), 'use runtime/default, unconfined or localhost/<profile>, or better securityContext.appArmorProfile');
+        }
+      }
+    }
+  }
+
   // ---- spec (upstream ValidatePodSpec order) -------------------------------------------------
 
-  private spec(spec: JsonObject): void {
+  private spec(spec: JsonObject, meta: unknown): void {
     const c = this.c;
+    this.podAnnotations(meta, spec);
     const volumeNames = checkVolumes(c, spec);
     if (Array.isArray(spec.resourceClaims) && spec.resourceClaims.length > 0) {
       c.add('spec.resourceClaims', msg.forbidden('static pods may not reference resourceclaims'), 'remove spec.resourceClaims; static pods cannot use dynamic resource allocation');
@@ -145,6 +179,7 @@ class PodValidator {
     this.nodeSelector(spec);
     checkPodSecurityContext(c, spec);
     this.imagePullSecrets(spec);
+    checkAffinity(c, spec);
     this.dnsConfig(spec);
 
     for (const key of ['serviceAccountName', 'serviceAccount']) {

@@ -292,6 +292,12 @@ const ROWS: Row[] = [
     expect: ['spec.securityContext.runAsGroup: Invalid value: -5: must be between 0 and 2147483647, inclusive'],
   },
   {
+    rule: 'supplementalGroups are group IDs',
+    spec: { securityContext: { supplementalGroups: [1000, -1] } },
+    good: { spec: { securityContext: { supplementalGroups: [1000, 0] } } },
+    expect: ['spec.securityContext.supplementalGroups[1]: Invalid value: -1: must be between 0 and 2147483647, inclusive'],
+  },
+  {
     rule: 'allowPrivilegeEscalation false with privileged',
     container: { securityContext: { privileged: true, allowPrivilegeEscalation: false } },
     good: { container: { securityContext: { privileged: true } } },
@@ -415,6 +421,24 @@ const ROWS: Row[] = [
     expect: ['spec.hostPID: Forbidden: when `hostUsers` is false'],
   },
   {
+    rule: 'node affinity In needs values',
+    spec: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'disk', operator: 'In' }] }] } } } },
+    good: { spec: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'disk', operator: 'In', values: ['ssd'] }] }] } } } } },
+    expect: ["spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'"],
+  },
+  {
+    rule: 'node affinity operators',
+    spec: { affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, preference: { matchExpressions: [{ key: 'disk', operator: 'Has' }] } }] } } },
+    good: { spec: { affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, preference: { matchExpressions: [{ key: 'disk', operator: 'Exists' }] } }] } } } },
+    expect: ['spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].preference.matchExpressions[0].operator: Invalid value: "Has": not a valid selector operator'],
+  },
+  {
+    rule: 'node affinity weight 1-100',
+    spec: { affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 0, preference: {} }] } } },
+    good: { spec: { affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50, preference: {} }] } } } },
+    expect: ['spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight: Invalid value: 0: must be in the range 1-100'],
+  },
+  {
     rule: 'imagePullSecrets reference API objects',
     spec: { imagePullSecrets: [{ name: 'regcred' }] },
     good: {},
@@ -431,6 +455,42 @@ describe('validation rules (upstream paths and wording)', () => {
       assert.deepEqual(lines(validatePod(pod(row.good.container, row.good.spec), ORIGIN)), [], 'the valid variant passes');
     });
   }
+});
+
+describe('pod annotations with a meaning (upstream ValidatePodSpecificAnnotations)', () => {
+  const withAnnotations = (annotations: Record<string, string>): Obj => {
+    const p = pod();
+    (p.metadata as Obj).annotations = annotations;
+    return p;
+  };
+
+  it('AppArmor annotations name an existing container and a valid profile; seccomp annotations a valid profile', () => {
+    assert.deepEqual(
+      lines(
+        validatePod(
+          withAnnotations({
+            'container.apparmor.security.beta.kubernetes.io/nosuch': 'runtime/default',
+            'container.apparmor.security.beta.kubernetes.io/web': 'strict',
+            'seccomp.security.alpha.kubernetes.io/pod': 'default',
+            'controller.kubernetes.io/pod-deletion-cost': 'high',
+          }),
+          ORIGIN,
+        ),
+      ),
+      [
+        'metadata.annotations[container.apparmor.security.beta.kubernetes.io/nosuch]: Invalid value: "nosuch": container not found',
+        'metadata.annotations[container.apparmor.security.beta.kubernetes.io/web]: Invalid value: "strict": invalid AppArmor profile name: "strict"',
+        'metadata.annotations[seccomp.security.alpha.kubernetes.io/pod]: Invalid value: "default": must be a valid seccomp profile',
+        'metadata.annotations[controller.kubernetes.io/pod-deletion-cost]: Invalid value: "high": must be a 32bit integer',
+      ],
+    );
+    const good = withAnnotations({
+      'container.apparmor.security.beta.kubernetes.io/web': 'localhost/my-profile',
+      'seccomp.security.alpha.kubernetes.io/pod': 'runtime/default',
+      'controller.kubernetes.io/pod-deletion-cost': '-5',
+    });
+    assert.deepEqual(lines(validatePod(good, ORIGIN)), []);
+  });
 });
 
 describe('decoding rules', () => {
@@ -524,5 +584,26 @@ describe('unknown fields (ignored by Kubernetes, so a typo silently changes the 
     ]);
     const clean = decodePodManifest(JSON.stringify(pod({ livenessProbe: probe(), resources: { limits: { cpu: '1' } } })), { nodeName: 'n', source: 'file', origin: ORIGIN });
     assert.deepEqual(unknownFieldWarnings(clean.pods[0], schema, ORIGIN), [], 'a defaulted, identified static pod has only known fields');
+  });
+});
+
+describe('shipped manifests', () => {
+  it('every example and fixture manifest is valid, without warnings or unknown fields', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { fileURLToPath } = await import('node:url');
+    const schema = await loadPodSchema();
+    const dirs = ['../../examples/manifests/', '../fixtures/manifests/'].map((d) => fileURLToPath(new URL(d, import.meta.url)));
+    let seen = 0;
+    for (const dir of dirs) {
+      for (const file of readdirSync(dir)) {
+        const origin = `${dir}${file}`;
+        const r = decodePodManifest(readFileSync(origin), { nodeName: 'node1', source: 'file', origin });
+        assert.deepEqual(lines(r.problems), [], origin);
+        assert.deepEqual(r.warnings, [], origin);
+        assert.deepEqual(unknownFieldWarnings(r.pods[0], schema, origin), [], origin);
+        seen++;
+      }
+    }
+    assert.ok(seen >= 3);
   });
 });

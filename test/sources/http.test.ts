@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { HttpSource, HTTP_SOURCE_STATE, parseManifestUrlHeader, type HttpSourceOptions } from '../../src/sources/index.js';
 import { silentLogger } from '../../src/log/index.js';
-import { defer, image, names, podYaml, Recorder, tempDir, waitFor, type TestLike } from './helpers.js';
+import { capturingLogger, defer, image, names, podYaml, Recorder, tempDir, waitFor, type TestLike } from './helpers.js';
 
 const NODE = 'node1';
 
@@ -205,6 +205,18 @@ test('an unchanged body emits nothing; a changed body is applied', async (t) => 
   const polled = server.requests.length;
   await waitFor('several more polls', () => server.requests.length >= polled + 10);
   assert.equal(rec.snapshots.length, count);
+});
+
+test('a warning about a served pod is logged once, not at every poll', async (t) => {
+  const server = await startServer(t);
+  serve(server, podYaml('web', 'busybox:1.36', '  terminationGracePeriodSeconds: -2\n'));
+  const logger = capturingLogger();
+  const { rec } = await startSource(t, { url: server.url, stateDir: await tempDir(t), checkFrequencyMs: 10, logger });
+  assert.equal(rec.last().pods[0]!.spec!.terminationGracePeriodSeconds, 1, 'negative is treated as 1');
+  await waitFor('several polls', () => server.requests.length >= 10);
+  const warned = logger.lines.filter((l) => l.level === 'warn' && /terminationGracePeriodSeconds: must be >= 0/.test(l.msg));
+  assert.equal(warned.length, 1, JSON.stringify(logger.lines));
+  assert.match(warned[0]!.msg, /^http:\/\/127\.0\.0\.1:\d+\/pods\.yaml: spec\.terminationGracePeriodSeconds: .*\(fix: /);
 });
 
 test('the persisted last good body is used at start while the URL fails; not for another URL', async (t) => {
