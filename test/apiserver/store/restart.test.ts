@@ -54,7 +54,8 @@ test('after a restart objects, events and the version counter are as they were, 
   const seenRv = list.json.metadata.resourceVersion as string;
   await a.close();
 
-  const b = await server(t, { stateFile });
+  // The same port, as an agent restarted with its --api-port (the kubernetes service names it).
+  const b = await server(t, { stateFile, port: a.server.port });
   const pod = await call(b, 'GET', `${PODS}/web-my-node1`);
   assert.equal(pod.status, 200);
   assert.equal(pod.json.metadata.uid, created.json.metadata.uid, 'same UID');
