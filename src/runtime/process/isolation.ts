@@ -2,8 +2,7 @@
 // usage, OOM detection), its security context (security.ts) and its termination message file. The
 // start path asks for it once per container; the result is recorded in meta.json so an agent
 // that restarts still reads, enters and removes the same cgroup.
-import { promises as fs } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { Container, Pod } from 'kubernetes-types/core/v1';
 import {
   containerLimits,
@@ -21,7 +20,7 @@ import {
   type ContainerCgroup,
 } from '../../cgroups/index.js';
 import type { Logger } from '../../log/index.js';
-import { createTerminationMessageFile, terminationMessageSpec } from '../termination-message.js';
+import { terminationMessageSpec } from '../termination-message.js';
 import { RuntimeError } from '../types.js';
 import { containerSecurity, type ContainerSetup } from './security.js';
 
@@ -43,6 +42,9 @@ export interface PreparedContainer {
   /** It has limits that no cgroup enforces: warned about once it started (see started()). */
   limitsNotEnforced?: boolean;
 }
+
+/** In the container's state folder, one per attempt (every attempt has its own folder). */
+const TERMINATION_MESSAGE_FILE = 'termination-message';
 
 export class ContainerIsolation {
   private support: CgroupSupport = { version: 0, reason: 'not detected yet' };
@@ -97,9 +99,8 @@ export class ContainerIsolation {
 
     const messagePath = terminationMessageSpec(container).path;
     if (this.canMount && isAbsolute(messagePath)) {
-      const file = await createTerminationMessageFile(join(stateDir, 'termination-message'));
-      if (await ensureMountPoint(messagePath)) prepared.terminationMessage = { file, path: messagePath };
-      else this.o.logger.warn('no termination message file for this container: its terminationMessagePath cannot be created on the host', { container: container.name, path: messagePath });
+      // The shim creates the file (fresh, 0666) and its mount point; nothing to wait for here.
+      prepared.terminationMessage = { file: join(stateDir, TERMINATION_MESSAGE_FILE), path: messagePath };
     }
     return prepared;
   }
@@ -142,21 +143,3 @@ export class ContainerIsolation {
   }
 }
 
-/**
- * The bind mount needs something at the path on the host: an empty file is created there when
- * nothing is (e.g. /dev/termination-log). Only the container's own mount namespace sees its file.
- */
-async function ensureMountPoint(path: string): Promise<boolean> {
-  try {
-    const stat = await fs.stat(path);
-    return stat.isFile() || stat.isCharacterDevice();
-  } catch {
-    try {
-      await fs.mkdir(dirname(path), { recursive: true });
-      await fs.writeFile(path, '', { flag: 'a', mode: 0o644 });
-      return true;
-    } catch {
-      return false;
-    }
-  }
-}

@@ -8,7 +8,8 @@
  *   --cgroup FILE          write "0" to FILE (a cgroup.procs; repeatable): join the container's cgroup
  *   --ro-root              private mount namespace: every mount but /proc, /sys, /dev read-only
  *   --rw PATH              ... except PATH (repeatable): bind-mounted writable
- *   --bind SRC --to DST    bind-mount file SRC onto DST (the termination message file), writable
+ *   --bind SRC --to DST    create SRC empty (mode 0666) and bind-mount it onto DST (the termination
+ *                          message file), writable; DST is created empty on the host if missing
  *   --mask-proc            mask /proc and /sys paths as a container runtime does (procMount Default)
  *   --cwd DIR  --gid N  --groups N,N  --uid N
  *   --caps HEX             keep only these capabilities (bounding, permitted, effective; inheritable
@@ -423,6 +424,25 @@ static void mask_proc(void) {
   }
 }
 
+static void make_parents(const char *path) {
+  char buf[PATH_MAX];
+  snprintf(buf, sizeof buf, "%s", path);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = 0;
+    mkdir(buf, 0755);
+    *p = '/';
+  }
+}
+
+/* The per-container termination message file: fresh, empty and writable by any container user. */
+static void create_message_file(const char *path) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) fail_setup(path, errno);
+  fchmod(fd, 0666); /* open's mode is cut by the umask */
+  close(fd);
+}
+
 static void mount_namespace(void) {
   if (!S.ro_root && !S.mask_proc && !S.bind_src) return;
   if (unshare(CLONE_NEWNS) < 0) child_fail(STAGE_MOUNTNS);
@@ -431,6 +451,13 @@ static void mount_namespace(void) {
   if (S.ro_root) readonly_root();
   if (S.bind_src) {
     S.failed_path = S.bind_dst;
+    /* The bind needs a mount point: an empty file is made on the host where nothing is (e.g.
+     * /dev/termination-log). Only this namespace sees what is mounted on it. */
+    if (access(S.bind_dst, F_OK) < 0) {
+      make_parents(S.bind_dst);
+      int fd = open(S.bind_dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+      if (fd >= 0) close(fd);
+    }
     if (mount(S.bind_src, S.bind_dst, NULL, MS_BIND, NULL) < 0 || remount(S.bind_dst, 0) < 0) child_fail(STAGE_BIND);
   }
   if (S.mask_proc) mask_proc();
@@ -618,6 +645,28 @@ static long oom_kill_count(const char *path) {
   return count;
 }
 
+/* Like the end of a pid namespace: processes of the container that left its process group
+ * (setsid, daemons) are still in its cgroup, and go too, so the cgroup can be removed. */
+static void kill_cgroup(void) {
+  if (S.ncgroups == 0) return;
+  for (int round = 0; round < 50; round++) {
+    FILE *f = fopen(S.cgroups[0], "re");
+    if (!f) return;
+    int found = 0;
+    long pid;
+    while (fscanf(f, "%ld", &pid) == 1) {
+      found = 1;
+      kill((pid_t)pid, SIGKILL);
+    }
+    fclose(f);
+    while (waitpid(-1, NULL, WNOHANG) > 0) {
+    }
+    if (!found) return;
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+}
+
 /* Everything between fork (or --enter) and exec, in the order a container runtime does it. */
 static void container_setup(void) {
   for (int i = 0; i < S.ncgroups; i++) {
@@ -720,6 +769,7 @@ int main(int argc, char **argv) {
    * not reap them on these machines. */
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 
+  if (S.bind_src) create_message_file(S.bind_src);
   log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (log_fd < 0) fail_setup(log_path, errno);
 
@@ -854,6 +904,7 @@ int main(int argc, char **argv) {
     now_rfc3339(finished_at, sizeof finished_at);
     kill(-pid, SIGKILL);
   }
+  kill_cgroup();
   /* Reap what the group kill left behind (we are their subreaper), without waiting. */
   while (waitpid(-1, NULL, WNOHANG) > 0) {
   }
