@@ -5,7 +5,8 @@
  *   berth-shim --enter PID [SETUP...] -- COMMAND [ARG...]                 exec into a running one
  *
  * SETUP (each applied in the container process before exec, in this order):
- *   --cgroup FILE          write "0" to FILE (a cgroup.procs; repeatable): join the container's cgroup
+ *   --cgroup FILE          a cgroup.procs file (repeatable): the container's cgroup, joined before exec
+ *                          (supervise mode: the shim moves the child; --enter: the process itself)
  *   --ro-root              private mount namespace: every mount but /proc, /sys, /dev read-only
  *   --rw PATH              ... except PATH (repeatable): bind-mounted writable
  *   --bind SRC --to DST    create SRC empty (mode 0666) and bind-mount it onto DST (the termination
@@ -668,8 +669,11 @@ static void kill_cgroup(void) {
 }
 
 /* Everything between fork (or --enter) and exec, in the order a container runtime does it. */
+/* Supervise mode: the child's end of the "in its cgroup now" pipe (see main); -1: join itself. */
+static int joined_fd = -1;
+
 static void container_setup(void) {
-  for (int i = 0; i < S.ncgroups; i++) {
+  for (int i = 0; joined_fd < 0 && i < S.ncgroups; i++) {
     S.failed_path = S.cgroups[i];
     int fd = open(S.cgroups[i], O_WRONLY | O_CLOEXEC);
     if (fd < 0 || write(fd, "0", 1) != 1) child_fail(STAGE_CGROUP);
@@ -773,8 +777,8 @@ int main(int argc, char **argv) {
   log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (log_fd < 0) fail_setup(log_path, errno);
 
-  int out[2], err[2], execp[2];
-  if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(execp, O_CLOEXEC) < 0 ||
+  int out[2], err[2], execp[2], joinp[2];
+  if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(execp, O_CLOEXEC) < 0 || pipe2(joinp, O_CLOEXEC) < 0 ||
       pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
     fail_setup("pipe", errno);
 
@@ -796,11 +800,43 @@ int main(int argc, char **argv) {
     dup2(out[1], 1);
     dup2(err[1], 2);
     setup_fail_fd = execp[1];
+    joined_fd = joinp[0];
+    close(joinp[1]);
     container_setup();
+    /* Not one instruction of the command before it is in its cgroup. */
+    char go;
+    ssize_t r;
+    while ((r = read(joined_fd, &go, 1)) < 0 && errno == EINTR) {
+    }
+    if (r != 1) _exit(128); /* the shim could not move it and records why */
     execvp(command[0], command);
     child_fail(STAGE_EXEC);
   }
   setpgid(pid, pid); /* also from here, so the group exists before anyone signals it */
+  /* The shim moves the child into its cgroup while the child sets up its namespace and
+   * credentials: the first cgroup move waits for an RCU grace period (milliseconds), and this way
+   * that wait overlaps the child's own work instead of adding to it. */
+  close(joinp[0]);
+  for (int k = 0; k < S.ncgroups; k++) {
+    char pidtext[32];
+    int n = snprintf(pidtext, sizeof pidtext, "%d", (int)pid);
+    int fd = open(S.cgroups[k], O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, pidtext, (size_t)n) != n) {
+      char msg[PATH_MAX + 256];
+      S.failed_path = S.cgroups[k];
+      stage_message(msg, sizeof msg, STAGE_CGROUP, errno);
+      kill(pid, SIGKILL);
+      close(joinp[1]);
+      int status;
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      write_exit(128, 0, msg, NULL, NULL);
+      return 0;
+    }
+    close(fd);
+  }
+  write_all(joinp[1], "g", 1);
+  close(joinp[1]);
   close(out[1]);
   close(err[1]);
   close(execp[1]);
