@@ -91,7 +91,7 @@ describe('process runtime run by an unprivileged user', { skip: !isRoot && 'need
       const w = containerState(await berth.pod(`readonly-${NODE}`))?.state?.waiting;
       return w?.reason === 'CreateContainerConfigError' ? w : undefined;
     }, 'readonly to be refused', 30_000);
-    assert.match(waiting.message ?? '', /readOnlyRootFilesystem needs a private mount namespace, which berth can only make as root/);
+    assert.match(waiting.message ?? '', /readOnlyRootFilesystem needs a private mount namespace, which berth cannot make here \(berth runs as uid 65534, not root\)/);
     const mirror = JSON.parse(kubectl('get', 'pod', `readonly-${NODE}`, '-o', 'json').out || '{}') as Pod;
     assert.ok(mirror.metadata, 'the mirror pod exists');
   });
