@@ -122,6 +122,11 @@ test('fields a host process cannot have are refused naming the field; the flag a
     });
   }
   await assert.rejects(h.start(sh('true', { securityContext: { capabilities: { add: ['NET_WIZARD'] } } })), /capabilities\.add\[0\]: unknown capability "NET_WIZARD"/);
+  // What no runtime of berth honours is refused here as on the engines (not silently ignored).
+  await assert.rejects(
+    h.start(sh('true', { resources: { limits: { 'hugepages-2Mi': '2Mi', memory: '64Mi' } } })),
+    (err: unknown) => err instanceof RuntimeError && err.reason === 'CreateContainerConfigError' && /resources\.limits\[hugepages-2Mi\].*the process runtime of berth cannot honour it/.test(err.message),
+  );
 
   const accepting = await harness(t, { acceptUnenforcedSecurity: true });
   const { record } = await accepting.start(sh('true'), { spec: { containers: [], securityContext: { sysctls: [{ name: 'net.core.somaxconn', value: '1024' }] } } });

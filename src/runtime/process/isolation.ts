@@ -85,7 +85,7 @@ export class ContainerIsolation {
     const dir = await fs.mkdtemp(join(this.o.probeDir, 'probe-'));
     try {
       const result = await new Promise<number | null>((resolveExit) => {
-        const child = spawn(this.o.shimPath, ['--dir', dir, '--log', join(dir, 'log'), '--mask-proc', '--', 'true'], { stdio: 'ignore' });
+        const child = spawn(this.o.shimPath, ['--dir', dir, '--log', join(dir, 'log'), '--ro', '/proc/sys', '--', 'true'], { stdio: 'ignore' });
         child.once('error', () => resolveExit(null));
         child.once('close', (code) => resolveExit(code));
       });
@@ -117,7 +117,7 @@ export class ContainerIsolation {
             `(${this.mountProblem}); run berth as root with CAP_SYS_ADMIN, or remove the field`,
         );
       }
-      setup.maskProc = false;
+      setup.proc = { masked: [], readonly: [] };
       // Without root there is nothing to drop: the process already has no privileges.
       if (process.getuid?.() !== 0) delete setup.caps;
     }

@@ -11,7 +11,8 @@
  *   --rw PATH              ... except PATH (repeatable): bind-mounted writable
  *   --bind SRC --to DST    create SRC empty (mode 0666) and bind-mount it onto DST (the termination
  *                          message file), writable; DST is created empty on the host if missing
- *   --mask-proc            mask /proc and /sys paths as a container runtime does (procMount Default)
+ *   --mask PATH, --ro PATH hide PATH (empty file or folder) / make it read-only (repeatable): the
+ *                          /proc and /sys paths a container runtime masks (procMount Default)
  *   --cwd DIR  --gid N  --groups N,N  --uid N
  *   --caps HEX             keep only these capabilities (bounding, permitted, effective; inheritable
  *                          and ambient cleared, as containerd does); absent: keep all (privileged)
@@ -36,7 +37,7 @@
  *     (temp + rename), then exits. Exit code as containerd reports it: code, or 128+signal.
  *   - if the container cannot start (exec/chdir/setuid fails) DIR/exit says so with exitCode 127
  *     (not found), 126 (not executable) or 128 (other setup step) and a message.
- * The mount namespace steps run only when one of --ro-root/--bind/--mask-proc is given.
+ * The mount namespace steps run only when one of --ro-root/--bind/--mask/--ro is given.
  * It survives the agent (so containers outlive an agent crash) and stays tiny: no threads, no heap
  * beyond a few buffers.
  */
@@ -277,7 +278,9 @@ struct setup {
   int ngroups, set_ids;
   const char *cgroups[MAX_LIST];
   int ncgroups;
-  int ro_root, mask_proc;
+  int ro_root;
+  const char *mask[MAX_LIST], *ro[MAX_LIST]; /* procMount Default: hidden, and read-only paths */
+  int nmask, nro;
   const char *rw[MAX_LIST];
   int nrw;
   const char *bind_src, *bind_dst;
@@ -405,23 +408,15 @@ static void readonly_root(void) {
   }
 }
 
-/* runc's default maskedPaths and readonlyPaths: kernel state a container must not read or change. */
-static const char *const masked_paths[] = {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
-                                           "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-                                           "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
-                                           "/sys/devices/virtual/powercap", NULL};
-static const char *const readonly_paths[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
-                                             NULL};
-
 static void mask_proc(void) {
-  for (int i = 0; masked_paths[i]; i++) {
+  for (int i = 0; i < S.nmask; i++) {
     struct stat st;
-    if (stat(masked_paths[i], &st) < 0) continue;
-    if (S_ISDIR(st.st_mode)) mount("tmpfs", masked_paths[i], "tmpfs", MS_RDONLY, "size=0");
-    else mount("/dev/null", masked_paths[i], NULL, MS_BIND, NULL);
+    if (stat(S.mask[i], &st) < 0) continue;
+    if (S_ISDIR(st.st_mode)) mount("tmpfs", S.mask[i], "tmpfs", MS_RDONLY, "size=0");
+    else mount("/dev/null", S.mask[i], NULL, MS_BIND, NULL);
   }
-  for (int i = 0; readonly_paths[i]; i++) {
-    if (mount(readonly_paths[i], readonly_paths[i], NULL, MS_BIND | MS_REC, NULL) == 0) remount(readonly_paths[i], 1);
+  for (int i = 0; i < S.nro; i++) {
+    if (mount(S.ro[i], S.ro[i], NULL, MS_BIND | MS_REC, NULL) == 0) remount(S.ro[i], 1);
   }
 }
 
@@ -445,7 +440,7 @@ static void create_message_file(const char *path) {
 }
 
 static void mount_namespace(void) {
-  if (!S.ro_root && !S.mask_proc && !S.bind_src) return;
+  if (!S.ro_root && !S.nmask && !S.nro && !S.bind_src) return;
   if (unshare(CLONE_NEWNS) < 0) child_fail(STAGE_MOUNTNS);
   /* Slave: the host's later mounts still show up here, nothing done here leaks out. */
   if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) child_fail(STAGE_MOUNTNS);
@@ -461,7 +456,7 @@ static void mount_namespace(void) {
     }
     if (mount(S.bind_src, S.bind_dst, NULL, MS_BIND, NULL) < 0 || remount(S.bind_dst, 0) < 0) child_fail(STAGE_BIND);
   }
-  if (S.mask_proc) mask_proc();
+  mask_proc();
 }
 
 /* ---- capabilities ---- */
@@ -712,7 +707,6 @@ int main(int argc, char **argv) {
     }
     const char *opt = argv[i];
     if (strcmp(opt, "--ro-root") == 0) { S.ro_root = 1; continue; }
-    if (strcmp(opt, "--mask-proc") == 0) { S.mask_proc = 1; continue; }
     if (strcmp(opt, "--no-new-privs") == 0) { S.no_new_privs = 1; continue; }
     if (i + 1 >= argc) usage();
     const char *val = argv[++i];
@@ -725,6 +719,8 @@ int main(int argc, char **argv) {
     else if (strcmp(opt, "--groups") == 0) groups_arg = val;
     else if (strcmp(opt, "--cgroup") == 0 && S.ncgroups < MAX_LIST) S.cgroups[S.ncgroups++] = val;
     else if (strcmp(opt, "--rw") == 0 && S.nrw < MAX_LIST) S.rw[S.nrw++] = val;
+    else if (strcmp(opt, "--mask") == 0 && S.nmask < MAX_LIST) S.mask[S.nmask++] = val;
+    else if (strcmp(opt, "--ro") == 0 && S.nro < MAX_LIST) S.ro[S.nro++] = val;
     else if (strcmp(opt, "--bind") == 0) S.bind_src = val;
     else if (strcmp(opt, "--to") == 0) S.bind_dst = val;
     else if (strcmp(opt, "--caps") == 0) { S.has_caps = 1; S.caps = strtoull(val, NULL, 16); }
@@ -760,7 +756,7 @@ int main(int argc, char **argv) {
     int fd = open(ns, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || setns(fd, CLONE_NEWNS) < 0) child_fail(STAGE_ENTER);
     close(fd);
-    S.ro_root = S.mask_proc = 0; /* already in place in that namespace */
+    S.ro_root = S.nmask = S.nro = 0; /* already in place in that namespace */
     S.bind_src = S.bind_dst = NULL;
     container_setup();
     execvp(command[0], command);
