@@ -102,3 +102,18 @@ test('limits.cpu 100m throttles a busy loop far below the same loop without a li
   // saturated one it gets little more than the limit itself, and the kernel's count above decides).
   if (freeShare > 0.3) assert.ok(used(0) < used(1) / 2, `limited ${used(0)} ns vs free ${used(1)} ns`);
 });
+
+test('a daemon that left the container\'s process group still goes with the container (it is in the cgroup)', { skip }, async (t) => {
+  const h = await harness(t);
+  const { pod, record, logPath } = await h.start(sh('setsid sh -c "echo daemon \\$\\$; sleep 300" & sleep 0.5; exit 0'));
+  await h.exitOf(record.id);
+  const text = await readFile(logPath, 'utf8');
+  const daemon = Number(/daemon (\d+)/.exec(text)?.[1]);
+  assert.ok(daemon > 0, text);
+  await waitFor('the daemon to be gone', async () => {
+    const stat = await readFile(`/proc/${daemon}/stat`, 'utf8').catch(() => '');
+    return stat === '' || / Z /.test(stat);
+  });
+  const root = support.version === 1 ? support.base.memory : support.version === 2 ? support.base : '';
+  await waitFor('the cgroup to be removed', () => !existsSync(join(root, pod.metadata!.uid!, record.id)));
+});

@@ -34,6 +34,16 @@ describe('berth run options', () => {
     assert.equal(o.port, 10250);
   });
 
+  it('--process-runtime-accept-unenforced-security is off unless given', () => {
+    const off = parse();
+    assert.ok(off !== 'help');
+    assert.equal(off.processRuntimeAcceptUnenforcedSecurity, false);
+    const on = parse('--process-runtime-accept-unenforced-security');
+    assert.ok(on !== 'help');
+    assert.equal(on.processRuntimeAcceptUnenforcedSecurity, true);
+    assert.throws(() => parse('--process-runtime-accept-unenforced-security=maybe'), UsageError);
+  });
+
   it('takes --flag=value and --flag value, and repeatable headers', () => {
     const o = parse('--pod-manifest-path', '/etc/kubelet.d', '--manifest-url=http://x/p', '--manifest-url-header=Authorization:Bearer x', '--manifest-url-header=a:hello,b:again');
     assert.ok(o !== 'help');

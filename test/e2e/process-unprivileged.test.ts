@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1';
-import { containerState, NODE, startBerth, waitFor, workspace, type Berth, type Workspace } from './harness.js';
+import { BERTH, containerState, NODE, startBerth, waitFor, workspace, type Berth, type Workspace } from './harness.js';
 
 const NOBODY = 65534;
 const isRoot = process.getuid?.() === 0;
@@ -43,6 +43,9 @@ describe('process runtime run by an unprivileged user', { skip: !isRoot && 'need
   };
 
   before(async () => {
+    // The agent runs as nobody: it must be able to read the checkout (bin/, dist/, node_modules/).
+    const readable = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(BERTH)}, 4)`], { uid: NOBODY, gid: NOBODY });
+    assert.equal(readable.status, 0, `uid ${NOBODY} cannot read ${BERTH}: make the checkout world-readable (chmod o+rX on it and its parent folders) to run this test`);
     ws = workspace();
     home = mkdtempSync(join(tmpdir(), 'berth-nobody-home-'));
     ws.write('limited-a.json', pod('limited-a', { resources: { limits: { memory: '64Mi', cpu: '200m' } } }));
@@ -88,7 +91,7 @@ describe('process runtime run by an unprivileged user', { skip: !isRoot && 'need
       const w = containerState(await berth.pod(`readonly-${NODE}`))?.state?.waiting;
       return w?.reason === 'CreateContainerConfigError' ? w : undefined;
     }, 'readonly to be refused', 30_000);
-    assert.match(waiting.message ?? '', /readOnlyRootFilesystem needs a private mount namespace, which berth can only make as root/);
+    assert.match(waiting.message ?? '', /readOnlyRootFilesystem needs a private mount namespace, which berth cannot make here \(berth runs as uid 65534, not root\)/);
     const mirror = JSON.parse(kubectl('get', 'pod', `readonly-${NODE}`, '-o', 'json').out || '{}') as Pod;
     assert.ok(mirror.metadata, 'the mirror pod exists');
   });

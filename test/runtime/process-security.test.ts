@@ -122,6 +122,11 @@ test('fields a host process cannot have are refused naming the field; the flag a
     });
   }
   await assert.rejects(h.start(sh('true', { securityContext: { capabilities: { add: ['NET_WIZARD'] } } })), /capabilities\.add\[0\]: unknown capability "NET_WIZARD"/);
+  // What no runtime of berth honours is refused here as on the engines (not silently ignored).
+  await assert.rejects(
+    h.start(sh('true', { resources: { limits: { 'hugepages-2Mi': '2Mi', memory: '64Mi' } } })),
+    (err: unknown) => err instanceof RuntimeError && err.reason === 'CreateContainerConfigError' && /resources\.limits\[hugepages-2Mi\].*the process runtime of berth cannot honour it/.test(err.message),
+  );
 
   const accepting = await harness(t, { acceptUnenforcedSecurity: true });
   const { record } = await accepting.start(sh('true'), { spec: { containers: [], securityContext: { sysctls: [{ name: 'net.core.somaxconn', value: '1024' }] } } });
@@ -156,12 +161,16 @@ test('execSync runs inside the container: same capabilities, no_new_privs, secco
   const { record } = await h.start(sh('sleep 60', {
     securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } },
   }));
-  const result = await h.runtime.execSync(record.id, ['sh', '-c', 'grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status; touch /berth-exec-probe 2>/dev/null || echo readonly'], 10_000);
+  const result = await h.runtime.execSync(record.id, ['sh', '-c', 'grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status; touch /berth-exec-probe 2>/dev/null || echo readonly; cat /proc/self/cgroup'], 10_000);
   const out = result.stdout.toString();
   assert.equal(result.exitCode, 0, result.stderr.toString());
   assert.match(out, /CapEff:\s+0+\n/);
   assert.match(out, /NoNewPrivs:\s+1/);
   assert.match(out, /Seccomp:\s+2/);
   assert.match(out, /readonly/);
+  if (record.id && (await h.runtime.containerUsage(record.id))) {
+    // The container has a cgroup: the exec'd command is counted in it too.
+    assert.match(out, new RegExp(`/berth/[^/]+/${record.id}$`, 'm'));
+  }
   await waitFor('the container to run', async () => (await h.runtime.listContainers()).some((r) => r.id === record.id && r.state === 'running'));
 });

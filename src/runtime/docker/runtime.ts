@@ -9,6 +9,7 @@ import type { Container, Pod } from 'kubernetes-types/core/v1';
 import { warnOncePer, type Logger } from '../../log/index.js';
 import { containerEnvironment } from '../env.js';
 import { oomKilledInCgroup } from '../oom.js';
+import { DEFAULT_SECCOMP_PROFILE_ROOT, containerPath, refuseUnsupported, seccompProfile } from '../security.js';
 import { createdContainer } from '../image-events.js';
 import { createTerminationMessageFile, joinMessages, readTerminationMessage, terminationMessageSpec } from '../termination-message.js';
 import { firstNodeIPv4 } from '../process/host.js';
@@ -45,6 +46,8 @@ export interface DockerRuntimeOptions {
   volumesDir?: string;
   /** The node's IP (hostIP, and podIP of hostNetwork pods); default its first non-internal IPv4. */
   nodeIP?: string;
+  /** Where seccomp Localhost profiles are (the kubelet's <root-dir>/seccomp); default /var/lib/berth/seccomp. */
+  seccompProfileRoot?: string;
 }
 
 export const DEFAULT_POD_INFRA_IMAGE = 'registry.k8s.io/pause:3.6';
@@ -64,6 +67,7 @@ export class DockerRuntime implements Runtime {
   private readonly volumesDir: string;
   private readonly nodeIP: string;
   private readonly podLogsDir: string;
+  private readonly seccompProfileRoot: string;
   private readonly watcher: DieWatcher;
   private readonly listeners: Array<(record: ContainerRecord) => void> = [];
   /** App containers started or adopted by this instance whose exit is still to be reported. */
@@ -98,6 +102,7 @@ export class DockerRuntime implements Runtime {
     this.volumesDir = options.volumesDir ?? DEFAULT_VOLUMES_DIR;
     this.nodeIP = options.nodeIP ?? firstNodeIPv4();
     this.podLogsDir = options.podLogsDir;
+    this.seccompProfileRoot = options.seccompProfileRoot ?? DEFAULT_SECCOMP_PROFILE_ROOT;
     this.watcher = new DieWatcher({
       client: this.client,
       nodeName: this.nodeName,
@@ -255,7 +260,9 @@ export class DockerRuntime implements Runtime {
     const imageInfo = await ensureImage(this.client, image, pullPolicy(container), (message) => this.warnOnce(`image ${image}`, message), request.events);
     checkNonRoot(pod, request.container, imageInfo?.Config?.User ?? '');
 
+    refuseUnsupported(pod, container, this.podman ? 'podman' : 'docker');
     const terminationMessageFile = await this.terminationMessageFile(pod, container);
+    const localhostSeccompProfile = await this.localhostSeccompProfile(pod, container);
     const { body, directories } = appBody({
       pod,
       container,
@@ -267,6 +274,10 @@ export class DockerRuntime implements Runtime {
       volumesDir: this.volumesDir,
       joinSandboxUts: this.podman,
       ...(terminationMessageFile ? { terminationMessageFile } : {}),
+      ...(localhostSeccompProfile !== undefined ? { localhostSeccompProfile } : {}),
+      imageUser: imageInfo?.Config?.User ?? '',
+      unmaskWithSecurityOpt: this.podman,
+      seccompProfileRoot: this.seccompProfileRoot,
     });
     try {
       await fs.mkdir(dirname(logPath), { recursive: true });
@@ -294,6 +305,21 @@ export class DockerRuntime implements Runtime {
     } finally {
       this.starting.delete(id);
       started();
+    }
+  }
+
+  /** The JSON of the container's Localhost seccomp profile (the Engine API takes the profile itself). */
+  private async localhostSeccompProfile(pod: Pod, container: Container): Promise<string | undefined> {
+    const where = containerPath(pod, container);
+    const profile = seccompProfile(pod, container, this.seccompProfileRoot, where);
+    if (profile.type !== 'Localhost' || container.securityContext?.privileged) return undefined;
+    try {
+      return JSON.stringify(JSON.parse(await fs.readFile(profile.localhost!, 'utf8')));
+    } catch (err) {
+      throw new RuntimeError(
+        'CreateContainerConfigError',
+        `${where}: securityContext.seccompProfile: cannot use the Localhost profile ${profile.localhost}: ${(err as Error).message}; put a seccomp JSON profile there`,
+      );
     }
   }
 

@@ -2,8 +2,9 @@
 // usage, OOM detection), its security context (security.ts) and its termination message file. The
 // start path asks for it once per container; the result is recorded in meta.json so an agent
 // that restarts still reads, enters and removes the same cgroup.
+import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { Container, Pod } from 'kubernetes-types/core/v1';
 import {
   containerLimits,
@@ -21,7 +22,7 @@ import {
   type ContainerCgroup,
 } from '../../cgroups/index.js';
 import type { Logger } from '../../log/index.js';
-import { createTerminationMessageFile, terminationMessageSpec } from '../termination-message.js';
+import { terminationMessageSpec } from '../termination-message.js';
 import { RuntimeError } from '../types.js';
 import { containerSecurity, type ContainerSetup } from './security.js';
 
@@ -30,6 +31,9 @@ export type PodWarning = (pod: Pod, reason: string, message: string, containerNa
 
 export interface IsolationOptions {
   logger: Logger;
+  shimPath: string;
+  /** A folder for the start-up probe's scratch files. */
+  probeDir: string;
   acceptUnenforcedSecurity: boolean;
   onPodWarning?: PodWarning;
   cgroups?: CgroupsOptions;
@@ -44,18 +48,53 @@ export interface PreparedContainer {
   limitsNotEnforced?: boolean;
 }
 
+/** In the container's state folder, one per attempt (every attempt has its own folder). */
+const TERMINATION_MESSAGE_FILE = 'termination-message';
+
 export class ContainerIsolation {
   private support: CgroupSupport = { version: 0, reason: 'not detected yet' };
   private warnedOnce = false;
   private readonly warnedPods = new Set<string>();
   /** Mount namespaces (and so the read-only root, /proc masking and the message file) need root. */
-  private readonly canMount = process.getuid?.() === 0;
+  /** Whether the shim can make private mount namespaces here (probed at init). */
+  private canMount = false;
+  private mountProblem = '';
 
   constructor(private readonly o: IsolationOptions) {}
 
   async init(): Promise<void> {
-    this.support = await detectCgroups(this.o.cgroups);
+    const [support, mount] = await Promise.all([detectCgroups(this.o.cgroups), this.probeMountNamespace()]);
+    this.support = support;
     this.o.logger.info(describeSupport(this.support), { cgroupVersion: this.support.version || 'none' });
+    this.canMount = mount === undefined;
+    if (mount !== undefined) {
+      this.mountProblem = mount;
+      this.o.logger.warn(
+        `process runtime: containers get no private mount namespace (${mount}): no /proc masking, no termination message file, ` +
+          'and readOnlyRootFilesystem is refused; run berth as root with CAP_SYS_ADMIN to have them',
+      );
+    }
+  }
+
+  /**
+   * Runs the shim once with a mount namespace, as every container gets one: not root, or root
+   * without CAP_SYS_ADMIN (an unprivileged container) or under a seccomp filter, cannot.
+   */
+  private async probeMountNamespace(): Promise<string | undefined> {
+    if (process.getuid?.() !== 0) return `berth runs as uid ${process.getuid?.()}, not root`;
+    const dir = await fs.mkdtemp(join(this.o.probeDir, 'probe-'));
+    try {
+      const result = await new Promise<number | null>((resolveExit) => {
+        const child = spawn(this.o.shimPath, ['--dir', dir, '--log', join(dir, 'log'), '--ro', '/proc/sys', '--', 'true'], { stdio: 'ignore' });
+        child.once('error', () => resolveExit(null));
+        child.once('close', (code) => resolveExit(code));
+      });
+      const exit = JSON.parse(await fs.readFile(join(dir, 'exit'), 'utf8').catch(() => '{}')) as { startError?: boolean; message?: string };
+      if (result === null) return 'the container supervisor could not be run';
+      return exit.startError ? (exit.message ?? 'the mount namespace could not be made') : undefined;
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   }
 
   get cgroupVersion(): 0 | 1 | 2 {
@@ -74,13 +113,13 @@ export class ContainerIsolation {
       if (setup.readOnlyRoot) {
         throw new RuntimeError(
           'CreateContainerConfigError',
-          `container "${container.name}": ${path}.securityContext.readOnlyRootFilesystem needs a private mount namespace, which berth can only make as root ` +
-            `(it runs as uid ${process.getuid?.()}); run berth as root or remove the field`,
+          `container "${container.name}": ${path}.securityContext.readOnlyRootFilesystem needs a private mount namespace, which berth cannot make here ` +
+            `(${this.mountProblem}); run berth as root with CAP_SYS_ADMIN, or remove the field`,
         );
       }
-      // Without root there is nothing to drop and no namespace to make: the process already has no privileges.
-      delete setup.caps;
-      setup.maskProc = false;
+      setup.proc = { masked: [], readonly: [] };
+      // Without root there is nothing to drop: the process already has no privileges.
+      if (process.getuid?.() !== 0) delete setup.caps;
     }
     const prepared: PreparedContainer = { setup };
 
@@ -97,9 +136,8 @@ export class ContainerIsolation {
 
     const messagePath = terminationMessageSpec(container).path;
     if (this.canMount && isAbsolute(messagePath)) {
-      const file = await createTerminationMessageFile(join(stateDir, 'termination-message'));
-      if (await ensureMountPoint(messagePath)) prepared.terminationMessage = { file, path: messagePath };
-      else this.o.logger.warn('no termination message file for this container: its terminationMessagePath cannot be created on the host', { container: container.name, path: messagePath });
+      // The shim creates the file (fresh, 0666) and its mount point; nothing to wait for here.
+      prepared.terminationMessage = { file: join(stateDir, TERMINATION_MESSAGE_FILE), path: messagePath };
     }
     return prepared;
   }
@@ -142,21 +180,3 @@ export class ContainerIsolation {
   }
 }
 
-/**
- * The bind mount needs something at the path on the host: an empty file is created there when
- * nothing is (e.g. /dev/termination-log). Only the container's own mount namespace sees its file.
- */
-async function ensureMountPoint(path: string): Promise<boolean> {
-  try {
-    const stat = await fs.stat(path);
-    return stat.isFile() || stat.isCharacterDevice();
-  } catch {
-    try {
-      await fs.mkdir(dirname(path), { recursive: true });
-      await fs.writeFile(path, '', { flag: 'a', mode: 0o644 });
-      return true;
-    } catch {
-      return false;
-    }
-  }
-}

@@ -82,6 +82,8 @@ export class ProcessRuntime implements Runtime {
     this.nodeIP = options.nodeIP ?? firstNodeIPv4();
     this.isolation = new ContainerIsolation({
       logger: this.logger,
+      shimPath: this.shimPath,
+      probeDir: this.state.containersDir(),
       acceptUnenforcedSecurity: options.acceptUnenforcedSecurity ?? false,
       ...(options.onPodWarning ? { onPodWarning: options.onPodWarning } : {}),
     });

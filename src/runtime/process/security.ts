@@ -2,6 +2,7 @@
 // the fields a supervisor cannot enforce on a host process, which are refused by name unless the
 // operator accepted the gap (--process-runtime-accept-unenforced-security).
 import type { Container, Pod, SecurityContext } from 'kubernetes-types/core/v1';
+import { procPaths, refuseUnsupported, type ProcPaths } from '../security.js';
 import { RuntimeError } from '../types.js';
 
 /** Linux capability numbers (linux/capability.h), by their Kubernetes names (without CAP_). */
@@ -31,8 +32,8 @@ export interface ContainerSetup {
   readOnlyRoot: boolean;
   /** Writable paths under a read-only root (hostPath volumes mounted at their own path). */
   writable: string[];
-  /** runc's masked and read-only /proc and /sys paths (procMount Default). */
-  maskProc: boolean;
+  /** The masked and read-only /proc and /sys paths (procMount Default; none when Unmasked or privileged). */
+  proc: ProcPaths;
 }
 
 export interface SecurityResult {
@@ -84,6 +85,10 @@ export function containerSecurity(pod: Pod, container: Container, path: string, 
     );
   }
 
+  // What no runtime of berth can honour (extended resources, subPathExpr, ...), refused as the
+  // engine runtimes refuse it. spec.hostUsers was handled above, with the accepting flag.
+  refuseUnsupported(pod.spec?.hostUsers === false ? { ...pod, spec: { ...pod.spec, hostUsers: true } } : pod, container, 'process');
+
   const writable = (container.volumeMounts ?? [])
     .filter((mount) => !mount.readOnly)
     .map((mount) => ({ mount, volume: pod.spec?.volumes?.find((v) => v.name === mount.name) }))
@@ -95,7 +100,7 @@ export function containerSecurity(pod: Pod, container: Container, path: string, 
     seccomp,
     readOnlyRoot: context.readOnlyRootFilesystem === true,
     writable,
-    maskProc: !privileged && context.procMount !== 'Unmasked',
+    proc: procPaths(container),
   };
   if (!privileged) setup.caps = capabilityMask(context, container, path).toString(16);
   return { setup, unenforced: unenforced.map((u) => u.field) };

@@ -5,11 +5,14 @@
  *   berth-shim --enter PID [SETUP...] -- COMMAND [ARG...]                 exec into a running one
  *
  * SETUP (each applied in the container process before exec, in this order):
- *   --cgroup FILE          write "0" to FILE (a cgroup.procs; repeatable): join the container's cgroup
+ *   --cgroup FILE          a cgroup.procs file (repeatable): the container's cgroup, joined before exec
+ *                          (supervise mode: the shim moves the child; --enter: the process itself)
  *   --ro-root              private mount namespace: every mount but /proc, /sys, /dev read-only
  *   --rw PATH              ... except PATH (repeatable): bind-mounted writable
- *   --bind SRC --to DST    bind-mount file SRC onto DST (the termination message file), writable
- *   --mask-proc            mask /proc and /sys paths as a container runtime does (procMount Default)
+ *   --bind SRC --to DST    create SRC empty (mode 0666) and bind-mount it onto DST (the termination
+ *                          message file), writable; DST is created empty on the host if missing
+ *   --mask PATH, --ro PATH hide PATH (empty file or folder) / make it read-only (repeatable): the
+ *                          /proc and /sys paths a container runtime masks (procMount Default)
  *   --cwd DIR  --gid N  --groups N,N  --uid N
  *   --caps HEX             keep only these capabilities (bounding, permitted, effective; inheritable
  *                          and ambient cleared, as containerd does); absent: keep all (privileged)
@@ -34,7 +37,7 @@
  *     (temp + rename), then exits. Exit code as containerd reports it: code, or 128+signal.
  *   - if the container cannot start (exec/chdir/setuid fails) DIR/exit says so with exitCode 127
  *     (not found), 126 (not executable) or 128 (other setup step) and a message.
- * The mount namespace steps run only when one of --ro-root/--bind/--mask-proc is given.
+ * The mount namespace steps run only when one of --ro-root/--bind/--mask/--ro is given.
  * It survives the agent (so containers outlive an agent crash) and stays tiny: no threads, no heap
  * beyond a few buffers.
  */
@@ -275,7 +278,9 @@ struct setup {
   int ngroups, set_ids;
   const char *cgroups[MAX_LIST];
   int ncgroups;
-  int ro_root, mask_proc;
+  int ro_root;
+  const char *mask[MAX_LIST], *ro[MAX_LIST]; /* procMount Default: hidden, and read-only paths */
+  int nmask, nro;
   const char *rw[MAX_LIST];
   int nrw;
   const char *bind_src, *bind_dst;
@@ -403,37 +408,55 @@ static void readonly_root(void) {
   }
 }
 
-/* runc's default maskedPaths and readonlyPaths: kernel state a container must not read or change. */
-static const char *const masked_paths[] = {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
-                                           "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-                                           "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
-                                           "/sys/devices/virtual/powercap", NULL};
-static const char *const readonly_paths[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
-                                             NULL};
-
 static void mask_proc(void) {
-  for (int i = 0; masked_paths[i]; i++) {
+  for (int i = 0; i < S.nmask; i++) {
     struct stat st;
-    if (stat(masked_paths[i], &st) < 0) continue;
-    if (S_ISDIR(st.st_mode)) mount("tmpfs", masked_paths[i], "tmpfs", MS_RDONLY, "size=0");
-    else mount("/dev/null", masked_paths[i], NULL, MS_BIND, NULL);
+    if (stat(S.mask[i], &st) < 0) continue;
+    if (S_ISDIR(st.st_mode)) mount("tmpfs", S.mask[i], "tmpfs", MS_RDONLY, "size=0");
+    else mount("/dev/null", S.mask[i], NULL, MS_BIND, NULL);
   }
-  for (int i = 0; readonly_paths[i]; i++) {
-    if (mount(readonly_paths[i], readonly_paths[i], NULL, MS_BIND | MS_REC, NULL) == 0) remount(readonly_paths[i], 1);
+  for (int i = 0; i < S.nro; i++) {
+    if (mount(S.ro[i], S.ro[i], NULL, MS_BIND | MS_REC, NULL) == 0) remount(S.ro[i], 1);
   }
 }
 
+static void make_parents(const char *path) {
+  char buf[PATH_MAX];
+  snprintf(buf, sizeof buf, "%s", path);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = 0;
+    mkdir(buf, 0755);
+    *p = '/';
+  }
+}
+
+/* The per-container termination message file: fresh, empty and writable by any container user. */
+static void create_message_file(const char *path) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) fail_setup(path, errno);
+  fchmod(fd, 0666); /* open's mode is cut by the umask */
+  close(fd);
+}
+
 static void mount_namespace(void) {
-  if (!S.ro_root && !S.mask_proc && !S.bind_src) return;
+  if (!S.ro_root && !S.nmask && !S.nro && !S.bind_src) return;
   if (unshare(CLONE_NEWNS) < 0) child_fail(STAGE_MOUNTNS);
   /* Slave: the host's later mounts still show up here, nothing done here leaks out. */
   if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) child_fail(STAGE_MOUNTNS);
   if (S.ro_root) readonly_root();
   if (S.bind_src) {
     S.failed_path = S.bind_dst;
+    /* The bind needs a mount point: an empty file is made on the host where nothing is (e.g.
+     * /dev/termination-log). Only this namespace sees what is mounted on it. */
+    if (access(S.bind_dst, F_OK) < 0) {
+      make_parents(S.bind_dst);
+      int fd = open(S.bind_dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+      if (fd >= 0) close(fd);
+    }
     if (mount(S.bind_src, S.bind_dst, NULL, MS_BIND, NULL) < 0 || remount(S.bind_dst, 0) < 0) child_fail(STAGE_BIND);
   }
-  if (S.mask_proc) mask_proc();
+  mask_proc();
 }
 
 /* ---- capabilities ---- */
@@ -618,9 +641,34 @@ static long oom_kill_count(const char *path) {
   return count;
 }
 
+/* Like the end of a pid namespace: processes of the container that left its process group
+ * (setsid, daemons) are still in its cgroup, and go too, so the cgroup can be removed. */
+static void kill_cgroup(void) {
+  if (S.ncgroups == 0) return;
+  for (int round = 0; round < 50; round++) {
+    FILE *f = fopen(S.cgroups[0], "re");
+    if (!f) return;
+    int found = 0;
+    long pid;
+    while (fscanf(f, "%ld", &pid) == 1) {
+      found = 1;
+      kill((pid_t)pid, SIGKILL);
+    }
+    fclose(f);
+    while (waitpid(-1, NULL, WNOHANG) > 0) {
+    }
+    if (!found) return;
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+}
+
 /* Everything between fork (or --enter) and exec, in the order a container runtime does it. */
+/* Supervise mode: the child's end of the "in its cgroup now" pipe (see main); -1: join itself. */
+static int joined_fd = -1;
+
 static void container_setup(void) {
-  for (int i = 0; i < S.ncgroups; i++) {
+  for (int i = 0; joined_fd < 0 && i < S.ncgroups; i++) {
     S.failed_path = S.cgroups[i];
     int fd = open(S.cgroups[i], O_WRONLY | O_CLOEXEC);
     if (fd < 0 || write(fd, "0", 1) != 1) child_fail(STAGE_CGROUP);
@@ -659,7 +707,6 @@ int main(int argc, char **argv) {
     }
     const char *opt = argv[i];
     if (strcmp(opt, "--ro-root") == 0) { S.ro_root = 1; continue; }
-    if (strcmp(opt, "--mask-proc") == 0) { S.mask_proc = 1; continue; }
     if (strcmp(opt, "--no-new-privs") == 0) { S.no_new_privs = 1; continue; }
     if (i + 1 >= argc) usage();
     const char *val = argv[++i];
@@ -672,6 +719,8 @@ int main(int argc, char **argv) {
     else if (strcmp(opt, "--groups") == 0) groups_arg = val;
     else if (strcmp(opt, "--cgroup") == 0 && S.ncgroups < MAX_LIST) S.cgroups[S.ncgroups++] = val;
     else if (strcmp(opt, "--rw") == 0 && S.nrw < MAX_LIST) S.rw[S.nrw++] = val;
+    else if (strcmp(opt, "--mask") == 0 && S.nmask < MAX_LIST) S.mask[S.nmask++] = val;
+    else if (strcmp(opt, "--ro") == 0 && S.nro < MAX_LIST) S.ro[S.nro++] = val;
     else if (strcmp(opt, "--bind") == 0) S.bind_src = val;
     else if (strcmp(opt, "--to") == 0) S.bind_dst = val;
     else if (strcmp(opt, "--caps") == 0) { S.has_caps = 1; S.caps = strtoull(val, NULL, 16); }
@@ -707,7 +756,7 @@ int main(int argc, char **argv) {
     int fd = open(ns, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || setns(fd, CLONE_NEWNS) < 0) child_fail(STAGE_ENTER);
     close(fd);
-    S.ro_root = S.mask_proc = 0; /* already in place in that namespace */
+    S.ro_root = S.nmask = S.nro = 0; /* already in place in that namespace */
     S.bind_src = S.bind_dst = NULL;
     container_setup();
     execvp(command[0], command);
@@ -720,11 +769,12 @@ int main(int argc, char **argv) {
    * not reap them on these machines. */
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 
+  if (S.bind_src) create_message_file(S.bind_src);
   log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (log_fd < 0) fail_setup(log_path, errno);
 
-  int out[2], err[2], execp[2];
-  if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(execp, O_CLOEXEC) < 0 ||
+  int out[2], err[2], execp[2], joinp[2];
+  if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(execp, O_CLOEXEC) < 0 || pipe2(joinp, O_CLOEXEC) < 0 ||
       pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
     fail_setup("pipe", errno);
 
@@ -746,11 +796,43 @@ int main(int argc, char **argv) {
     dup2(out[1], 1);
     dup2(err[1], 2);
     setup_fail_fd = execp[1];
+    joined_fd = joinp[0];
+    close(joinp[1]);
     container_setup();
+    /* Not one instruction of the command before it is in its cgroup. */
+    char go;
+    ssize_t r;
+    while ((r = read(joined_fd, &go, 1)) < 0 && errno == EINTR) {
+    }
+    if (r != 1) _exit(128); /* the shim could not move it and records why */
     execvp(command[0], command);
     child_fail(STAGE_EXEC);
   }
   setpgid(pid, pid); /* also from here, so the group exists before anyone signals it */
+  /* The shim moves the child into its cgroup while the child sets up its namespace and
+   * credentials: the first cgroup move waits for an RCU grace period (milliseconds), and this way
+   * that wait overlaps the child's own work instead of adding to it. */
+  close(joinp[0]);
+  for (int k = 0; k < S.ncgroups; k++) {
+    char pidtext[32];
+    int n = snprintf(pidtext, sizeof pidtext, "%d", (int)pid);
+    int fd = open(S.cgroups[k], O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, pidtext, (size_t)n) != n) {
+      char msg[PATH_MAX + 256];
+      S.failed_path = S.cgroups[k];
+      stage_message(msg, sizeof msg, STAGE_CGROUP, errno);
+      kill(pid, SIGKILL);
+      close(joinp[1]);
+      int status;
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      write_exit(128, 0, msg, NULL, NULL);
+      return 0;
+    }
+    close(fd);
+  }
+  write_all(joinp[1], "g", 1);
+  close(joinp[1]);
   close(out[1]);
   close(err[1]);
   close(execp[1]);
@@ -854,6 +936,7 @@ int main(int argc, char **argv) {
     now_rfc3339(finished_at, sizeof finished_at);
     kill(-pid, SIGKILL);
   }
+  kill_cgroup();
   /* Reap what the group kill left behind (we are their subreaper), without waiting. */
   while (waitpid(-1, NULL, WNOHANG) > 0) {
   }

@@ -37,7 +37,8 @@ export function launchShim(launch: ShimLaunch): ShimHandle {
     args.push('--ro-root');
     for (const path of launch.setup.writable) args.push('--rw', path);
   }
-  if (launch.setup.maskProc) args.push('--mask-proc');
+  for (const path of launch.setup.proc.masked) args.push('--mask', path);
+  for (const path of launch.setup.proc.readonly) args.push('--ro', path);
   if (launch.terminationMessage) args.push('--bind', launch.terminationMessage.file, '--to', launch.terminationMessage.path);
   args.push(...identityArgs(launch.runAs, launch.workingDir), ...setupArgs(launch.setup), '--', ...launch.argv);
 
