@@ -108,6 +108,7 @@ export class Mirror implements PodEventSink {
     this.informer = new NodePodInformer(client, o.nodeName, health, this.log, (c) => this.onPodChange(c), retry);
     this.mirrorPods = new MirrorPods({ client, nodeName: o.nodeName, informer: this.informer, health, log: this.log });
     this.recorder = new EventRecorder({ client, nodeName: o.nodeName, health, log: this.log, retry, maxQueued: o.maxQueuedEvents });
+    for (const record of this.early.splice(0)) record();
 
     health.onRecovered(() => {
       if (this.stopped) return;
@@ -156,9 +157,21 @@ export class Mirror implements PodEventSink {
     return this.health?.reachable ?? false;
   }
 
+  /**
+   * Events raised before start() made the recorder (a pod refused at its first start, the audit of
+   * the manifests read at start-up) wait here instead of being lost. Bounded like the recorder's queue.
+   */
+  private readonly early: Array<() => void> = [];
+
+  private holdEarly(record: () => void): void {
+    if (this.early.length >= (this.o.maxQueuedEvents ?? 1000)) this.early.shift();
+    this.early.push(record);
+  }
+
   /** Queues an Event about a static pod, reported on its mirror pod. */
   podEvent(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string, containerName?: string): void {
-    if (!this.recorder || this.stopped) return;
+    if (this.stopped) return;
+    if (!this.recorder) return this.holdEarly(() => this.podEvent(pod, type, reason, message, containerName));
     const fieldPath = containerName ? containerFieldPath(pod, containerName) : undefined;
     // The kubelet records pod events against the STATIC pod (uid = config.hash), and kubectl
     // describe looks a mirror pod's events up by that uid (its config.mirror annotation).
@@ -169,7 +182,8 @@ export class Mirror implements PodEventSink {
 
   /** Queues an Event about this Node (involvedObject uid = node name, as the kubelet does). */
   nodeEvent(type: EventType, reason: string, message: string): void {
-    if (!this.recorder || this.stopped) return;
+    if (this.stopped) return;
+    if (!this.recorder) return this.holdEarly(() => this.nodeEvent(type, reason, message));
     const ref: ObjectReference = { kind: 'Node', name: this.o.nodeName, uid: this.o.nodeName, namespace: '' };
     this.recorder.record(() => ref, ref, type, reason, message);
   }

@@ -107,3 +107,22 @@ describe('trust flags', () => {
     }
   });
 });
+
+describe('audit of the manifests read at start-up', () => {
+  it('is posted as Node events although it happens before the API client has started', async () => {
+    const ws = workspace();
+    const home = mkdtempSync(join(tmpdir(), 'berth-trust-home-'));
+    const file = ws.write('early.yaml', shPod('early', 'sleep 3600'));
+    const berth = await startBerth(ws);
+    try {
+      await waitFor(() => {
+        const out = kubectl(join(ws.root, 'kubeconfig'), home, 'get', 'events', '--field-selector', 'reason=ManifestAccepted', '-o', 'custom-columns=MESSAGE:.message');
+        return out.includes(file) ? out : undefined;
+      }, 'the start-up audit event');
+    } finally {
+      await berth.stop();
+      await ws.cleanup();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
