@@ -132,6 +132,9 @@ describe('protobuf against the real agent and kubectl', () => {
     const n = await kubectl('describe', 'node', NODE);
     assert.equal(n.code, 0, n.err);
     assert.match(n.out, /Ready\s+True/);
+    // The node's Lease (MicroTime renewTime) comes back in protobuf too.
+    assert.match(n.out, new RegExp(`HolderIdentity:\\s+${NODE}`));
+    assert.match(n.out, /RenewTime:\s+\w{3}, \d\d \w{3} \d{4}/);
     assert.match(n.out, new RegExp(`default\\s+${MIRROR}`));
     // Capacity and allocatable are Quantities: decoded wrong, kubectl prints absurd percentages.
     assert.match(n.out, /Capacity:\s+cpu:\s+\d+/);
