@@ -1,5 +1,5 @@
 // Request bodies: read with a hard size limit (kube's 3 MiB), refusing an oversized body without
-// ever buffering it, and decode JSON or YAML by Content-Type.
+// ever buffering it, and decode JSON, YAML or Kubernetes protobuf by Content-Type.
 import type { IncomingMessage } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { decodeProtobuf, ProtobufDecodeError, PROTOBUF_MEDIA_TYPE } from './protobuf/index.js';

@@ -105,6 +105,16 @@ describe('protobuf against the real agent and kubectl', () => {
     assert.match(again.err, /Error from server \(AlreadyExists\): namespaces "made-by-kubectl" already exists/);
   });
 
+  it('kubectl run (a protobuf Pod POST) gets the "static pods only" answer, not a 415', async () => {
+    const r = await kubectl('run', 'not-static', '--image=busybox');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /Error from server \(Forbidden\): pods "not-static" is forbidden: node "my-node1" runs static pods from its manifest sources only/);
+    const d = await kubectl('debug', `node/${NODE}`, '--image=busybox', '--profile=general');
+    assert.notEqual(d.code, 0);
+    assert.match(d.err, /runs static pods from its manifest sources only/);
+    assert.doesNotMatch(d.err + r.err, /415|UnsupportedMediaType/);
+  });
+
   it('kubectl 1.20 create namespace works too', async () => {
     const c = await run(OLD_KUBECTL, ['create', 'namespace', 'made-by-old-kubectl']);
     assert.equal(c.code, 0, c.err);
@@ -122,6 +132,9 @@ describe('protobuf against the real agent and kubectl', () => {
     const n = await kubectl('describe', 'node', NODE);
     assert.equal(n.code, 0, n.err);
     assert.match(n.out, /Ready\s+True/);
+    // The node's Lease (MicroTime renewTime) comes back in protobuf too.
+    assert.match(n.out, new RegExp(`HolderIdentity:\\s+${NODE}`));
+    assert.match(n.out, /RenewTime:\s+\w{3}, \d\d \w{3} \d{4}/);
     assert.match(n.out, new RegExp(`default\\s+${MIRROR}`));
     // Capacity and allocatable are Quantities: decoded wrong, kubectl prints absurd percentages.
     assert.match(n.out, /Capacity:\s+cpu:\s+\d+/);

@@ -106,27 +106,35 @@ export function planFor(type: protobuf.Type): MessagePlan {
 
 // ---- JSON -> protobuf --------------------------------------------------------------------------
 
-function wrongType(path: string, want: string, v: unknown): ProtobufEncodeError {
-  return new ProtobufEncodeError(`${path}: expected ${want}, found ${JSON.stringify(v)?.slice(0, 80) ?? String(v)}`);
+/**
+ * Where a value is, for error messages. Encoding runs without paths (undefined: no string building
+ * per field on the hot path); only when it fails is the object encoded again with them, to name
+ * the field.
+ */
+type Path = string | undefined;
+const sub = (p: Path, s: string): Path => (p === undefined ? undefined : p + s);
+
+function wrongType(path: Path, want: string, v: unknown): ProtobufEncodeError {
+  return new ProtobufEncodeError(`${path ?? '?'}: expected ${want}, found ${JSON.stringify(v)?.slice(0, 80) ?? String(v)}`);
 }
 
 const RFC3339 = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/i;
 
-function parseTime(path: string, v: unknown): { seconds: number; nanos: number } {
+function parseTime(path: Path, v: unknown): { seconds: number; nanos: number } {
   const m = typeof v === 'string' ? RFC3339.exec(v) : null;
   const ms = m ? Date.parse(`${m[1]}${m[3]}`) : NaN;
   if (!m || Number.isNaN(ms)) throw wrongType(path, 'an RFC3339 time such as "2024-05-01T12:00:00Z"', v);
   return { seconds: Math.floor(ms / 1000), nanos: Number(((m[2] ?? '') + '000000000').slice(0, 9)) };
 }
 
-function writeInt(w: protobuf.Writer, kind: Kind, path: string, v: unknown): void {
+function writeInt(w: protobuf.Writer, kind: Kind, path: Path, v: unknown): void {
   if (typeof v !== 'number' || !Number.isInteger(v)) throw wrongType(path, 'an integer', v);
   if (kind === 'int32') w.int32(v);
   else w.int64(v);
 }
 
 /** Writes one value whose key has already been written. */
-function writeValue(w: protobuf.Writer, vp: ValuePlan, path: string, v: unknown): void {
+function writeValue(w: protobuf.Writer, vp: ValuePlan, path: Path, v: unknown): void {
   switch (vp.kind) {
     case 'string':
       if (typeof v !== 'string') throw wrongType(path, 'a string', v);
@@ -184,7 +192,7 @@ function writeValue(w: protobuf.Writer, vp: ValuePlan, path: string, v: unknown)
  * Writes the fields of `obj` as message `plan` (without its own key and length). `cache`, when
  * given, holds the already encoded `items` of a list (stored objects, which never change).
  */
-export function writeMessage(w: protobuf.Writer, plan: MessagePlan, path: string, obj: unknown, cache?: WeakMap<object, Uint8Array>): void {
+function writeMessage(w: protobuf.Writer, plan: MessagePlan, path: Path, obj: unknown, cache?: WeakMap<object, Uint8Array>): void {
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw wrongType(path, 'an object', obj);
   const o = obj as Json;
   for (const f of plan.fields) {
@@ -196,14 +204,14 @@ export function writeMessage(w: protobuf.Writer, plan: MessagePlan, path: string
     }
     const v = o[f.name];
     if (v === undefined || v === null) continue;
-    const fpath = `${path}.${f.name}`;
+    const fpath = sub(path, `.${f.name}`);
     if (f.mapValue) {
       if (typeof v !== 'object' || Array.isArray(v)) throw wrongType(fpath, 'an object (a map)', v);
       for (const [k, val] of Object.entries(v as Json)) {
         w.uint32(f.tag).fork().uint32(10).string(k);
         if (val !== null && val !== undefined) {
           w.uint32(f.mapValue.kind !== 'message' && VARINT.has(f.mapValue.kind) ? 16 : 18);
-          writeValue(w, f.mapValue, `${fpath}.${k}`, val);
+          writeValue(w, f.mapValue, sub(fpath, `.${k}`), val);
         }
         w.ldelim();
       }
@@ -217,12 +225,12 @@ export function writeMessage(w: protobuf.Writer, plan: MessagePlan, path: string
         if (cached && typeof el === 'object') {
           let bytes = cached.get(el);
           if (!bytes) {
-            bytes = encodeMessage(f.plan!, `${fpath}[${i}]`, el);
+            bytes = encodeMessage(f.plan!, sub(fpath, `[${i}]`) ?? '', el);
             cached.set(el, bytes);
           }
           w.bytes(bytes);
         } else {
-          writeValue(w, f, `${fpath}[${i}]`, el);
+          writeValue(w, f, sub(fpath, `[${i}]`), el);
         }
       }
     } else {
@@ -234,9 +242,16 @@ export function writeMessage(w: protobuf.Writer, plan: MessagePlan, path: string
 
 /** The bytes of one message (no key, no length prefix). */
 export function encodeMessage(plan: MessagePlan, path: string, obj: unknown, cache?: WeakMap<object, Uint8Array>): Uint8Array {
-  const w = protobuf.Writer.create();
-  writeMessage(w, plan, path, obj, cache);
-  return w.finish();
+  try {
+    const w = protobuf.Writer.create();
+    writeMessage(w, plan, undefined, obj, cache);
+    return w.finish();
+  } catch (err) {
+    if (!(err instanceof ProtobufEncodeError)) throw err;
+    // Again, slowly, to say which field does not fit.
+    writeMessage(protobuf.Writer.create(), plan, path, obj);
+    throw err;
+  }
 }
 
 // ---- protobuf -> JSON --------------------------------------------------------------------------
@@ -399,7 +414,7 @@ function readMapEntry(r: protobuf.Reader, f: FieldPlan, end: number, path: strin
 }
 
 /** Reads the fields of message `plan` from r.pos up to `end` into `out`. */
-export function readMessage(r: protobuf.Reader, plan: MessagePlan, end: number, path: string, opts: DecodeOptions, out: Json): void {
+function readMessage(r: protobuf.Reader, plan: MessagePlan, end: number, path: string, opts: DecodeOptions, out: Json): void {
   while (r.pos < end) {
     const tag = r.uint32();
     const id = tag >>> 3;

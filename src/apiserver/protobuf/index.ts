@@ -15,8 +15,11 @@ export const PROTOBUF_WATCH_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf;st
 
 type Json = Record<string, unknown>;
 
-/** Encoded messages of stored objects (which are never mutated), so a list re-encodes only what changed. */
-const itemCache = new WeakMap<object, Uint8Array>();
+/**
+ * Encoded messages of stored objects (which are never mutated once stored), so a list or a watch
+ * event re-encodes only what changed. A list item and the same object on its own encode alike.
+ */
+const messageCache = new WeakMap<object, Uint8Array>();
 
 function typeOf(obj: Json): { apiVersion: string; kind: string; type: protobuf.Type } | undefined {
   const { apiVersion, kind } = obj;
@@ -38,7 +41,12 @@ export function kindHasProtobuf(apiVersion: string, kind: string): boolean {
 function objectBytes(obj: Json): { apiVersion: string; kind: string; raw: Uint8Array } {
   const t = typeOf(obj);
   if (!t) throw new ProtobufEncodeError(`no protobuf form for apiVersion ${String(obj.apiVersion)} kind ${String(obj.kind)}`);
-  return { apiVersion: t.apiVersion, kind: t.kind, raw: encodeMessage(planFor(t.type), t.kind, obj, itemCache) };
+  let raw = messageCache.get(obj);
+  if (!raw) {
+    raw = encodeMessage(planFor(t.type), t.kind, obj, messageCache);
+    messageCache.set(obj, raw);
+  }
+  return { apiVersion: t.apiVersion, kind: t.kind, raw };
 }
 
 /** An object (with apiVersion and kind) as a protobuf body: prefix, envelope, message. */
