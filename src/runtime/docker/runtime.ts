@@ -385,7 +385,9 @@ export class DockerRuntime implements Runtime {
       throw new RuntimeError('RunContainerError', `container "${container.name}": ${(err as Error).message}`);
     }
     const info = await this.inspect(id);
-    const record = info && (await this.recordOf(info));
+    // Not recordOf: a container that exited already is finished (message, log tail) by finishExit,
+    // after its log copy has started and drained.
+    const record = info && recordFromInspect(info);
     if (!record) throw new RuntimeError('RunContainerError', `container "${container.name}": it vanished right after it started`);
     this.watched.add(id);
     this.lastSeen.set(id, record);
