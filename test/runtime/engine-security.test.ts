@@ -116,6 +116,17 @@ for (const suite of suites) {
       assert.ok(groups!.split(' ').includes('5555'), `fsGroup is not a supplementary group: ${groups}`);
     });
 
+    test('dnsConfig reaches the container\'s resolv.conf', async () => {
+      const resolv = await inside(h, 'cat /etc/resolv.conf', {}, {
+        hostNetwork: false,
+        dnsPolicy: 'None',
+        dnsConfig: { nameservers: ['192.0.2.53'], searches: ['berth.example'], options: [{ name: 'ndots', value: '3' }] },
+      });
+      assert.match(resolv, /^nameserver 192\.0\.2\.53$/m);
+      assert.match(resolv, /^search .*berth\.example/m);
+      assert.match(resolv, /ndots:3/);
+    });
+
     test('runAsNonRoot with an image that runs as root is refused', async () => {
       await assert.rejects(
         h.start({ name: 'c', image: BUSYBOX, imagePullPolicy: 'IfNotPresent', command: ['true'], securityContext: { runAsNonRoot: true } }),
