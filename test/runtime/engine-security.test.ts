@@ -104,6 +104,29 @@ for (const suite of suites) {
       assert.equal((await inside(h, 'echo $(id -u):$(id -g)', { securityContext: { runAsGroup: 4321 } })).trim(), '0:4321');
     });
 
+    test('fsGroup: an emptyDir belongs to the group, and so do the files made in it', async () => {
+      const out = await inside(
+        h,
+        'touch /v/made; stat -c %g /v/made; id -G',
+        { securityContext: { runAsUser: 1234 }, volumeMounts: [{ name: 'v', mountPath: '/v' }] },
+        { volumes: [{ name: 'v', emptyDir: {} }], securityContext: { fsGroup: 5555 } },
+      );
+      const [group, groups] = out.trim().split('\n');
+      assert.equal(group, '5555');
+      assert.ok(groups!.split(' ').includes('5555'), `fsGroup is not a supplementary group: ${groups}`);
+    });
+
+    test('dnsConfig reaches the container\'s resolv.conf', async () => {
+      const resolv = await inside(h, 'cat /etc/resolv.conf', {}, {
+        hostNetwork: false,
+        dnsPolicy: 'None',
+        dnsConfig: { nameservers: ['192.0.2.53'], searches: ['berth.example'], options: [{ name: 'ndots', value: '3' }] },
+      });
+      assert.match(resolv, /^nameserver 192\.0\.2\.53$/m);
+      assert.match(resolv, /^search .*berth\.example/m);
+      assert.match(resolv, /ndots:3/);
+    });
+
     test('runAsNonRoot with an image that runs as root is refused', async () => {
       await assert.rejects(
         h.start({ name: 'c', image: BUSYBOX, imagePullPolicy: 'IfNotPresent', command: ['true'], securityContext: { runAsNonRoot: true } }),

@@ -8,6 +8,7 @@ import { dirname, isAbsolute, join, normalize, relative, resolve } from 'node:pa
 import type { Container, Pod, Volume } from 'kubernetes-types/core/v1';
 import { parseQuantity } from '../../manifest/quantity.js';
 import { containerEnvironment } from '../env.js';
+import { applyFsGroup } from '../volume-ownership.js';
 import { KUBE_LABELS } from '../labels.js';
 import { createTerminationMessageFile, terminationMessageSpec } from '../termination-message.js';
 import { DEFAULT_SECCOMP_PROFILE_ROOT, appArmorProfile, containerPath, procPaths, refuseUnsupported, seccompProfile } from '../security.js';
@@ -237,6 +238,7 @@ async function volumeSource(input: ContainerConfigInput, volume: Volume, where: 
     try {
       await fs.mkdir(dir, { recursive: true });
       await fs.chmod(dir, 0o777); // as the kubelet: any container user may write there
+      await applyFsGroup(dir, input.pod.spec?.securityContext?.fsGroup);
     } catch (err) {
       throw new RuntimeError('CreateContainerError', `${where}: cannot create the emptyDir folder ${dir}: ${(err as Error).message}`);
     }

@@ -9,6 +9,7 @@ import type { Container, Pod } from 'kubernetes-types/core/v1';
 import { warnOncePer, type Logger } from '../../log/index.js';
 import { containerEnvironment } from '../env.js';
 import { oomKilledInCgroup } from '../oom.js';
+import { applyFsGroup } from '../volume-ownership.js';
 import { DEFAULT_SECCOMP_PROFILE_ROOT, containerPath, refuseUnsupported, seccompProfile } from '../security.js';
 import { createdContainer } from '../image-events.js';
 import { createTerminationMessageFile, joinMessages, readTerminationMessage, terminationMessageSpec } from '../termination-message.js';
@@ -284,6 +285,7 @@ export class DockerRuntime implements Runtime {
       for (const dir of directories) {
         await fs.mkdir(dir.path, { recursive: true });
         await fs.chmod(dir.path, dir.mode); // mkdir's mode is cut by the umask
+        if (dir.mode === 0o777) await applyFsGroup(dir.path, pod.spec?.securityContext?.fsGroup); // emptyDir
       }
     } catch (err) {
       throw new RuntimeError('CreateContainerError', `container "${container.name}": cannot create a volume or log folder: ${(err as Error).message}`);
@@ -385,7 +387,9 @@ export class DockerRuntime implements Runtime {
       throw new RuntimeError('RunContainerError', `container "${container.name}": ${(err as Error).message}`);
     }
     const info = await this.inspect(id);
-    const record = info && (await this.recordOf(info));
+    // Not recordOf: a container that exited already is finished (message, log tail) by finishExit,
+    // after its log copy has started and drained.
+    const record = info && recordFromInspect(info);
     if (!record) throw new RuntimeError('RunContainerError', `container "${container.name}": it vanished right after it started`);
     this.watched.add(id);
     this.lastSeen.set(id, record);

@@ -40,6 +40,9 @@ export interface CreateBody {
     MaskedPaths?: string[];
     ReadonlyPaths?: string[];
     Sysctls?: Record<string, string>;
+    Dns?: string[];
+    DnsSearch?: string[];
+    DnsOptions?: string[];
     CpuPeriod?: number;
     CpuQuota?: number;
     CpuShares?: number;
@@ -99,6 +102,7 @@ export function sandboxBody(pod: Pod, image: string, nodeName: string, attempt: 
       ...(spec.hostPID ? { PidMode: 'host' } : {}),
       ...(Object.keys(ports).length > 0 ? { PortBindings: ports } : {}),
       ...(Object.keys(sysctls).length > 0 ? { Sysctls: sysctls } : {}),
+      ...dnsSettings(pod),
       RestartPolicy: { Name: 'no' },
     },
   };
@@ -182,6 +186,7 @@ export function appBody(input: AppBodyInput): AppBody {
     if (paths.masked.length === 0 && input.unmaskWithSecurityOpt) hostConfig.SecurityOpt = [...(hostConfig.SecurityOpt ?? []), 'unmask=ALL'];
   }
   if (!sandboxId) {
+    Object.assign(hostConfig, dnsSettings(pod));
     // No sandbox container holds the pod's namespaces: its sysctls go on each container.
     const sysctls = podSysctls(pod, containerPath(pod, container));
     if (Object.keys(sysctls).length > 0) hostConfig.Sysctls = sysctls;
@@ -212,6 +217,22 @@ export function appBody(input: AppBodyInput): AppBody {
   if (container.stdin) body.OpenStdin = true;
   if (container.stdinOnce) body.StdinOnce = true;
   return { body, directories };
+}
+
+/**
+ * spec.dnsConfig as the Engine's resolver settings (merged into the node's resolv.conf by the
+ * Engine); dnsPolicy None uses only the pod's. Without dnsConfig the Engine's default: the node's
+ * resolver, which is what every other policy means on a node without cluster DNS.
+ */
+function dnsSettings(pod: Pod): Partial<CreateBody['HostConfig']> {
+  const config = pod.spec?.dnsConfig;
+  if (!config) return {};
+  const out: Partial<CreateBody['HostConfig']> = {};
+  if (config.nameservers?.length) out.Dns = config.nameservers;
+  if (config.searches?.length) out.DnsSearch = config.searches;
+  const options = (config.options ?? []).filter((o) => o.name).map((o) => (o.value ? `${o.name}:${o.value}` : o.name!));
+  if (options.length) out.DnsOptions = options;
+  return out;
 }
 
 /** seccomp, AppArmor, SELinux and no_new_privs as Engine security options (as dockershim set them). */
@@ -290,7 +311,12 @@ function volumeBinds(input: AppBodyInput): { binds: string[]; directories: HostD
       source = join(source, mount.subPath);
       if (volume.emptyDir) directories.push({ path: source, mode: 0o777 });
     }
-    binds.push(`${source}:${mount.mountPath}${mount.readOnly ? ':ro' : ''}`);
+    // mountPropagation as dockershim mapped it: HostToContainer = rslave, Bidirectional = rshared.
+    const options = [
+      ...(mount.readOnly ? ['ro'] : []),
+      ...(mount.mountPropagation === 'HostToContainer' ? ['rslave'] : mount.mountPropagation === 'Bidirectional' ? ['rshared'] : []),
+    ];
+    binds.push(`${source}:${mount.mountPath}${options.length ? `:${options.join(',')}` : ''}`);
   });
   return { binds, directories };
 }
