@@ -2,7 +2,7 @@
 // table with targets and a pass/fail mark, and writes all raw numbers to bench/results/latest.json
 // plus a dated copy. Options: --only=id[,id] (start, restart, burst100, burst500, resources,
 // remove, mirror-recreate, mirror-visible, api-list, api-watch, api-memory, store-events, store-restart,
-// store-memory, cri-start, cri-burst10)
+// store-memory, cri-start, cri-burst10, probes-cpu, probes-react)
 // and --strict (exit 1 when a target is missed).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
@@ -13,6 +13,7 @@ import { benchmarks as coreBenchmarks, type Check, type Outcome } from './core.j
 import { cleanupAll as cleanupBerths, ROOT } from './lib/berth.js';
 import { formatTable } from './lib/table.js';
 import { cleanupStoreBench, storeBenchmarks } from './store.js';
+import { probeBenchmarks } from './probes.js';
 
 interface Result extends Partial<Outcome> {
   id: string;
@@ -21,7 +22,7 @@ interface Result extends Partial<Outcome> {
   error?: string;
 }
 
-const benchmarks = [...coreBenchmarks, ...apiBenchmarks, ...storeBenchmarks, ...containerBenchmarks];
+const benchmarks = [...coreBenchmarks, ...apiBenchmarks, ...storeBenchmarks, ...containerBenchmarks, ...probeBenchmarks];
 const cleanupAll = () => Promise.allSettled([cleanupStoreBench(), cleanupBerths(), cleanupApiChildren(), cleanupContainers()]);
 
 const args = process.argv.slice(2);

@@ -47,7 +47,8 @@ export function podStatus(view: PodView): PodStatus {
   const specs = new Map<string, Container>();
   for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) specs.set(c.name, c);
   const init = view.containers.filter((c) => c.init).map((c) => containerStatus(c, specs.get(c.name), view.runtime));
-  const app = view.containers.filter((c) => !c.init).map((c) => containerStatus(c, specs.get(c.name), view.runtime));
+  const hasInit = (pod.spec?.initContainers ?? []).length > 0;
+  const app = view.containers.filter((c) => !c.init).map((c) => containerStatus(c, specs.get(c.name), view.runtime, hasInit));
   const sidecars = view.containers.filter((c) => c.sidecar).map((c) => c.name);
   const incomplete = init
     .filter((c) => (sidecars.includes(c.name) ? !c.started : !(c.state?.terminated?.exitCode === 0)))
@@ -114,7 +115,7 @@ function podPhase(pod: Pod, app: ContainerStatus[], initialized: boolean, view: 
   return 'Pending';
 }
 
-function containerStatus(view: ContainerView, spec: Container | undefined, runtime: string): ContainerStatus {
+function containerStatus(view: ContainerView, spec: Container | undefined, runtime: string, podHasInit = false): ContainerStatus {
   const cur = view.current;
   const running = cur?.state === 'running';
   const plainInit = view.init && !view.sidecar;
@@ -131,7 +132,7 @@ function containerStatus(view: ContainerView, spec: Container | undefined, runti
     ready,
     restartCount: cur?.attempt ?? 0,
     started,
-    state: stateOf(view, runtime),
+    state: stateOf(view, runtime, podHasInit),
     lastState: {},
   };
   // The lastState is the attempt before the current one; while waiting to restart, it is the
@@ -142,12 +143,18 @@ function containerStatus(view: ContainerView, spec: Container | undefined, runti
   return status;
 }
 
-function stateOf(view: ContainerView, runtime: string): ContainerState {
+function stateOf(view: ContainerView, runtime: string, podHasInit: boolean): ContainerState {
   const cur = view.current;
-  if (view.waiting) return { waiting: { reason: view.waiting.reason, ...(view.waiting.message ? { message: view.waiting.message } : {}) } };
-  if (!cur) return { waiting: { reason: 'ContainerCreating' } };
+  // As the kubelet words it: the app containers of a pod with init containers are
+  // PodInitializing, not ContainerCreating, until their first attempt runs.
+  const creating = podHasInit && !view.init && !view.previous && (cur?.attempt ?? 0) === 0 ? 'PodInitializing' : 'ContainerCreating';
+  if (view.waiting) {
+    const reason = view.waiting.reason === 'ContainerCreating' ? creating : view.waiting.reason;
+    return { waiting: { reason, ...(view.waiting.message ? { message: view.waiting.message } : {}) } };
+  }
+  if (!cur) return { waiting: { reason: creating } };
   if (cur.state === 'running') return { running: { startedAt: cur.startedAt ?? cur.createdAt } };
-  if (cur.state === 'created') return { waiting: { reason: 'ContainerCreating' } };
+  if (cur.state === 'created') return { waiting: { reason: creating } };
   return { terminated: terminated(cur, runtime) };
 }
 

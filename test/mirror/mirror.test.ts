@@ -204,6 +204,34 @@ test('a mirror deleted through the API comes back with a new UID (driven by the 
   assert.equal((await mirrors(env)).length, 1);
 });
 
+test('a stopping static pod: its mirror is deleted gracefully (Terminating, status still written), then for good once the pod is gone', async (t) => {
+  const env = await setup(t);
+  const web = staticPod('web', NODE, 'h1', { phase: 'Running' });
+  env.source.setPods([web]);
+  await env.mirror.start();
+  const first = await waitFor('mirror', async () => {
+    const p = await getPod(env, `web-${NODE}`);
+    return p?.status?.phase === 'Running' ? p : undefined;
+  });
+  // What the agent's /pods shows while the pod stops: a deletionTimestamp and its grace period.
+  const stopping: Pod = {
+    ...web,
+    metadata: { ...web.metadata, deletionTimestamp: '2030-01-01T00:00:05Z', deletionGracePeriodSeconds: 5 },
+    status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }] },
+  };
+  env.source.setPods([stopping]);
+  const marked = await waitFor('mirror marked for deletion, status written', async () => {
+    const p = await getPod(env, `web-${NODE}`);
+    return p?.metadata?.deletionTimestamp && p.status?.conditions?.[0]?.status === 'False' ? p : undefined;
+  });
+  assert.equal(marked.metadata?.uid, first.metadata?.uid, 'the same mirror, not a new one');
+  assert.equal(marked.metadata?.deletionGracePeriodSeconds, 5);
+  await sleep(500);
+  assert.equal((await getPod(env, `web-${NODE}`))?.metadata?.uid, first.metadata?.uid, 'not recreated while its pod stops');
+  env.source.setPods([]);
+  await waitFor('mirror gone', async () => (await getPod(env, `web-${NODE}`)) === undefined);
+});
+
 test('orphaned and outdated mirrors of this node are replaced or deleted; other nodes are left alone', async (t) => {
   const env = await setup(t);
   // Before the agent starts: a Node object, an orphan (owner ref), an orphan (nodeName + annotation),
