@@ -225,7 +225,8 @@ async function startBerth(env: BenchEnv, extraArgs: string[]): Promise<Berth> {
       exited,
     ]);
 
-  const ready = await waitLog((l) => l.msg === 'berth is running', 'berth is running');
+  // Generous: an agent that adopts 100 pods on a loaded 2-CPU machine takes a while.
+  const ready = await waitLog((l) => l.msg === 'berth is running', 'berth is running', 60_000);
   const m = /:(\d+)/.exec(String(ready.line.endpoints));
   if (!m) throw new Error(`cannot read the port from berth's "berth is running" line: ${JSON.stringify(ready.line)}`);
   const port = Number(m[1]);

@@ -184,6 +184,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     node: o.nodeName,
     certDir: o.certDir,
     store: o.stateFile ?? 'memory',
+    ...(durable ? { storeLoadMs: durable.loadMs } : {}),
     objects: store.size().total,
     resourceVersion: store.resourceVersion,
   });

@@ -77,12 +77,14 @@ export function statusPatch(desired: PodStatus, stored: PodStatus | undefined): 
 }
 
 /**
- * The status to write to an existing mirror: `desired`, except that an earlier startTime the
- * mirror already shows is kept. After an agent restart the adopted pod did not start again, and
- * a real kubelet's status manager keeps the old StartTime the same way (status_manager.go).
+ * The status to write to an existing mirror: `desired`, except that the startTime the mirror
+ * already shows is kept when it is earlier, or when the restarted agent has not synced the pod yet
+ * (no startTime of its own). After an agent restart the adopted pod did not start again, and a
+ * real kubelet's status manager keeps the old StartTime the same way (status_manager.go).
  */
 export function keepStartTime(desired: PodStatus, stored: PodStatus | undefined): PodStatus {
   const was = stored?.startTime;
-  if (!was || !desired.startTime || Date.parse(was) >= Date.parse(desired.startTime)) return desired;
+  if (!was) return desired;
+  if (desired.startTime && Date.parse(was) >= Date.parse(desired.startTime)) return desired;
   return { ...desired, startTime: was };
 }

@@ -6,7 +6,7 @@
 // replay of what it had.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -111,5 +111,45 @@ describe('agent kill -9 with the durable API store', () => {
     assert.ok(!lines.some((l) => l.name === keep && (l.type === 'ADDED' || l.type === 'DELETED')), JSON.stringify(lines));
     py.kill('SIGTERM');
     await pyExit;
+  });
+
+  it('a damaged store file at start: set aside, one clear error, and the API rebuilt from the node', async () => {
+    const ws2 = workspace();
+    let b: Berth | undefined;
+    try {
+      ws2.write('web.yaml', shPod('web', 'sleep 3600'));
+      b = await startBerth(ws2);
+      const running = b.logs.find((l) => l.msg === 'berth is running')!;
+      const api = String(running.api);
+      const kc = String(running.kubeconfig);
+      const env = { ...process.env, KUBECONFIG: kc, HOME: home, KUBECACHEDIR: join(home, 'cache2') };
+      const mirrorUid = () => {
+        const r = spawnSync('kubectl', ['get', 'pod', '-n', 'default', `web-${NODE}`, '-o', 'jsonpath={.metadata.uid}'], { encoding: 'utf8', env, timeout: 30_000 });
+        return r.status === 0 && r.stdout ? r.stdout : undefined;
+      };
+      const first = await waitFor(mirrorUid, 'mirror pod');
+      assert.equal(await b.stop('SIGKILL'), null);
+      const db = join(ws2.root, 'api', 'state.db');
+      assert.ok(existsSync(db));
+      writeFileSync(db, 'garbage, not a database '.repeat(400));
+      rmSync(`${db}-wal`, { force: true });
+
+      b = await startBerth(ws2);
+      const err = await b.waitLog((l) => l.level === 'error' && /state\.db cannot be used/.test(String(l.msg)), 'the store error');
+      assert.match(String(err.msg), /the file is damaged or not a database.*moved to .*state\.db\.unusable-.*republishes its Node and mirror pods/);
+      assert.ok(readdirSync(join(ws2.root, 'api')).some((n) => n.startsWith('state.db.unusable-')), 'the damaged file is kept aside');
+      // Rebuilt from the node's own state: the mirror pod is back (a new object), the node too.
+      const second = await waitFor(mirrorUid, 'mirror pod republished');
+      assert.notEqual(second, first);
+      assert.equal(String(b.logs.find((l) => l.msg === 'berth is running')?.api).replace(/:\d+$/, ''), api.replace(/:\d+$/, ''));
+      // And the next start uses the rebuilt store: no error, same mirror.
+      await b.stop('SIGKILL');
+      b = await startBerth(ws2);
+      assert.equal(await waitFor(mirrorUid, 'mirror pod after another restart'), second);
+      assert.ok(!b.logs.some((l) => /cannot be used/.test(String(l.msg))));
+    } finally {
+      await b?.stop();
+      await ws2.cleanup();
+    }
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Pod } from 'kubernetes-types/core/v1';
 import { buildMirror, isMirrorOfNode } from '../../src/mirror/index.js';
-import { outdatedReason, statusPatch } from '../../src/mirror/mirror-pod.js';
+import { keepStartTime, outdatedReason, statusPatch } from '../../src/mirror/mirror-pod.js';
 import { staticPod } from './helpers.js';
 
 test('buildMirror: a copy without server-owned fields, plus the mirror annotation and the Node owner', () => {
@@ -44,4 +44,13 @@ test('statusPatch nulls top-level fields that disappeared (a merge patch keeps w
     status: { phase: 'Failed', reason: 'Error', podIP: null },
   });
   assert.deepEqual(statusPatch({ phase: 'Pending' }, undefined), { status: { phase: 'Pending' } });
+});
+
+test('keepStartTime: an adopted mirror keeps the startTime it shows when earlier or not known yet; nothing else changes', () => {
+  const desired = { phase: 'Running', startTime: '2026-01-02T00:00:00Z' };
+  assert.deepEqual(keepStartTime(desired, { phase: 'Running', startTime: '2026-01-01T00:00:00Z' }), { phase: 'Running', startTime: '2026-01-01T00:00:00Z' });
+  assert.equal(keepStartTime(desired, { startTime: '2026-01-03T00:00:00Z' }), desired, 'a later stored time is not kept');
+  assert.equal(keepStartTime(desired, undefined), desired);
+  assert.equal(keepStartTime({ phase: 'Pending' }, { startTime: '2026-01-01T00:00:00Z' }).startTime, '2026-01-01T00:00:00Z', 'not synced yet: the stored one stays');
+  assert.equal(keepStartTime({ phase: 'Pending' }, {}).startTime, undefined, 'none invented');
 });

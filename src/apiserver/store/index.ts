@@ -25,6 +25,8 @@ export interface DurableStoreOptions {
 
 export interface DurableStore {
   store: Store;
+  /** How long opening and loading the file took. */
+  loadMs: number;
   /** Set when an unusable file was moved aside at start: where it went and why. */
   setAside?: { path: string; why: string };
   close(): void;
@@ -58,6 +60,7 @@ function setAside(file: string): string {
 }
 
 export function openDurableStore(o: DurableStoreOptions): DurableStore {
+  const started = performance.now();
   mkdirSync(dirname(o.file), { recursive: true, mode: 0o700 });
   let aside: DurableStore['setAside'];
   let opened: { backend: SqliteBackend; store: Store };
@@ -82,6 +85,7 @@ export function openDurableStore(o: DurableStoreOptions): DurableStore {
   const { backend, store } = opened;
   return {
     store,
+    loadMs: Math.round(performance.now() - started),
     ...(aside ? { setAside: aside } : {}),
     close: () => backend.close(),
   };

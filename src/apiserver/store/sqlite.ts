@@ -132,30 +132,33 @@ export class SqliteBackend implements StoreBackend {
     // reuse those parsed copies instead of parsing the same JSON twice (and holding it twice).
     const history: StoreEvent[] = [];
     const latest = new Map<string, KubeObject>();
+    // `prev` is read only where the history does not hold the object's previous version itself.
+    const prevOf = this.db.prepare('SELECT prev FROM history WHERE rv = ?').pluck();
     const rows = this.db
-      .prepare('SELECT rv, resource, type, object, prev FROM history WHERE rv > ? ORDER BY rv')
-      .all(compactedRv) as { rv: number; resource: string; type: EventType; object: string; prev: string | null }[];
+      .prepare('SELECT rv, resource, type, object FROM history WHERE rv > ? ORDER BY rv')
+      .all(compactedRv) as { rv: number; resource: string; type: EventType; object: string }[];
     for (const r of rows) {
       const object = JSON.parse(r.object) as KubeObject;
       const k = `${r.resource}\u0000${objectKey(object)}`;
       const e: StoreEvent = { rv: r.rv, type: r.type, resource: r.resource, object };
       if (r.type === 'MODIFIED') {
-        const before = latest.get(k) ?? (r.prev ? (JSON.parse(r.prev) as KubeObject) : undefined);
+        let before = latest.get(k);
+        if (!before) {
+          const text = prevOf.get(r.rv) as string | null | undefined;
+          if (text) before = JSON.parse(text) as KubeObject;
+        }
         if (before) e.prev = before;
       }
       if (r.type === 'DELETED') latest.delete(k);
       else latest.set(k, object);
       history.push(e);
     }
+    // Only objects whose current version is not in the history are read and parsed here.
+    const dataOf = this.db.prepare('SELECT data FROM objects WHERE resource = ? AND key = ?').pluck();
     const objects: StoreSnapshot['objects'] = [];
-    for (const r of this.db.prepare('SELECT resource, key, rv, data FROM objects').iterate() as IterableIterator<{
-      resource: string;
-      key: string;
-      rv: number;
-      data: string;
-    }>) {
+    for (const r of this.db.prepare('SELECT resource, key, rv FROM objects').all() as { resource: string; key: string; rv: number }[]) {
       const cached = latest.get(`${r.resource}\u0000${r.key}`);
-      const object = cached && cached.metadata.resourceVersion === String(r.rv) ? cached : (JSON.parse(r.data) as KubeObject);
+      const object = cached && cached.metadata.resourceVersion === String(r.rv) ? cached : (JSON.parse(dataOf.get(r.resource, r.key) as string) as KubeObject);
       objects.push({ resource: r.resource, object });
     }
     return { rv, compactedRv, objects, history };

@@ -4,7 +4,7 @@
 // agent on the same file, and a full disk (the write is refused with 507 and nothing changes).
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
@@ -156,8 +156,8 @@ test('a store whose pages were damaged is set aside, not loaded half', async (t)
   for (let i = 0; i < 300; i++) a.store.write('pods', pod(`p${i}`));
   a.close();
   // Overwrite the middle of the file (b-tree pages) with garbage, keeping the header.
-  const fd = execFileSync('stat', ['-c', '%s', file]).toString().trim();
-  execFileSync('dd', ['if=/dev/urandom', `of=${file}`, 'bs=1024', `seek=${Math.floor(Number(fd) / 2048)}`, 'count=8', 'conv=notrunc'], { stdio: 'ignore' });
+  const size = statSync(file).size;
+  execFileSync('dd', ['if=/dev/urandom', `of=${file}`, 'bs=1024', `seek=${Math.floor(size / 2048)}`, 'count=8', 'conv=notrunc'], { stdio: 'ignore' });
   const log = recordingLogger();
   const s = open(t, file, 100, log);
   assert.ok(s.setAside, log.errors.join('\n'));
