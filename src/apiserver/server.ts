@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hasCredentials, isPublicPath } from './auth.js';
 import { health } from './health.js';
-import { staticPodsOnly, unsupportedPodSubresource, verbNotAllowed } from './refusals.js';
+import { notServed, staticPodsOnly, unsupportedPodSubresource, verbNotAllowed } from './refusals.js';
 import { answerReview } from './reviews.js';
 import { ClientGoneError, readBody } from './body.js';
 import {
@@ -192,7 +192,7 @@ export function createDispatcher(d: DispatchDeps): Dispatcher {
     if (!anonymous && !d.authenticate(req)) throw unauthorized();
     const rt = route(path);
     if (rt.kind === 'resource') return resource(req, res, rt, url.searchParams);
-    if (rt.kind === 'notFound') throw unsupportedPodSubresource(path, d.nodeName) ?? notFoundPath(path);
+    if (rt.kind === 'notFound') throw unsupportedPodSubresource(path, d.nodeName) ?? notServed(path, d.nodeName) ?? notFoundPath(path);
     if (method !== 'GET') throw methodNotAllowed(method, path);
     switch (rt.kind) {
       case 'root':
