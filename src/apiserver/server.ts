@@ -2,7 +2,7 @@
 // Kubernetes Status body; nothing a client sends can throw out of here.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hasCredentials, isPublicPath } from './auth.js';
-import { health } from './health.js';
+import { HEALTH_ENDPOINTS, health, healthCheckNames } from './health.js';
 import { notServed, staticPodsOnly, unsupportedPodSubresource, verbNotAllowed } from './refusals.js';
 import { answerReview } from './reviews.js';
 import { ClientGoneError, readBody } from './body.js';
@@ -74,11 +74,10 @@ function rootPaths(): string[] {
     paths.add(`/apis/${gv.group}`);
     paths.add(`/apis/${gv.group}/${gv.version}`);
   }
-  for (const h of ['healthz', 'livez', 'readyz']) {
+  for (const h of HEALTH_ENDPOINTS) {
     paths.add(`/${h}`);
-    for (const c of ['etcd', 'log', 'ping']) paths.add(`/${h}/${c}`);
+    for (const c of healthCheckNames(h)) paths.add(`/${h}/${c}`);
   }
-  paths.add('/readyz/shutdown');
   return [...paths].sort();
 }
 
@@ -154,7 +153,7 @@ export function createDispatcher(d: DispatchDeps): Dispatcher {
         if (rt.name !== undefined || rt.subresource || (rt.def.namespaced && rt.namespace === undefined)) {
           throw methodNotAllowed(method, path);
         }
-        return sendAnswer(res, createPod(r, await body(), ct));
+        return sendAnswer(res, createWithRefusals(r, await body(), ct));
       case 'PUT':
         if (rt.name === undefined) throw methodNotAllowed(method, path);
         return sendAnswer(res, updateObject(d, r, await body(), ct));
@@ -172,7 +171,7 @@ export function createDispatcher(d: DispatchDeps): Dispatcher {
   }
 
   /** A create, with "static pods only" winning over a body this server cannot read (kubectl run sends protobuf). */
-  function createPod(r: ResourceRequest, raw: Buffer, ct: string | undefined): Answer {
+  function createWithRefusals(r: ResourceRequest, raw: Buffer, ct: string | undefined): Answer {
     try {
       return createObject(d, r, raw, ct);
     } catch (err) {
