@@ -1,13 +1,15 @@
 // `npm run bench`: runs every benchmark (each with its own agent and temp folders), prints one
 // table with targets and a pass/fail mark, and writes all raw numbers to bench/results/latest.json
 // plus a dated copy. Options: --only=id[,id] (start, restart, burst100, burst500, resources,
-// remove, mirror-recreate, mirror-visible, api-list, api-watch, api-memory, cri-start, cri-burst10)
+// remove, mirror-recreate, mirror-visible, api-list, api-watch, api-memory, cri-start, cri-burst10,
+// log-windows)
 // and --strict (exit 1 when a target is missed).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { apiBenchmarks, cleanupApiChildren } from './api.js';
 import { cleanupContainers, containerBenchmarks } from './containers.js';
+import { logBenchmarks } from './logs.js';
 import { benchmarks as coreBenchmarks, type Check, type Outcome } from './core.js';
 import { cleanupAll as cleanupBerths, ROOT } from './lib/berth.js';
 import { formatTable } from './lib/table.js';
@@ -19,7 +21,7 @@ interface Result extends Partial<Outcome> {
   error?: string;
 }
 
-const benchmarks = [...coreBenchmarks, ...apiBenchmarks, ...containerBenchmarks];
+const benchmarks = [...coreBenchmarks, ...apiBenchmarks, ...containerBenchmarks, ...logBenchmarks];
 const cleanupAll = () => Promise.allSettled([cleanupBerths(), cleanupApiChildren(), cleanupContainers()]);
 
 const args = process.argv.slice(2);
