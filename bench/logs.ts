@@ -21,7 +21,7 @@ async function writeBigLog(path: string): Promise<number> {
   for (let i = 0; i < LINES; i++) {
     const line = `${new Date(T0 + i * 10).toISOString().replace('Z', '000000Z')} stdout F request ${i} served in 3 ms with status 200 from 10.0.0.${i % 250} ok\n`;
     bytes += line.length;
-    if (!out.write(line)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(line)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((r) => out.end(() => r()));
   return bytes;
