@@ -2,13 +2,14 @@
 // table with targets and a pass/fail mark, and writes all raw numbers to bench/results/latest.json
 // plus a dated copy. Options: --only=id[,id] (start, restart, burst100, burst500, resources,
 // remove, mirror-recreate, mirror-visible, api-list, api-watch, api-memory, store-events, store-restart,
-// store-memory, cri-start, cri-burst10, probes-cpu, probes-react)
+// store-memory, cri-start, cri-burst10, probes-cpu, probes-react, log-windows)
 // and --strict (exit 1 when a target is missed).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { apiBenchmarks, cleanupApiChildren } from './api.js';
 import { cleanupContainers, containerBenchmarks } from './containers.js';
+import { logBenchmarks } from './logs.js';
 import { benchmarks as coreBenchmarks, type Check, type Outcome } from './core.js';
 import { cleanupAll as cleanupBerths, ROOT } from './lib/berth.js';
 import { formatTable } from './lib/table.js';
@@ -22,7 +23,7 @@ interface Result extends Partial<Outcome> {
   error?: string;
 }
 
-const benchmarks = [...coreBenchmarks, ...apiBenchmarks, ...storeBenchmarks, ...containerBenchmarks, ...probeBenchmarks];
+const benchmarks = [...coreBenchmarks, ...apiBenchmarks, ...storeBenchmarks, ...containerBenchmarks, ...probeBenchmarks, ...logBenchmarks];
 const cleanupAll = () => Promise.allSettled([cleanupStoreBench(), cleanupBerths(), cleanupApiChildren(), cleanupContainers()]);
 
 const args = process.argv.slice(2);

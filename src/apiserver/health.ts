@@ -6,7 +6,8 @@
 import type { Logger } from '../log/index.js';
 import { notFoundPath } from './status.js';
 
-export type HealthEndpoint = 'healthz' | 'livez' | 'readyz';
+export const HEALTH_ENDPOINTS = ['healthz', 'livez', 'readyz'] as const;
+export type HealthEndpoint = (typeof HEALTH_ENDPOINTS)[number];
 
 export interface HealthCheck {
   name: string;
@@ -27,7 +28,7 @@ export interface HealthDeps {
   logger: Logger;
 }
 
-function checksFor(endpoint: HealthEndpoint, d: HealthDeps): HealthCheck[] {
+function checksFor(endpoint: HealthEndpoint, d: Pick<HealthDeps, 'probeStore' | 'shuttingDown'>): HealthCheck[] {
   const ok = () => undefined;
   // `etcd` is the name clients and monitoring know for "the API's storage answers"; here it is
   // the embedded store.
@@ -46,6 +47,11 @@ function checksFor(endpoint: HealthEndpoint, d: HealthDeps): HealthCheck[] {
   ];
   if (endpoint === 'readyz') checks.push({ name: 'shutdown', run: () => (d.shuttingDown() ? 'the API server is shutting down' : undefined) });
   return checks;
+}
+
+/** The names of an endpoint's checks (for GET / and discovery of the per-check paths). */
+export function healthCheckNames(endpoint: HealthEndpoint): string[] {
+  return checksFor(endpoint, { probeStore: () => undefined, shuttingDown: () => false }).map((c) => c.name);
 }
 
 /** Answers /<endpoint> (check undefined) or /<endpoint>/<check>. */

@@ -9,10 +9,17 @@ import type { Server as TlsServer } from 'node:https';
 const PLAIN_HTTP = /^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS|CONNECT|TRACE) /;
 export const PLAIN_HTTP_ANSWER = 'HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n';
 
+/** A connection that sends nothing for this long is dropped (the TLS server's own handshake timeout). */
+const FIRST_BYTES_TIMEOUT_MS = 120_000;
+
 export function tlsFront(tls: TlsServer): Server {
   return createServer((socket: Socket) => {
     socket.on('error', () => socket.destroy());
+    const silent = () => socket.destroy();
+    socket.setTimeout(FIRST_BYTES_TIMEOUT_MS, silent);
     socket.once('data', (first: Buffer) => {
+      socket.setTimeout(0);
+      socket.off('timeout', silent);
       socket.pause();
       if (first[0] !== 0x16 && PLAIN_HTTP.test(first.subarray(0, 8).toString('latin1'))) {
         socket.end(PLAIN_HTTP_ANSWER);

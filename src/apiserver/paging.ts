@@ -33,7 +33,7 @@ function keyOf(o: KubeObject): string {
 }
 
 /** Sorts by key, computing each key once (a comparator building keys costs 100x more on 1000 pods). */
-function sortByKey(objects: KubeObject[]): KubeObject[] {
+export function sortByKey(objects: KubeObject[]): KubeObject[] {
   const keyed = objects.map((o) => ({ k: keyOf(o), o }));
   keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
   return keyed.map((x) => x.o);

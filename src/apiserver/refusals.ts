@@ -2,7 +2,7 @@
 // come before any complaint about the request's encoding: someone running `kubectl run` needs to
 // hear "static pods only", not "415 Unsupported Media Type".
 import { ApiError, forbidden } from './status.js';
-import { pods, type ResourceDef } from './resources.js';
+import { groupVersions, pods, type ResourceDef } from './resources.js';
 import { MIRROR_ANNOTATION } from './validate.js';
 
 /** Creating an ordinary pod (kubectl run, kubectl debug node/x, kubectl create -f pod.yaml). */
@@ -38,4 +38,19 @@ export function unsupportedPodSubresource(path: string, nodeName: string): ApiEr
     resize: 'resize a static pod by editing the resources in its manifest',
   };
   return new ApiError(405, 'MethodNotAllowed', `pods/${m[1]} is not supported on node "${nodeName}": ${why[m[1]!]}`);
+}
+
+/** A 404 for an API path that names a resource or group this server does not serve, saying what it does serve. */
+export function notServed(path: string, nodeName: string): ApiError | undefined {
+  if (!/^\/apis?\//.test(path)) return undefined;
+  const served = groupVersions()
+    .map((gv) => `${gv.resources.map((r) => r.plural).join(', ')} (${gv.group ? `${gv.group}/${gv.version}` : gv.version})`)
+    .join('; ');
+  return new ApiError(
+    404,
+    'NotFound',
+    `the server could not find the requested resource (${path}): the embedded API of node "${nodeName}" serves only ${served}; ` +
+      'workloads run as static pods from manifests (--pod-manifest-path), not through the API',
+    {},
+  );
 }

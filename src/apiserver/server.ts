@@ -2,8 +2,8 @@
 // Kubernetes Status body; nothing a client sends can throw out of here.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hasCredentials, isPublicPath } from './auth.js';
-import { health } from './health.js';
-import { staticPodsOnly, unsupportedPodSubresource, verbNotAllowed } from './refusals.js';
+import { HEALTH_ENDPOINTS, health, healthCheckNames } from './health.js';
+import { notServed, staticPodsOnly, unsupportedPodSubresource, verbNotAllowed } from './refusals.js';
 import { answerReview } from './reviews.js';
 import { ClientGoneError, readBody } from './body.js';
 import {
@@ -76,11 +76,10 @@ function rootPaths(): string[] {
     paths.add(`/apis/${gv.group}`);
     paths.add(`/apis/${gv.group}/${gv.version}`);
   }
-  for (const h of ['healthz', 'livez', 'readyz']) {
+  for (const h of HEALTH_ENDPOINTS) {
     paths.add(`/${h}`);
-    for (const c of ['etcd', 'log', 'ping']) paths.add(`/${h}/${c}`);
+    for (const c of healthCheckNames(h)) paths.add(`/${h}/${c}`);
   }
-  paths.add('/readyz/shutdown');
   return [...paths].sort();
 }
 
@@ -175,7 +174,7 @@ export function createDispatcher(d: DispatchDeps): Dispatcher {
         if (rt.name !== undefined || rt.subresource || (rt.def.namespaced && rt.namespace === undefined)) {
           throw methodNotAllowed(method, path);
         }
-        return sendAnswer(res, createPod(r, await body(), ct), media);
+        return sendAnswer(res, createWithRefusals(r, await body(), ct), media);
       case 'PUT':
         if (rt.name === undefined) throw methodNotAllowed(method, path);
         return sendAnswer(res, updateObject(d, r, await body(), ct), media);
@@ -193,7 +192,7 @@ export function createDispatcher(d: DispatchDeps): Dispatcher {
   }
 
   /** A create, with "static pods only" winning over a body this server cannot read (kubectl run sends protobuf). */
-  function createPod(r: ResourceRequest, raw: Buffer, ct: string | undefined): Answer {
+  function createWithRefusals(r: ResourceRequest, raw: Buffer, ct: string | undefined): Answer {
     try {
       return createObject(d, r, raw, ct);
     } catch (err) {
@@ -213,7 +212,7 @@ export function createDispatcher(d: DispatchDeps): Dispatcher {
     if (!anonymous && !d.authenticate(req)) throw unauthorized();
     const rt = route(path);
     if (rt.kind === 'resource') return resource(req, res, rt, url.searchParams);
-    if (rt.kind === 'notFound') throw unsupportedPodSubresource(path, d.nodeName) ?? notFoundPath(path);
+    if (rt.kind === 'notFound') throw unsupportedPodSubresource(path, d.nodeName) ?? notServed(path, d.nodeName) ?? notFoundPath(path);
     if (method !== 'GET') throw methodNotAllowed(method, path);
     switch (rt.kind) {
       case 'root':

@@ -12,6 +12,7 @@ import { watchFramer, type Media } from './media/index.js';
 import { encodeWatchObject, type Output } from './output.js';
 import { resourceKey, type KubeObject, type ResourceDef } from './resources.js';
 import type { Store, StoreEvent } from './store.js';
+import { sortByKey } from './paging.js';
 import { boolParam, intParam } from './query.js';
 import { badRequest, expired } from './status.js';
 
@@ -111,7 +112,8 @@ export function serveWatch(ctx: WatchContext, w: WatchRequest, _req: IncomingMes
 
   // Initial state, then live events. Both happen in this tick, so nothing can slip in between.
   if (rvParam === '' || rvParam === '0') {
-    for (const o of store.list(resource, namespace)) if (matches(o)) sendObject('ADDED', o);
+    // In key order, as a list and kube's watch cache give them.
+    for (const o of sortByKey(store.list(resource, namespace))) if (matches(o)) sendObject('ADDED', o);
     if (sendInitialEvents && bookmarks) sendBookmark(store.resourceVersion, { 'k8s.io/initial-events-end': 'true' });
   } else {
     const rv = Number(rvParam);

@@ -258,5 +258,8 @@ describe('embedded API server behaves like kube-apiserver', () => {
     const eph = await call(ts, 'PATCH', `${PODS}/pod-a/ephemeralcontainers`, { body: {}, contentType: 'application/strategic-merge-patch+json' });
     assert.equal(eph.status, 405);
     assert.match(eph.json.message, /ephemeral debug containers/);
+    const deploy = await call(ts, 'GET', '/apis/apps/v1/namespaces/default/deployments');
+    assert.equal(deploy.status, 404);
+    assert.match(deploy.json.message, /serves only pods, nodes, events, namespaces, services \(v1\).*static pods from manifests/);
   });
 });

@@ -34,19 +34,25 @@ def main():
         # follow=True on an exited (previous) container returns when its log ends.
         out['text'] = v1.read_namespaced_pod_log(name, 'default', follow=True, timestamps=True, previous=previous)
     elif action == 'follow':
-        name, want = args[0], int(args[1])
+        # Reads a followed log until a line mentions `tick N` with N >= the given number: only a
+        # stream that stays open (follow=True honoured) ever gets there.
+        name, until = args[0], int(args[1])
         resp = v1.read_namespaced_pod_log(name, 'default', follow=True, timestamps=True, _preload_content=False)
         lines = []
         buf = b''
+        reached = False
         for chunk in resp.stream(64):
             buf += chunk
             while b'\n' in buf:
                 line, buf = buf.split(b'\n', 1)
                 lines.append(line.decode())
-            if len(lines) >= want:
+                if int(line.decode().rsplit(' ', 1)[-1]) >= until:
+                    reached = True
+            if reached:
                 break
         resp.release_conn()
-        out['lines'] = lines[:want]
+        out['reached'] = reached
+        out['last'] = lines[-3:]
     elif action == 'bad-log':
         name = args[0]
         try:
