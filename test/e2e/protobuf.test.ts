@@ -108,10 +108,10 @@ describe('protobuf against the real agent and kubectl', () => {
   it('kubectl run (a protobuf Pod POST) gets the "static pods only" answer, not a 415', async () => {
     const r = await kubectl('run', 'not-static', '--image=busybox');
     assert.equal(r.code, 1);
-    assert.match(r.err, /Error from server \(Forbidden\): pods "not-static" is forbidden: node "my-node1" runs static pods from its manifest sources only/);
+    assert.match(r.err, /Error from server \(Forbidden\): pods "not-static" is forbidden: static pods only: node "my-node1" runs the pods of its manifest sources.*put a manifest in the node's --pod-manifest-path/);
     const d = await kubectl('debug', `node/${NODE}`, '--image=busybox', '--profile=general');
     assert.notEqual(d.code, 0);
-    assert.match(d.err, /runs static pods from its manifest sources only/);
+    assert.match(d.err, /static pods only: node "my-node1" runs the pods of its manifest sources/);
     assert.doesNotMatch(d.err + r.err, /415|UnsupportedMediaType/);
   });
 
