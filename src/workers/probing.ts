@@ -29,11 +29,6 @@ export class ContainerProbes {
     this.ready = this.started && !spec.readinessProbe;
   }
 
-  /** Whether the container has any probe at all (else nothing needs to run). */
-  static any(spec: Container): boolean {
-    return !!(spec.startupProbe || spec.livenessProbe || spec.readinessProbe);
-  }
-
   start(): void {
     if (this.spec.startupProbe) {
       const probe = this.spec.startupProbe;

@@ -53,6 +53,7 @@ describe('issue 7: probes, init containers, sidecars, hooks (process runtime, re
   const mirror = (name: string) => k.get(full(name));
   const described = (name: string, pattern: RegExp) => k.described(full(name), pattern);
   const kubectl = (...args: string[]) => k.run(...args);
+  const row = (name: string) => k.row(full(name));
   const touch = (file: string) => writeFileSync(join(ctl, file), '');
 
   before(async () => {
@@ -149,6 +150,27 @@ describe('issue 7: probes, init containers, sidecars, hooks (process runtime, re
     await waitFor(() => (mirror('never').status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 || undefined, 'restarted');
     rmSync(join(ws.manifests, 'slow.yaml'));
     rmSync(join(ws.manifests, 'never.yaml'));
+  });
+
+  it('4: tcpSocket probes; an exec probe that never exits fails at its timeout; a probe command that does not exist fails', async () => {
+    const port = await freePort();
+    ws.write(
+      'tcp.yaml',
+      podYaml('tcp', {
+        containers: [
+          { name: 'web', image: 'busybox', command: ['python3', '-m', 'http.server', String(port), '--bind', '0.0.0.0'], readinessProbe: { tcpSocket: { port }, periodSeconds: 1 } },
+          sh('hung', 'sleep 3600', { readinessProbe: { exec: { command: ['sleep', '30'] }, periodSeconds: 1, timeoutSeconds: 1 } }),
+          sh('missing', 'sleep 3600', { readinessProbe: { exec: { command: ['/no/such/command'] }, periodSeconds: 1 } }),
+        ],
+      }),
+    );
+    await waitFor(async () => (await berth.pod(full('tcp')))?.status?.containerStatuses?.find((c) => c.name === 'web')?.ready || undefined, 'tcpSocket readiness passes');
+    await described('tcp', /Readiness probe failed: command "sleep 30" timed out/);
+    await described('tcp', /Readiness probe failed: .*no\/such\/command/);
+    const p = (await berth.pod(full('tcp')))!;
+    assert.deepEqual(p.status?.containerStatuses?.map((c) => [c.name, c.ready]), [['web', true], ['hung', false], ['missing', false]]);
+    assert.equal(row('tcp')?.ready, '1/3');
+    rmSync(join(ws.manifests, 'tcp.yaml'));
   });
 
   it('5: init containers run in order (Init:0/2, Init:1/2, PodInitializing, Running); a failing one backs off or fails the pod', async () => {

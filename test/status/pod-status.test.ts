@@ -71,3 +71,41 @@ describe('pod status', () => {
     assert.equal(podStatus(view(p, [{ name: 'i', init: true, current: rec('i', 'exited', 2) }, { name: 'a', init: false }])).phase, 'Failed');
   });
 });
+
+describe('pod status from probes, init containers and sidecars', () => {
+  it('ready and started come from the probes; lastTransitionTime moves only when a condition flips', async () => {
+    const p: Pod = { metadata: { name: 'p-n', namespace: 'default', uid: 'u1' }, spec: { containers: [{ name: 'a', readinessProbe: { exec: { command: ['x'] } } }] } };
+    const c: ContainerView = { name: 'a', init: false, current: rec('a', 'running'), started: true, ready: false };
+    const v = view(p, [c]);
+    const first = podStatus(v);
+    assert.equal(first.containerStatuses![0]!.ready, false);
+    assert.equal(first.containerStatuses![0]!.started, true);
+    const t0 = first.conditions!.find((x) => x.type === 'Ready')!.lastTransitionTime;
+    assert.equal(podStatus(v).conditions!.find((x) => x.type === 'Ready')!.lastTransitionTime, t0, 'unchanged status, unchanged time');
+    await new Promise((r) => setTimeout(r, 1100));
+    c.ready = true;
+    const flipped = podStatus(v).conditions!.find((x) => x.type === 'Ready')!;
+    assert.equal(flipped.status, 'True');
+    assert.notEqual(flipped.lastTransitionTime, t0);
+  });
+
+  it('app containers are PodInitializing while init containers run; a sidecar that has not started keeps the pod uninitialized', () => {
+    const p: Pod = {
+      metadata: { name: 'p-n', namespace: 'default', uid: 'u1' },
+      spec: { initContainers: [{ name: 'side', restartPolicy: 'Always' }, { name: 'setup' }], containers: [{ name: 'a' }] },
+    };
+    const s = podStatus(
+      view(p, [
+        { name: 'side', init: true, sidecar: true, current: rec('side', 'running'), started: false, ready: false },
+        { name: 'setup', init: true },
+        { name: 'a', init: false },
+      ]),
+    );
+    assert.equal(s.phase, 'Pending');
+    assert.equal(s.containerStatuses![0]!.state?.waiting?.reason, 'PodInitializing');
+    const init = s.conditions!.find((x) => x.type === 'Initialized')!;
+    assert.equal(init.status, 'False');
+    assert.equal(init.message, 'containers with incomplete status: [side setup]');
+    assert.equal(s.initContainerStatuses![0]!.started, false);
+  });
+});
