@@ -114,7 +114,6 @@ export function refuseUnsupported(pod: Pod, container: Container, runtime: strin
   const spec = pod.spec;
   if (spec?.hostUsers === false) refuse('spec.hostUsers', 'user namespaces (hostUsers: false) are not supported');
   if (spec?.runtimeClassName) refuse('spec.runtimeClassName', `RuntimeClass "${spec.runtimeClassName}" is an API object a static pod cannot resolve`);
-  if (spec?.hostAliases?.length) refuse('spec.hostAliases', 'extra /etc/hosts entries need the kubelet-managed hosts file, which berth does not write yet');
   if (spec?.setHostnameAsFQDN && spec.subdomain) refuse('spec.setHostnameAsFQDN', 'a fully qualified hostname needs the cluster domain of cluster DNS');
   for (const [name] of Object.entries(container.resources?.limits ?? {})) {
     if (RUNTIME_RESOURCES.has(name)) continue;

@@ -127,6 +127,16 @@ for (const suite of suites) {
       assert.match(resolv, /ndots:3/);
     });
 
+    test('hostAliases and the pod\'s own name are in /etc/hosts', async () => {
+      const hosts = await inside(h, 'cat /etc/hosts', {}, { hostNetwork: false, hostAliases: [{ ip: '192.0.2.77', hostnames: ['db.berth.example', 'db'] }] });
+      assert.match(hosts, /^# Kubernetes-managed hosts file\.$/m);
+      assert.match(hosts, /^192\.0\.2\.77\tdb\.berth\.example\tdb$/m);
+      assert.match(hosts, /^\S+\tsec\d+/m);
+      const hostNetwork = await inside(h, 'cat /etc/hosts', {}, { hostAliases: [{ ip: '192.0.2.78', hostnames: ['cache'] }] });
+      assert.match(hostNetwork, /^# Kubernetes-managed hosts file \(host network\)\.$/m);
+      assert.match(hostNetwork, /^192\.0\.2\.78\tcache$/m);
+    });
+
     test('runAsNonRoot with an image that runs as root is refused', async () => {
       await assert.rejects(
         h.start({ name: 'c', image: BUSYBOX, imagePullPolicy: 'IfNotPresent', command: ['true'], securityContext: { runAsNonRoot: true } }),

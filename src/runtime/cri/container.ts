@@ -9,6 +9,7 @@ import type { Container, Pod, Volume } from 'kubernetes-types/core/v1';
 import { parseQuantity } from '../../manifest/quantity.js';
 import { containerEnvironment } from '../env.js';
 import { applyFsGroup } from '../volume-ownership.js';
+import { HOSTS_PATH, wantsManagedHosts, writeManagedHostsFile } from '../hosts-file.js';
 import { KUBE_LABELS } from '../labels.js';
 import { createTerminationMessageFile, terminationMessageSpec } from '../termination-message.js';
 import { DEFAULT_SECCOMP_PROFILE_ROOT, appArmorProfile, containerPath, procPaths, refuseUnsupported, seccompProfile } from '../security.js';
@@ -69,6 +70,14 @@ export async function containerConfig(input: ContainerConfigInput): Promise<Cont
   const security = securityContext(input);
   const { env, command, args } = containerEnvironment(pod, container, sandbox);
   const mounts = await prepareMounts(input);
+  if (wantsManagedHosts(container)) {
+    const podDir = podVolumesDir(input.volumesDir, podIdentity(pod).uid);
+    try {
+      mounts.push({ containerPath: HOSTS_PATH, hostPath: await writeManagedHostsFile(podDir, pod, sandbox.podIP), readonly: false });
+    } catch (err) {
+      throw new RuntimeError('CreateContainerError', `container "${container.name}": cannot write the pod's hosts file in ${podDir}: ${(err as Error).message}`);
+    }
+  }
   const message = terminationMessageSpec(container);
   if (message.path && !mounts.some((m) => m.containerPath === message.path)) {
     mounts.push({ containerPath: message.path, hostPath: await terminationMessageFile(input), readonly: false });

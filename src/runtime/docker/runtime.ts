@@ -10,6 +10,7 @@ import { warnOncePer, type Logger } from '../../log/index.js';
 import { containerEnvironment } from '../env.js';
 import { oomKilledInCgroup } from '../oom.js';
 import { applyFsGroup } from '../volume-ownership.js';
+import { wantsManagedHosts, writeManagedHostsFile } from '../hosts-file.js';
 import { DEFAULT_SECCOMP_PROFILE_ROOT, containerPath, refuseUnsupported, seccompProfile } from '../security.js';
 import { createdContainer } from '../image-events.js';
 import { createTerminationMessageFile, joinMessages, readTerminationMessage, terminationMessageSpec } from '../termination-message.js';
@@ -163,6 +164,7 @@ export class DockerRuntime implements Runtime {
       // Its emptyDir volumes and termination message files go with it.
       await fs.rm(join(this.volumesDir, uid, 'volumes'), { recursive: true, force: true });
       await fs.rm(join(this.volumesDir, uid, 'containers'), { recursive: true, force: true });
+      await fs.rm(join(this.volumesDir, uid, 'etc-hosts'), { force: true });
     }
   }
 
@@ -264,6 +266,7 @@ export class DockerRuntime implements Runtime {
     refuseUnsupported(pod, container, this.podman ? 'podman' : 'docker');
     const terminationMessageFile = await this.terminationMessageFile(pod, container);
     const localhostSeccompProfile = await this.localhostSeccompProfile(pod, container);
+    const hostsFile = wantsManagedHosts(container) ? await this.hostsFile(pod, request.sandbox.podIP, container.name) : undefined;
     const { body, directories } = appBody({
       pod,
       container,
@@ -277,6 +280,7 @@ export class DockerRuntime implements Runtime {
       ...(terminationMessageFile ? { terminationMessageFile } : {}),
       ...(localhostSeccompProfile !== undefined ? { localhostSeccompProfile } : {}),
       imageUser: imageInfo?.Config?.User ?? '',
+      ...(hostsFile ? { hostsFile } : {}),
       unmaskWithSecurityOpt: this.podman,
       seccompProfileRoot: this.seccompProfileRoot,
     });
@@ -307,6 +311,16 @@ export class DockerRuntime implements Runtime {
     } finally {
       this.starting.delete(id);
       started();
+    }
+  }
+
+  /** The pod's managed /etc/hosts, (re)written for each container start. */
+  private async hostsFile(pod: Pod, podIP: string, containerName: string): Promise<string> {
+    const podDir = join(this.volumesDir, podIdentity(pod).uid);
+    try {
+      return await writeManagedHostsFile(podDir, pod, podIP);
+    } catch (err) {
+      throw new RuntimeError('CreateContainerError', `container "${containerName}": cannot write the pod's hosts file in ${podDir}: ${(err as Error).message}`);
     }
   }
 

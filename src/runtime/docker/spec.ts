@@ -128,6 +128,8 @@ export interface AppBodyInput {
   terminationMessageFile?: string;
   /** Podman's compat API keeps its masks for an empty MaskedPaths: procMount Unmasked needs its unmask=ALL option. */
   unmaskWithSecurityOpt?: boolean;
+  /** The pod's managed /etc/hosts on the host (see hosts-file.ts), bound at /etc/hosts. */
+  hostsFile?: string;
   /** The image's USER (Config.User): a lone runAsGroup applies to it. */
   imageUser?: string;
   /** Where seccomp Localhost profiles are. */
@@ -157,6 +159,7 @@ export function appBody(input: AppBodyInput): AppBody {
   const { binds, directories } = volumeBinds(input);
   const message = terminationMessageSpec(container);
   if (input.terminationMessageFile && message.path) binds.push(`${input.terminationMessageFile}:${message.path}`);
+  if (input.hostsFile) binds.push(`${input.hostsFile}:/etc/hosts`);
 
   const uid = security?.runAsUser ?? podSecurity?.runAsUser;
   const gid = security?.runAsGroup ?? podSecurity?.runAsGroup;
