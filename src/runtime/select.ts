@@ -40,9 +40,9 @@ export async function selectRuntime(c: RuntimeChoice): Promise<Runtime> {
     let runtime: Runtime | undefined;
     try {
       if (await isCriEndpoint(endpoint, PROBE_TIMEOUT_MS)) {
-        runtime = new CriRuntime({ endpoint, podLogsDir: c.podLogsDir, logger: c.logger, nodeName: c.nodeName, nodeIP: c.nodeIP, volumesDir });
+        runtime = new CriRuntime({ endpoint, podLogsDir: c.podLogsDir, logger: c.logger, nodeName: c.nodeName, nodeIP: c.nodeIP, volumesDir, seccompProfileRoot: join(c.rootDir, 'seccomp') });
       } else if (await isDockerEndpoint(endpoint, PROBE_TIMEOUT_MS)) {
-        runtime = new DockerRuntime({ endpoint, podLogsDir: c.podLogsDir, logger: c.logger, nodeName: c.nodeName, nodeIP: c.nodeIP, podInfraImage: c.podInfraImage, volumesDir });
+        runtime = new DockerRuntime({ endpoint, podLogsDir: c.podLogsDir, logger: c.logger, nodeName: c.nodeName, nodeIP: c.nodeIP, podInfraImage: c.podInfraImage, volumesDir, seccompProfileRoot: join(c.rootDir, 'seccomp') });
       } else {
         throw new Error('it answers neither the CRI (runtime.v1 Version) nor the Docker Engine API (/_ping)');
       }

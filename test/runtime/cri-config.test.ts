@@ -184,10 +184,12 @@ describe('containerConfig', () => {
     });
     const config = await containerConfig(base(p));
     const emptyDir = join(dir, 'volumes', 'u-1', 'volumes', 'scratch');
-    const messageMount = config.mounts[2]!;
+    const messageMount = config.mounts[3]!;
     assert.deepEqual(config.mounts, [
       { containerPath: '/scratch', hostPath: emptyDir, readonly: false },
       { containerPath: '/data', hostPath: join(hostDir, 'sub'), readonly: true, propagation: 'PROPAGATION_HOST_TO_CONTAINER' },
+      // The kubelet-managed /etc/hosts of the pod.
+      { containerPath: '/etc/hosts', hostPath: join(dir, 'volumes', 'u-1', 'etc-hosts'), readonly: false },
       // The termination message file, as the kubelet mounts it: fresh, empty, writable by any user.
       { containerPath: '/dev/termination-log', hostPath: messageMount.hostPath, readonly: false },
     ]);

@@ -8,8 +8,11 @@ import { dirname, isAbsolute, join, normalize, relative, resolve } from 'node:pa
 import type { Container, Pod, Volume } from 'kubernetes-types/core/v1';
 import { parseQuantity } from '../../manifest/quantity.js';
 import { containerEnvironment } from '../env.js';
+import { applyFsGroup } from '../volume-ownership.js';
+import { HOSTS_PATH, wantsManagedHosts, writeManagedHostsFile } from '../hosts-file.js';
 import { KUBE_LABELS } from '../labels.js';
 import { createTerminationMessageFile, terminationMessageSpec } from '../termination-message.js';
+import { DEFAULT_SECCOMP_PROFILE_ROOT, appArmorProfile, containerPath, procPaths, refuseUnsupported, seccompProfile } from '../security.js';
 import { RuntimeError, type SandboxInfo } from '../types.js';
 import {
   ANNOTATION_CONTAINER_HASH,
@@ -39,6 +42,12 @@ export interface ContainerConfigInput {
   volumesDir: string;
   /** Labels the container with berth.node (see LABEL_NODE in sandbox.ts). */
   nodeName?: string;
+  /** For messages about fields this runtime cannot honour; default containerd. */
+  runtimeName?: string;
+  /** Where seccomp Localhost profiles are; default /var/lib/berth/seccomp. */
+  seccompProfileRoot?: string;
+  /** The image's USER from ImageStatus: a uid, or a name; neither means root. */
+  imageUser?: { uid: number | undefined; username: string };
 }
 
 /** A short digest of the container's spec: tells a changed container from an unchanged one. */
@@ -57,8 +66,18 @@ export function podVolumesDir(volumesDir: string, podUid: string): string {
  */
 export async function containerConfig(input: ContainerConfigInput): Promise<ContainerConfig> {
   const { pod, container, attempt, sandbox } = input;
+  refuseUnsupported(pod, container, input.runtimeName ?? 'containerd');
+  const security = securityContext(input);
   const { env, command, args } = containerEnvironment(pod, container, sandbox);
   const mounts = await prepareMounts(input);
+  if (wantsManagedHosts(container)) {
+    const podDir = podVolumesDir(input.volumesDir, podIdentity(pod).uid);
+    try {
+      mounts.push({ containerPath: HOSTS_PATH, hostPath: await writeManagedHostsFile(podDir, pod, sandbox.podIP), readonly: false });
+    } catch (err) {
+      throw new RuntimeError('CreateContainerError', `container "${container.name}": cannot write the pod's hosts file in ${podDir}: ${(err as Error).message}`);
+    }
+  }
   const message = terminationMessageSpec(container);
   if (message.path && !mounts.some((m) => m.containerPath === message.path)) {
     mounts.push({ containerPath: message.path, hostPath: await terminationMessageFile(input), readonly: false });
@@ -83,8 +102,9 @@ export async function containerConfig(input: ContainerConfigInput): Promise<Cont
     },
     logPath,
     stdin: container.stdin === true,
+    stdinOnce: container.stdinOnce === true,
     tty: container.tty === true,
-    linux: { resources: resources(container), securityContext: securityContext(pod, container) },
+    linux: { resources: resources(container), securityContext: security },
   };
 }
 
@@ -98,31 +118,66 @@ async function terminationMessageFile(input: ContainerConfigInput): Promise<stri
   }
 }
 
-function securityContext(pod: Pod, container: Container): LinuxContainerSecurityContext {
+/** The CRI security context as the kubelet builds it (determineEffectiveSecurityContext + the image's user). */
+function securityContext(input: ContainerConfigInput): LinuxContainerSecurityContext {
+  const { pod, container } = input;
   const podContext = pod.spec?.securityContext;
   const context = container.securityContext;
+  const where = containerPath(pod, container);
   const uid = context?.runAsUser ?? podContext?.runAsUser;
   const gid = context?.runAsGroup ?? podContext?.runAsGroup;
-  const nonRoot = context?.runAsNonRoot ?? podContext?.runAsNonRoot;
-  if (nonRoot && uid === 0) {
-    throw new RuntimeError(
-      'CreateContainerConfigError',
-      `container "${container.name}": runAsNonRoot is true but runAsUser is 0 (root); set securityContext.runAsUser to a non-zero uid`,
-    );
-  }
+  const image = input.imageUser ?? { uid: undefined, username: '' };
+  verifyRunAsNonRoot(pod, container, uid, image);
+  const paths = procPaths(container);
+  const seccomp = seccompProfile(pod, container, input.seccompProfileRoot ?? DEFAULT_SECCOMP_PROFILE_ROOT, where);
+  const apparmor = appArmorProfile(pod, container, where);
+  const selinux = context?.seLinuxOptions ?? podContext?.seLinuxOptions;
+  // The image's user unless the pod sets one, as the kubelet sends it: a lone runAsGroup then
+  // applies to the image's user.
+  const user =
+    uid !== undefined
+      ? { runAsUser: { value: uid } }
+      : image.username && image.uid === undefined
+        ? { runAsUsername: image.username }
+        : { runAsUser: { value: image.uid ?? 0 } }; // an image without USER runs as root
   return {
     privileged: context?.privileged === true,
     namespaceOptions: namespaceOptions(pod),
-    ...(uid !== undefined ? { runAsUser: { value: uid } } : {}),
-    // The CRI rejects a group without a user; the image's user then decides the group too.
-    ...(uid !== undefined && gid !== undefined ? { runAsGroup: { value: gid } } : {}),
+    ...user,
+    ...(gid !== undefined ? { runAsGroup: { value: gid } } : {}),
     readonlyRootfs: context?.readOnlyRootFilesystem === true,
     supplementalGroups: [...(podContext?.supplementalGroups ?? []), ...(podContext?.fsGroup !== undefined ? [podContext.fsGroup] : [])],
     noNewPrivs: context?.allowPrivilegeEscalation === false,
+    maskedPaths: paths.masked,
+    readonlyPaths: paths.readonly,
+    seccomp: { profileType: seccomp.type, ...(seccomp.localhost ? { localhostRef: seccomp.localhost } : {}) },
+    ...(apparmor ? { apparmor: { profileType: apparmor.type, ...(apparmor.localhost ? { localhostRef: apparmor.localhost } : {}) } } : {}),
+    ...(selinux ? { selinuxOptions: { user: selinux.user ?? '', role: selinux.role ?? '', type: selinux.type ?? '', level: selinux.level ?? '' } } : {}),
     ...(context?.capabilities
       ? { capabilities: { addCapabilities: context.capabilities.add ?? [], dropCapabilities: context.capabilities.drop ?? [] } }
       : {}),
   };
+}
+
+/** runAsNonRoot as the kubelet checks it: the pod's uid, else the image's user (none = root). */
+function verifyRunAsNonRoot(pod: Pod, container: Container, uid: number | undefined, image: { uid: number | undefined; username: string }): void {
+  const nonRoot = container.securityContext?.runAsNonRoot ?? pod.spec?.securityContext?.runAsNonRoot;
+  if (!nonRoot) return;
+  const where = `container "${container.name}"`;
+  const fix = 'set securityContext.runAsUser to a non-zero uid';
+  if (uid !== undefined) {
+    if (uid === 0) throw new RuntimeError('CreateContainerConfigError', `${where}: runAsNonRoot is true but runAsUser is 0 (root); ${fix}`);
+    return;
+  }
+  if (image.uid === undefined && image.username) {
+    throw new RuntimeError(
+      'CreateContainerConfigError',
+      `${where}: runAsNonRoot is true and image "${container.image}" has the non-numeric user "${image.username}", which cannot be verified as non-root; ${fix}`,
+    );
+  }
+  if ((image.uid ?? 0) === 0) {
+    throw new RuntimeError('CreateContainerConfigError', `${where}: runAsNonRoot is true and image "${container.image}" will run as root; ${fix}`);
+  }
 }
 
 /**
@@ -192,6 +247,7 @@ async function volumeSource(input: ContainerConfigInput, volume: Volume, where: 
     try {
       await fs.mkdir(dir, { recursive: true });
       await fs.chmod(dir, 0o777); // as the kubelet: any container user may write there
+      await applyFsGroup(dir, input.pod.spec?.securityContext?.fsGroup);
     } catch (err) {
       throw new RuntimeError('CreateContainerError', `${where}: cannot create the emptyDir folder ${dir}: ${(err as Error).message}`);
     }

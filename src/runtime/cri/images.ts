@@ -46,11 +46,11 @@ export function prefetchImageStatus(client: CriClient, images: string[]): void {
 const recentStatus = new Map<string, { at: number; promise: Promise<Image | undefined> }>();
 const RECENT_STATUS_MS = 2000;
 
-async function presentNow(client: CriClient, image: string): Promise<boolean> {
+async function presentNow(client: CriClient, image: string): Promise<Image | undefined> {
   const recent = recentStatus.get(image);
   recentStatus.delete(image);
-  if (recent && Date.now() - recent.at < RECENT_STATUS_MS && (await recent.promise)) return true;
-  return (await imageStatus(client, image)) !== undefined;
+  const known = recent && Date.now() - recent.at < RECENT_STATUS_MS ? await recent.promise : undefined;
+  return known ?? (await imageStatus(client, image));
 }
 
 /**
@@ -64,16 +64,17 @@ export async function ensureImage(
   sandboxConfig: PodSandboxConfig,
   onStale?: (message: string) => void,
   events?: ContainerEvents,
-): Promise<void> {
+): Promise<Image | undefined> {
   const image = container.image ?? '';
   if (image.trim() === '') {
     throw new RuntimeError('InvalidImageName', `container "${container.name}": image is empty; set spec.containers[].image`);
   }
   const policy = pullPolicyOf(container);
   if (policy !== 'Always') {
-    if (await presentNow(client, image)) {
+    const present = await presentNow(client, image);
+    if (present) {
       imageAlreadyPresent(events, image);
-      return;
+      return present;
     }
     if (policy === 'Never') {
       const message = `Container image "${image}" is not present with pull policy of Never`;
@@ -88,10 +89,11 @@ export async function ensureImage(
   } catch (err) {
     if (err instanceof CriCallError && !err.unavailable) {
       const message = `Failed to pull image "${image}": ${err.details}`;
-      if (policy === 'Always' && (await imageStatus(client, image).catch(() => undefined))) {
+      const local = policy === 'Always' ? await imageStatus(client, image).catch(() => undefined) : undefined;
+      if (local) {
         onStale?.(`${message}; using the image already on the node`);
         pullFailedUsingLocal(events, image, err.details);
-        return;
+        return local;
       }
       pullFailed(events, message);
       throw new RuntimeError('ErrImagePull', message);
@@ -100,4 +102,5 @@ export async function ensureImage(
   }
   const pulled = await imageStatus(client, image).catch(() => undefined);
   pulledImage(events, image, began, pulled?.size !== undefined ? Number(pulled.size) : undefined);
+  return pulled;
 }

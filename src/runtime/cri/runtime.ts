@@ -13,6 +13,7 @@ import { criExecSync } from './exec.js';
 import { KUBE_LABELS } from '../labels.js';
 import { joinMessages, readTerminationMessage } from '../termination-message.js';
 import { createdContainer } from '../image-events.js';
+import { DEFAULT_SECCOMP_PROFILE_ROOT } from '../security.js';
 import { checkHostPorts } from './hostports.js';
 import { ensureImage, prefetchImageStatus, pullPolicyOf } from './images.js';
 import { pidFromInfo, recordFromStatus } from './records.js';
@@ -34,6 +35,8 @@ export interface CriRuntimeOptions {
   resolvConfPath?: string;
   /** How often running containers are checked for an exit; default 500 ms. */
   pollIntervalMs?: number;
+  /** Where seccomp Localhost profiles are (the kubelet's <root-dir>/seccomp); default /var/lib/berth/seccomp. */
+  seccompProfileRoot?: string;
 }
 
 export const DEFAULT_VOLUMES_DIR = '/var/lib/berth/pods';
@@ -57,6 +60,7 @@ export class CriRuntime implements Runtime {
   private readonly nodeIP: string;
   private readonly resolvConfPath: string;
   private readonly pollIntervalMs: number;
+  private readonly seccompProfileRoot: string;
   /** Selects what this node's agent made (berth.managed + berth.node): another agent's pods are not ours. */
   private readonly managed: Record<string, string>;
   private readonly listeners: Array<(record: ContainerRecord) => void> = [];
@@ -89,6 +93,7 @@ export class CriRuntime implements Runtime {
     this.nodeIP = options.nodeIP ?? firstNodeIPv4();
     this.resolvConfPath = options.resolvConfPath ?? '/etc/resolv.conf';
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_MS;
+    this.seccompProfileRoot = options.seccompProfileRoot ?? DEFAULT_SECCOMP_PROFILE_ROOT;
     this.managed = managedSelector(options.nodeName);
   }
 
@@ -180,6 +185,10 @@ export class CriRuntime implements Runtime {
   async startContainer(request: StartContainerRequest): Promise<ContainerRecord> {
     const { pod, container, attempt } = request;
     const { id: sandboxId, config: sandboxConf } = await this.ensureSandbox(pod);
+    // As the kubelet: the image first (its USER decides runAsNonRoot and a lone runAsGroup), then the config.
+    const image = await this.withRuntime(`get image "${container.image}"`, () =>
+      ensureImage(this.client, container, sandboxConf, (message) => this.warnOnce(`image ${container.image}`, message), request.events),
+    );
     const config = await containerConfig({
       pod,
       container,
@@ -189,8 +198,10 @@ export class CriRuntime implements Runtime {
       logPath: request.logPath,
       volumesDir: this.volumesDir,
       nodeName: this.options.nodeName,
+      runtimeName: this.runtimeName,
+      seccompProfileRoot: this.seccompProfileRoot,
+      imageUser: { uid: image?.uid?.value !== undefined ? Number(image.uid.value) : undefined, username: image?.username ?? '' },
     });
-    await this.withRuntime(`get image "${container.image}"`, () => ensureImage(this.client, container, sandboxConf, (message) => this.warnOnce(`image ${container.image}`, message), request.events));
 
     let containerId: string;
     try {

@@ -2,6 +2,7 @@
 // kuberuntime_sandbox.go generatePodSandboxConfig), for what berth's static pods use: metadata,
 // hostname, the log folder, DNS, host ports, namespaces and the labels berth finds pods by.
 // Deterministic: the same pod gives the same config, so CreateContainer can send it again.
+import { podSysctls } from '../security.js';
 import { join } from 'node:path';
 import type { Pod, PodDNSConfig } from 'kubernetes-types/core/v1';
 import type { DNSConfig, NamespaceOption, PodSandboxConfig, PortMapping, Protocol } from './types.js';
@@ -66,8 +67,8 @@ export function sandboxConfig(pod: Pod, options: SandboxConfigOptions): PodSandb
   const privileged = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].some(
     (c) => c.securityContext?.privileged === true,
   );
-  const sysctls: Record<string, string> = {};
-  for (const sysctl of podContext?.sysctls ?? []) sysctls[sysctl.name] = sysctl.value;
+  // Refuses (as the kubelet's admission) network sysctls with hostNetwork and IPC ones with hostIPC.
+  const sysctls = podSysctls(pod, `pod ${id.namespace}/${id.name}`);
   const dns = dnsConfig(pod, options.hostResolvConf);
 
   return {

@@ -108,15 +108,26 @@ export interface LinuxContainerResources {
   memoryLimitInBytes?: number;
 }
 
+export interface CriSecurityProfile {
+  profileType: 'RuntimeDefault' | 'Unconfined' | 'Localhost';
+  localhostRef?: string;
+}
+
 export interface LinuxContainerSecurityContext {
   capabilities?: { addCapabilities: string[]; dropCapabilities: string[] };
   privileged: boolean;
   namespaceOptions: NamespaceOption;
+  selinuxOptions?: { user: string; role: string; type: string; level: string };
   runAsUser?: Int64Value;
+  runAsUsername?: string;
   runAsGroup?: Int64Value;
   readonlyRootfs: boolean;
   supplementalGroups: number[];
   noNewPrivs: boolean;
+  maskedPaths: string[];
+  readonlyPaths: string[];
+  seccomp: CriSecurityProfile;
+  apparmor?: CriSecurityProfile;
 }
 
 export interface ContainerConfig {
@@ -131,6 +142,7 @@ export interface ContainerConfig {
   annotations: Labels;
   logPath: string;
   stdin?: boolean;
+  stdinOnce?: boolean;
   tty?: boolean;
   linux: { resources: LinuxContainerResources; securityContext: LinuxContainerSecurityContext };
 }
@@ -172,4 +184,7 @@ export interface Image {
   repoDigests: string[];
   /** uint64, as a decimal string. */
   size?: string;
+  /** The image's USER when numeric (int64 as a string), else its name in `username`. */
+  uid?: { value: string } | null;
+  username?: string;
 }

@@ -9,6 +9,9 @@ import type { Container, Pod } from 'kubernetes-types/core/v1';
 import { warnOncePer, type Logger } from '../../log/index.js';
 import { containerEnvironment } from '../env.js';
 import { oomKilledInCgroup } from '../oom.js';
+import { applyFsGroup } from '../volume-ownership.js';
+import { wantsManagedHosts, writeManagedHostsFile } from '../hosts-file.js';
+import { DEFAULT_SECCOMP_PROFILE_ROOT, containerPath, refuseUnsupported, seccompProfile } from '../security.js';
 import { createdContainer } from '../image-events.js';
 import { createTerminationMessageFile, joinMessages, readTerminationMessage, terminationMessageSpec } from '../termination-message.js';
 import { firstNodeIPv4 } from '../process/host.js';
@@ -45,6 +48,8 @@ export interface DockerRuntimeOptions {
   volumesDir?: string;
   /** The node's IP (hostIP, and podIP of hostNetwork pods); default its first non-internal IPv4. */
   nodeIP?: string;
+  /** Where seccomp Localhost profiles are (the kubelet's <root-dir>/seccomp); default /var/lib/berth/seccomp. */
+  seccompProfileRoot?: string;
 }
 
 export const DEFAULT_POD_INFRA_IMAGE = 'registry.k8s.io/pause:3.6';
@@ -64,6 +69,7 @@ export class DockerRuntime implements Runtime {
   private readonly volumesDir: string;
   private readonly nodeIP: string;
   private readonly podLogsDir: string;
+  private readonly seccompProfileRoot: string;
   private readonly watcher: DieWatcher;
   private readonly listeners: Array<(record: ContainerRecord) => void> = [];
   /** App containers started or adopted by this instance whose exit is still to be reported. */
@@ -98,6 +104,7 @@ export class DockerRuntime implements Runtime {
     this.volumesDir = options.volumesDir ?? DEFAULT_VOLUMES_DIR;
     this.nodeIP = options.nodeIP ?? firstNodeIPv4();
     this.podLogsDir = options.podLogsDir;
+    this.seccompProfileRoot = options.seccompProfileRoot ?? DEFAULT_SECCOMP_PROFILE_ROOT;
     this.watcher = new DieWatcher({
       client: this.client,
       nodeName: this.nodeName,
@@ -157,6 +164,7 @@ export class DockerRuntime implements Runtime {
       // Its emptyDir volumes and termination message files go with it.
       await fs.rm(join(this.volumesDir, uid, 'volumes'), { recursive: true, force: true });
       await fs.rm(join(this.volumesDir, uid, 'containers'), { recursive: true, force: true });
+      await fs.rm(join(this.volumesDir, uid, 'etc-hosts'), { force: true });
     }
   }
 
@@ -255,7 +263,10 @@ export class DockerRuntime implements Runtime {
     const imageInfo = await ensureImage(this.client, image, pullPolicy(container), (message) => this.warnOnce(`image ${image}`, message), request.events);
     checkNonRoot(pod, request.container, imageInfo?.Config?.User ?? '');
 
+    refuseUnsupported(pod, container, this.podman ? 'podman' : 'docker');
     const terminationMessageFile = await this.terminationMessageFile(pod, container);
+    const localhostSeccompProfile = await this.localhostSeccompProfile(pod, container);
+    const hostsFile = wantsManagedHosts(container) ? await this.hostsFile(pod, request.sandbox.podIP, container.name) : undefined;
     const { body, directories } = appBody({
       pod,
       container,
@@ -267,12 +278,18 @@ export class DockerRuntime implements Runtime {
       volumesDir: this.volumesDir,
       joinSandboxUts: this.podman,
       ...(terminationMessageFile ? { terminationMessageFile } : {}),
+      ...(localhostSeccompProfile !== undefined ? { localhostSeccompProfile } : {}),
+      imageUser: imageInfo?.Config?.User ?? '',
+      ...(hostsFile ? { hostsFile } : {}),
+      unmaskWithSecurityOpt: this.podman,
+      seccompProfileRoot: this.seccompProfileRoot,
     });
     try {
       await fs.mkdir(dirname(logPath), { recursive: true });
       for (const dir of directories) {
         await fs.mkdir(dir.path, { recursive: true });
         await fs.chmod(dir.path, dir.mode); // mkdir's mode is cut by the umask
+        if (dir.mode === 0o777) await applyFsGroup(dir.path, pod.spec?.securityContext?.fsGroup); // emptyDir
       }
     } catch (err) {
       throw new RuntimeError('CreateContainerError', `container "${container.name}": cannot create a volume or log folder: ${(err as Error).message}`);
@@ -294,6 +311,31 @@ export class DockerRuntime implements Runtime {
     } finally {
       this.starting.delete(id);
       started();
+    }
+  }
+
+  /** The pod's managed /etc/hosts, (re)written for each container start. */
+  private async hostsFile(pod: Pod, podIP: string, containerName: string): Promise<string> {
+    const podDir = join(this.volumesDir, podIdentity(pod).uid);
+    try {
+      return await writeManagedHostsFile(podDir, pod, podIP);
+    } catch (err) {
+      throw new RuntimeError('CreateContainerError', `container "${containerName}": cannot write the pod's hosts file in ${podDir}: ${(err as Error).message}`);
+    }
+  }
+
+  /** The JSON of the container's Localhost seccomp profile (the Engine API takes the profile itself). */
+  private async localhostSeccompProfile(pod: Pod, container: Container): Promise<string | undefined> {
+    const where = containerPath(pod, container);
+    const profile = seccompProfile(pod, container, this.seccompProfileRoot, where);
+    if (profile.type !== 'Localhost' || container.securityContext?.privileged) return undefined;
+    try {
+      return JSON.stringify(JSON.parse(await fs.readFile(profile.localhost!, 'utf8')));
+    } catch (err) {
+      throw new RuntimeError(
+        'CreateContainerConfigError',
+        `${where}: securityContext.seccompProfile: cannot use the Localhost profile ${profile.localhost}: ${(err as Error).message}; put a seccomp JSON profile there`,
+      );
     }
   }
 
@@ -359,7 +401,9 @@ export class DockerRuntime implements Runtime {
       throw new RuntimeError('RunContainerError', `container "${container.name}": ${(err as Error).message}`);
     }
     const info = await this.inspect(id);
-    const record = info && (await this.recordOf(info));
+    // Not recordOf: a container that exited already is finished (message, log tail) by finishExit,
+    // after its log copy has started and drained.
+    const record = info && recordFromInspect(info);
     if (!record) throw new RuntimeError('RunContainerError', `container "${container.name}": it vanished right after it started`);
     this.watched.add(id);
     this.lastSeen.set(id, record);

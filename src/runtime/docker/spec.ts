@@ -7,6 +7,7 @@ import { parseQuantity } from '../../manifest/quantity.js';
 import { RuntimeError } from '../types.js';
 import type { ContainerEnvironment } from '../env.js';
 import { terminationMessageSpec } from '../termination-message.js';
+import { appArmorProfile, containerPath, podSysctls, procPaths, seccompProfile } from '../security.js';
 import { LABEL, SANDBOX_CONTAINER_NAME, containerHash, podIdentity } from './labels.js';
 
 /** The Engine's POST /containers/create body (the fields berth sets). */
@@ -35,6 +36,13 @@ export interface CreateBody {
     CapAdd?: string[];
     CapDrop?: string[];
     GroupAdd?: string[];
+    SecurityOpt?: string[];
+    MaskedPaths?: string[];
+    ReadonlyPaths?: string[];
+    Sysctls?: Record<string, string>;
+    Dns?: string[];
+    DnsSearch?: string[];
+    DnsOptions?: string[];
     CpuPeriod?: number;
     CpuQuota?: number;
     CpuShares?: number;
@@ -78,6 +86,8 @@ export function sandboxBody(pod: Pod, image: string, nodeName: string, attempt: 
     }
   }
   const spec = pod.spec ?? { containers: [] };
+  // The sandbox holds the pod's network and IPC namespaces: its sysctls are set there.
+  const sysctls = podSysctls(pod, `pod ${podIdentity(pod).namespace}/${podIdentity(pod).name}`);
   // The pod's hostname (spec.hostname, else its name; at most 63 characters, as the kubelet).
   const hostname = (spec.hostname ?? podIdentity(pod).name).slice(0, 63).replace(/[-.]+$/, '');
   return {
@@ -91,6 +101,8 @@ export function sandboxBody(pod: Pod, image: string, nodeName: string, attempt: 
       IpcMode: spec.hostIPC ? 'host' : 'shareable',
       ...(spec.hostPID ? { PidMode: 'host' } : {}),
       ...(Object.keys(ports).length > 0 ? { PortBindings: ports } : {}),
+      ...(Object.keys(sysctls).length > 0 ? { Sysctls: sysctls } : {}),
+      ...dnsSettings(pod),
       RestartPolicy: { Name: 'no' },
     },
   };
@@ -114,6 +126,16 @@ export interface AppBodyInput {
   joinSandboxUts?: boolean;
   /** The attempt's termination message file on the host, bound at terminationMessagePath. */
   terminationMessageFile?: string;
+  /** Podman's compat API keeps its masks for an empty MaskedPaths: procMount Unmasked needs its unmask=ALL option. */
+  unmaskWithSecurityOpt?: boolean;
+  /** The pod's managed /etc/hosts on the host (see hosts-file.ts), bound at /etc/hosts. */
+  hostsFile?: string;
+  /** The image's USER (Config.User): a lone runAsGroup applies to it. */
+  imageUser?: string;
+  /** Where seccomp Localhost profiles are. */
+  seccompProfileRoot: string;
+  /** A Localhost seccomp profile's JSON, read by the caller: the Engine takes the profile, not its path. */
+  localhostSeccompProfile?: string;
 }
 
 export interface HostDirectory {
@@ -137,6 +159,7 @@ export function appBody(input: AppBodyInput): AppBody {
   const { binds, directories } = volumeBinds(input);
   const message = terminationMessageSpec(container);
   if (input.terminationMessageFile && message.path) binds.push(`${input.terminationMessageFile}:${message.path}`);
+  if (input.hostsFile) binds.push(`${input.hostsFile}:/etc/hosts`);
 
   const uid = security?.runAsUser ?? podSecurity?.runAsUser;
   const gid = security?.runAsGroup ?? podSecurity?.runAsGroup;
@@ -153,8 +176,24 @@ export function appBody(input: AppBodyInput): AppBody {
   if (security?.readOnlyRootFilesystem) hostConfig.ReadonlyRootfs = true;
   if (security?.capabilities?.add?.length) hostConfig.CapAdd = security.capabilities.add.map(capName);
   if (security?.capabilities?.drop?.length) hostConfig.CapDrop = security.capabilities.drop.map(capName);
-  if (podSecurity?.supplementalGroups?.length) hostConfig.GroupAdd = podSecurity.supplementalGroups.map(String);
+  const groups = [...(podSecurity?.supplementalGroups ?? []), ...(podSecurity?.fsGroup !== undefined ? [podSecurity.fsGroup] : [])];
+  if (groups.length) hostConfig.GroupAdd = groups.map(String);
   Object.assign(hostConfig, resources(container));
+  const securityOpt = securityOptions(input);
+  if (securityOpt.length > 0) hostConfig.SecurityOpt = securityOpt;
+  if (!security?.privileged) {
+    // Sent explicitly, as the kubelet sends its lists: procMount Unmasked means none at all.
+    const paths = procPaths(container);
+    hostConfig.MaskedPaths = paths.masked;
+    hostConfig.ReadonlyPaths = paths.readonly;
+    if (paths.masked.length === 0 && input.unmaskWithSecurityOpt) hostConfig.SecurityOpt = [...(hostConfig.SecurityOpt ?? []), 'unmask=ALL'];
+  }
+  if (!sandboxId) {
+    Object.assign(hostConfig, dnsSettings(pod));
+    // No sandbox container holds the pod's namespaces: its sysctls go on each container.
+    const sysctls = podSysctls(pod, containerPath(pod, container));
+    if (Object.keys(sysctls).length > 0) hostConfig.Sysctls = sysctls;
+  }
 
   const body: CreateBody = {
     Image: container.image ?? '',
@@ -176,10 +215,54 @@ export function appBody(input: AppBodyInput): AppBody {
   if (environment.args.length > 0) body.Cmd = environment.args;
   if (container.workingDir) body.WorkingDir = container.workingDir;
   if (uid !== undefined) body.User = gid !== undefined ? `${uid}:${gid}` : String(uid);
+  else if (gid !== undefined) body.User = `${(input.imageUser ?? '').split(':')[0] || '0'}:${gid}`; // the image's user with the pod's group
   if (container.tty) body.Tty = true;
   if (container.stdin) body.OpenStdin = true;
   if (container.stdinOnce) body.StdinOnce = true;
   return { body, directories };
+}
+
+/**
+ * spec.dnsConfig as the Engine's resolver settings (merged into the node's resolv.conf by the
+ * Engine); dnsPolicy None uses only the pod's. Without dnsConfig the Engine's default: the node's
+ * resolver, which is what every other policy means on a node without cluster DNS.
+ */
+function dnsSettings(pod: Pod): Partial<CreateBody['HostConfig']> {
+  const config = pod.spec?.dnsConfig;
+  if (!config) return {};
+  const out: Partial<CreateBody['HostConfig']> = {};
+  if (config.nameservers?.length) out.Dns = config.nameservers;
+  if (config.searches?.length) out.DnsSearch = config.searches;
+  const options = (config.options ?? []).filter((o) => o.name).map((o) => (o.value ? `${o.name}:${o.value}` : o.name!));
+  if (options.length) out.DnsOptions = options;
+  return out;
+}
+
+/** seccomp, AppArmor, SELinux and no_new_privs as Engine security options (as dockershim set them). */
+function securityOptions(input: AppBodyInput): string[] {
+  const { pod, container } = input;
+  const where = containerPath(pod, container);
+  const options: string[] = [];
+  const seccomp = seccompProfile(pod, container, input.seccompProfileRoot, where);
+  if (container.securityContext?.privileged) {
+    // privileged containers run unconfined anyway
+  } else if (seccomp.type === 'Unconfined') {
+    options.push('seccomp=unconfined');
+  } else if (seccomp.type === 'Localhost') {
+    if (input.localhostSeccompProfile === undefined) {
+      throw new RuntimeError('CreateContainerConfigError', `${where}: securityContext.seccompProfile: the Localhost profile ${seccomp.localhost} was not read`);
+    }
+    options.push(`seccomp=${input.localhostSeccompProfile}`);
+  } // RuntimeDefault: the Engine's default profile
+  const apparmor = appArmorProfile(pod, container, where);
+  if (apparmor?.type === 'Unconfined') options.push('apparmor=unconfined');
+  else if (apparmor?.type === 'Localhost') options.push(`apparmor=${apparmor.localhost}`);
+  const selinux = container.securityContext?.seLinuxOptions ?? pod.spec?.securityContext?.seLinuxOptions;
+  for (const key of ['user', 'role', 'type', 'level'] as const) {
+    if (selinux?.[key]) options.push(`label=${key}:${selinux[key]}`);
+  }
+  if (container.securityContext?.allowPrivilegeEscalation === false) options.push('no-new-privileges');
+  return options;
 }
 
 function capName(cap: string): string {
@@ -231,7 +314,12 @@ function volumeBinds(input: AppBodyInput): { binds: string[]; directories: HostD
       source = join(source, mount.subPath);
       if (volume.emptyDir) directories.push({ path: source, mode: 0o777 });
     }
-    binds.push(`${source}:${mount.mountPath}${mount.readOnly ? ':ro' : ''}`);
+    // mountPropagation as dockershim mapped it: HostToContainer = rslave, Bidirectional = rshared.
+    const options = [
+      ...(mount.readOnly ? ['ro'] : []),
+      ...(mount.mountPropagation === 'HostToContainer' ? ['rslave'] : mount.mountPropagation === 'Bidirectional' ? ['rshared'] : []),
+    ];
+    binds.push(`${source}:${mount.mountPath}${options.length ? `:${options.join(',')}` : ''}`);
   });
   return { binds, directories };
 }
