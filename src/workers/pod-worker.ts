@@ -226,9 +226,23 @@ export class PodWorker {
     this.state.startTime ??= new Date().toISOString();
     for (const slot of this.slots) if (slot.current?.state === 'running' && !slot.probes && !slot.waiting) this.startProbes(slot, slot.current);
     if (!this.state.initialized) await this.startInit(pod);
-    if (this.state.initialized) await this.startDue(pod, this.slots.filter((s) => !s.init || s.sidecar));
+    if (this.state.initialized) {
+      const done = this.appsDone(pod);
+      await this.startDue(pod, this.slots.filter((s) => !s.init || (s.sidecar && !done)));
+      // A pod whose app containers have all finished for good (OnFailure, Never) is complete:
+      // its sidecars are stopped, last one first, and not restarted (Kubernetes 1.29+).
+      if (done) for (const s of this.slots.filter((x) => x.sidecar).reverse()) await this.killContainer(s, `Stopping container ${s.name}`);
+    }
     this.deps.observeSync?.(Number(process.hrtime.bigint() - began) / 1e9);
     this.deps.onChange(this);
+  }
+
+  /** Every app container has exited and will not be started again by the restart policy. */
+  private appsDone(pod: Pod): boolean {
+    const policy = restartPolicyOf(pod);
+    if (policy === 'Always') return false;
+    const apps = this.slots.filter((s) => !s.init);
+    return apps.length > 0 && apps.every((s) => s.current?.state === 'exited' && !shouldRestart(policy, s.current));
   }
 
   /**
@@ -241,11 +255,9 @@ export class PodWorker {
       if (this.state.terminating) return;
       const cur = slot.current;
       if (slot.sidecar) {
-        if (cur?.state !== 'running') {
-          await this.startDue(pod, [slot]);
-          return;
-        }
-        if (slot.waiting || !(slot.probes?.started ?? true)) return;
+        if (cur?.state !== 'running') await this.startDue(pod, [slot]);
+        // Started (running, postStart done, startupProbe passed): the next one may go at once.
+        if (slot.current?.state !== 'running' || slot.waiting || !(slot.probes?.started ?? false)) return;
         continue;
       }
       if (cur?.state === 'exited' && cur.exitCode === 0) continue;

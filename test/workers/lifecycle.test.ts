@@ -137,6 +137,17 @@ describe('sidecars and init containers in the pod worker', () => {
     assert.ok(app >= 0 && proxyStop > app, rt.journal.join('\n'));
   });
 
+  it('a pod whose app containers finished for good (Never) stops its sidecar and does not restart it', async (t) => {
+    const { rt, m, status } = setup(t);
+    await m.start([pod([{ name: 'job', command: ['x'] }], [{ name: 'proxy', command: ['x'], restartPolicy: 'Always' }], { restartPolicy: 'Never' })]);
+    await until(() => rt.journal.some((l) => l.includes('web/job#0')), 'job started after the sidecar');
+    rt.exit([...rt.records.values()].find((r) => r.containerName === 'job')!.id, 0);
+    await until(() => rt.journal.some((l) => l.startsWith('stop proxy')), 'sidecar stopped');
+    await until(() => status().phase === 'Succeeded', 'pod Succeeded');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(!rt.journal.some((l) => l.includes('web/proxy#1')), 'the sidecar is not restarted');
+  });
+
   it('a failing init container: Init:CrashLoopBackOff for Always, pod Failed for Never', async (t) => {
     const { rt, m, status } = setup(t);
     await m.start([pod([{ name: 'app', command: ['x'] }], [{ name: 'init', command: ['x'] }], { restartPolicy: 'Never' })]);
