@@ -218,6 +218,17 @@ describe('containerConfig', () => {
         /subPath: must be a relative path/,
       ],
       [pod({ securityContext: { runAsNonRoot: true }, containers: [{ name: 'c', image: 'x:1', securityContext: { runAsUser: 0 } }] }), /runAsNonRoot/],
+      [pod({ securityContext: { runAsNonRoot: true }, containers: [{ name: 'c', image: 'x:1' }] }), /runAsNonRoot is true and image "x:1" will run as root/],
+      [
+        pod({ containers: [{ name: 'c', image: 'x:1', securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: 'none.json' } } }] }),
+        /seccompProfile: the Localhost profile .*none\.json does not exist/,
+      ],
+      [
+        pod({ containers: [{ name: 'c', image: 'x:1', securityContext: { seccompProfile: { type: 'Localhost', localhostProfile: '../etc/x.json' } } }] }),
+        /localhostProfile must be a relative path/,
+      ],
+      [pod({ containers: [{ name: 'c', image: 'x:1', resources: { limits: { 'nvidia.com/gpu': '1' } } }] }), /resources\.limits\[nvidia\.com\/gpu\].*the containerd runtime of berth cannot honour it/],
+      [pod({ containers: [{ name: 'c', image: 'x:1', volumeMounts: [{ name: 'v', mountPath: '/v', subPathExpr: '$(POD)' }] }], volumes: [{ name: 'v', emptyDir: {} }] }), /subPathExpr/],
     ];
     for (const [p, message] of cases) {
       await assert.rejects(containerConfig(base(p)), (err: unknown) => {

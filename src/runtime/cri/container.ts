@@ -68,6 +68,13 @@ export async function containerConfig(input: ContainerConfigInput): Promise<Cont
   const { pod, container, attempt, sandbox } = input;
   refuseUnsupported(pod, container, input.runtimeName ?? 'containerd');
   const security = securityContext(input);
+  const profile = security.seccomp.localhostRef;
+  if (profile && !security.privileged && !(await fs.stat(profile).catch(() => undefined))?.isFile()) {
+    throw new RuntimeError(
+      'CreateContainerConfigError',
+      `${containerPath(pod, container)}: securityContext.seccompProfile: the Localhost profile ${profile} does not exist; put a seccomp JSON profile there`,
+    );
+  }
   const { env, command, args } = containerEnvironment(pod, container, sandbox);
   const mounts = await prepareMounts(input);
   if (wantsManagedHosts(container)) {

@@ -13,6 +13,7 @@ import { criExecSync } from './exec.js';
 import { KUBE_LABELS } from '../labels.js';
 import { joinMessages, readTerminationMessage } from '../termination-message.js';
 import { createdContainer } from '../image-events.js';
+import { oomKilledInCgroup } from '../oom.js';
 import { DEFAULT_SECCOMP_PROFILE_ROOT } from '../security.js';
 import { checkHostPorts } from './hostports.js';
 import { ensureImage, prefetchImageStatus, pullPolicyOf } from './images.js';
@@ -68,8 +69,8 @@ export class CriRuntime implements Runtime {
   private readonly watched = new Set<string>();
   /** Exits already reported: each exit is reported exactly once. */
   private readonly reported = new Set<string>();
-  /** Termination messages of exited containers, by id (until the container is removed). */
-  private readonly terminationMessages = new Map<string, string>();
+  /** What is read about exited containers once, by id (until the container is removed). */
+  private readonly exitDetails = new Map<string, { message: string; oomKilled: boolean }>();
   /** One sandbox creation at a time per pod uid (the same pod's calls must not race). */
   private readonly sandboxLocks = new Map<string, Promise<unknown>>();
   /**
@@ -417,22 +418,30 @@ export class CriRuntime implements Runtime {
     return record;
   }
 
-  /** The container's own message (read once: an exited container does not change). */
+  /**
+   * The container's own message, and OOMKilled from the kernel log when containerd missed the OOM
+   * event (it can see the exit first). Read once: an exited container does not change.
+   */
   private async addTerminationMessage(record: ContainerRecord, status: ContainerStatus): Promise<void> {
-    let message = this.terminationMessages.get(record.id);
-    if (message === undefined) {
+    let details = this.exitDetails.get(record.id);
+    if (details === undefined) {
       const annotations = status.annotations ?? {};
       const path = annotations[KUBE_LABELS.terminationMessagePath] ?? '';
-      message = await readTerminationMessage({
-        hostFile: path ? status.mounts?.find((m) => m.containerPath === path)?.hostPath : undefined,
-        fallbackToLogsOnError: annotations[KUBE_LABELS.terminationMessagePolicy] === 'FallbackToLogsOnError',
-        exitCode: record.exitCode,
-        neverRan: !record.startedAt || status.reason === 'ContainerCannotRun' || status.reason === 'StartError',
-        logPath: record.logPath,
-      });
-      this.terminationMessages.set(record.id, message);
+      const [message, oomKilled] = await Promise.all([
+        readTerminationMessage({
+          hostFile: path ? status.mounts?.find((m) => m.containerPath === path)?.hostPath : undefined,
+          fallbackToLogsOnError: annotations[KUBE_LABELS.terminationMessagePolicy] === 'FallbackToLogsOnError',
+          exitCode: record.exitCode,
+          neverRan: !record.startedAt || status.reason === 'ContainerCannotRun' || status.reason === 'StartError',
+          logPath: record.logPath,
+        }),
+        record.reason === 'OOMKilled' || (record.exitCode === 137 && oomKilledInCgroup(record.id)),
+      ]);
+      details = { message, oomKilled };
+      this.exitDetails.set(record.id, details);
     }
-    const joined = joinMessages(record.message, message);
+    if (details.oomKilled) record.reason = 'OOMKilled';
+    const joined = joinMessages(record.message, details.message);
     if (joined !== undefined) record.message = joined;
   }
 
@@ -449,7 +458,7 @@ export class CriRuntime implements Runtime {
   private forget(id: string): void {
     this.watched.delete(id);
     this.reported.delete(id);
-    this.terminationMessages.delete(id);
+    this.exitDetails.delete(id);
   }
 
   private async poll(): Promise<void> {

@@ -45,10 +45,12 @@ function stateOf(status: string): ContainerState {
   switch (status) {
     case 'created':
     case 'configured': // podman
+    case 'initialized': // podman: runc created it, not started yet
       return 'created';
     case 'running':
     case 'paused':
     case 'restarting':
+    case 'stopping': // podman
       return 'running';
     default:
       return 'exited'; // exited, dead, removing, stopped (podman)

@@ -401,13 +401,14 @@ export class DockerRuntime implements Runtime {
       throw new RuntimeError('RunContainerError', `container "${container.name}": ${(err as Error).message}`);
     }
     const info = await this.inspect(id);
-    // Not recordOf: a container that exited already is finished (message, log tail) by finishExit,
-    // after its log copy has started and drained.
-    const record = info && recordFromInspect(info);
+    if (!info) throw new RuntimeError('RunContainerError', `container "${container.name}": it vanished right after it started`);
+    // The log copy first: a container that has exited already gets its record (termination
+    // message, log tail) once its last lines are in the file.
+    this.copyLogs(id, logPath, container.tty === true);
+    const record = await this.recordOf(info);
     if (!record) throw new RuntimeError('RunContainerError', `container "${container.name}": it vanished right after it started`);
     this.watched.add(id);
     this.lastSeen.set(id, record);
-    this.copyLogs(id, logPath, container.tty === true);
     // A very quick exit may have been missed while the container was not watched yet.
     if (record.state === 'exited') void this.finishExit(id);
     this.logger.debug('container started', { containerId: id, container: container.name, pid: record.pid });
