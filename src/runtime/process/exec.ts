@@ -76,7 +76,8 @@ export async function execLaunch(context: ExecContext, file: string, args: strin
   const wrapper: string[] = [];
   if (uid !== undefined) wrapper.push(`--reuid=${uid}`);
   if (gid !== undefined) wrapper.push(`--regid=${gid}`);
-  wrapper.push(supplementalGroups.length > 0 ? `--groups=${supplementalGroups.join(',')}` : '--keep-groups');
+  // The same groups as the container's shim gives it: as root, none beyond the listed ones.
+  wrapper.push(supplementalGroups.length > 0 ? `--groups=${supplementalGroups.join(',')}` : process.getuid?.() === 0 ? '--clear-groups' : '--keep-groups');
   return { file: setpriv, args: [...wrapper, '--', file, ...args], ...base };
 }
 

@@ -677,7 +677,9 @@ static void container_setup(void) {
   mount_namespace();
   if (S.cwd && chdir(S.cwd) < 0) child_fail(STAGE_CHDIR);
   if (S.set_ids) {
-    if (S.ngroups > 0 && setgroups((size_t)S.ngroups, S.groups) < 0) child_fail(STAGE_GROUPS);
+    /* As root, always set the list (also to empty): otherwise a container given another user
+     * would keep the agent's own supplementary groups (root's), which containerd never gives. */
+    if ((S.ngroups > 0 || geteuid() == 0) && setgroups((size_t)S.ngroups, S.groups) < 0) child_fail(STAGE_GROUPS);
     if (S.gid >= 0 && setgid((gid_t)S.gid) < 0) child_fail(STAGE_GID);
   }
   drop_bounding();
