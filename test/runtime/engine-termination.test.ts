@@ -3,61 +3,11 @@
 // container over its memory limit. Outside CI a missing engine skips its suite; with CI=true it fails.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Container, Pod } from 'kubernetes-types/core/v1';
-import { silentLogger } from '../../src/log/index.js';
-import { DockerRuntime, EngineClient, isDockerEndpoint } from '../../src/runtime/docker/index.js';
+import type { Container } from 'kubernetes-types/core/v1';
 import type { ContainerRecord, Runtime } from '../../src/runtime/types.js';
-import { BUSYBOX, CriTestEnv, criSkipReason } from './cri-harness.js';
+import { BUSYBOX } from './cri-harness.js';
+import { engineSuites, type EngineHarness } from './engine-suites.js';
 
-const inCI = process.env.CI === 'true';
-
-interface Harness {
-  runtime: Runtime;
-  start(container: Container, spec?: Partial<Pod['spec']>): Promise<ContainerRecord>;
-  cleanup(): Promise<void>;
-}
-
-async function criHarness(): Promise<Harness> {
-  const env = new CriTestEnv();
-  await env.setup();
-  const runtime = env.runtime();
-  await runtime.init();
-  let n = 0;
-  return {
-    runtime,
-    start: (container, spec = {}) => env.start(runtime, env.pod(`term${++n}`, { hostNetwork: true, ...spec, containers: [container] })),
-    cleanup: () => env.cleanup(),
-  };
-}
-
-async function engineHarness(name: string, endpoint: string): Promise<Harness> {
-  const nodeName = `berth-term-${name}-${process.pid}`;
-  const dir = await mkdtemp(join(tmpdir(), `berth-term-${name}-`));
-  const runtime = new DockerRuntime({ endpoint, podLogsDir: join(dir, 'pods'), logger: silentLogger, nodeName, nodeIP: '192.0.2.10', volumesDir: join(dir, 'volumes') });
-  await runtime.init();
-  let n = 0;
-  return {
-    runtime,
-    async start(container, spec = {}) {
-      n++;
-      const pod: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: `term${n}-${name}`, namespace: 'default', uid: `${nodeName}-${n}` }, spec: { hostNetwork: true, ...spec, containers: [container] } };
-      const sandbox = await runtime.runPodSandbox(pod);
-      return runtime.startContainer({ pod, container, attempt: 0, logPath: join(dir, 'pods', pod.metadata!.uid!, container.name, '0.log'), sandbox });
-    },
-    async cleanup() {
-      await runtime.close().catch(() => undefined);
-      const client = new EngineClient(endpoint);
-      const filters = JSON.stringify({ label: [`berth.node=${nodeName}`] });
-      const left = (await client.json<Array<{ Id: string }>>('GET', '/containers/json', { query: { all: true, filters } })) ?? [];
-      for (const c of left) await client.call('DELETE', `/containers/${c.Id}`, { query: { force: true } }, [404]).catch(() => undefined);
-      client.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 async function exited(runtime: Runtime, id: string): Promise<ContainerRecord> {
   const deadline = Date.now() + 60_000;
@@ -71,21 +21,11 @@ async function exited(runtime: Runtime, id: string): Promise<ContainerRecord> {
 
 const sh = (script: string, extra: Partial<Container> = {}): Container => ({ name: 'c', image: BUSYBOX, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', script], ...extra });
 
-const suites: Array<{ name: string; skip: string | false; make: () => Promise<Harness> }> = [];
-const criSkip = await criSkipReason();
-suites.push({ name: 'containerd', skip: criSkip, make: criHarness });
-for (const engine of [
-  { name: 'docker', endpoint: process.env.BERTH_TEST_DOCKER_ENDPOINT ?? 'unix:///var/run/docker.sock', script: 'scripts/docker-up.sh' },
-  { name: 'podman', endpoint: process.env.BERTH_TEST_PODMAN_ENDPOINT ?? 'unix:///run/podman/podman.sock', script: 'scripts/podman-up.sh' },
-]) {
-  const reachable = await isDockerEndpoint(engine.endpoint, 3000);
-  if (!reachable && inCI) throw new Error(`CI=true and no ${engine.name} engine answers at ${engine.endpoint}; start it with ${engine.script}`);
-  suites.push({ name: engine.name, skip: reachable ? false : `no ${engine.name} engine at ${engine.endpoint}; start it with ${engine.script}`, make: () => engineHarness(engine.name, engine.endpoint) });
-}
+const suites = await engineSuites('term');
 
 for (const suite of suites) {
   describe(`termination messages and OOMKilled on ${suite.name}`, { skip: suite.skip }, () => {
-    let h: Harness;
+    let h: EngineHarness;
     before(async () => {
       h = await suite.make();
     });
