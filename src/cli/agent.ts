@@ -15,9 +15,9 @@ import type { Logger } from '../log/index.js';
 import { MetricsRegistry, type Sample } from '../metrics/index.js';
 import { Mirror } from '../mirror/index.js';
 import { selectRuntime } from '../runtime/select.js';
-import type { Runtime } from '../runtime/types.js';
+import { RuntimeError, type Runtime } from '../runtime/types.js';
 import { writeFileAtomic } from '../state/index.js';
-import { startNodeServer, type ContainerLogRef, type NodeServer, type NodeState } from '../server/index.js';
+import { startNodeServer, type ContainerLogRef, type NodeRefusal, type NodeServer, type NodeState } from '../server/index.js';
 import { FileSource, HttpSource, type PodSource } from '../sources/index.js';
 import { podWithStatus } from '../status/index.js';
 import { PodManager, type PodEventSink, type PodView } from '../workers/index.js';
@@ -269,11 +269,53 @@ export class Agent {
       },
       metrics: () => this.metrics.render(),
       containerLog: (namespace, pod, container, previous) => this.containerLog(namespace, pod, container, previous),
+      findContainer: (namespace, pod, container, running) => {
+        const found = this.runningContainer(namespace, pod, container, running);
+        return typeof found === 'string' ? undefined : found;
+      },
+      exec: (namespace, pod, container, command, io) => this.withContainer(namespace, pod, container, (id) => this.runtime!.exec(id, command, io)),
+      attach: (namespace, pod, container, io) => this.withContainer(namespace, pod, container, (id) => this.runtime!.attach(id, io)),
+      portForward: (namespace, pod, port, signal) => {
+        const view = this.podView(namespace, pod);
+        if (!view || !this.runtime) return Promise.reject(new RuntimeError('PodNotFound', `pod "${pod}" not found in namespace "${namespace}" on this node`));
+        return this.runtime.portForward(view.pod, port, signal);
+      },
+      statsSummary: () => Promise.resolve({}),
+      resourceMetrics: () => Promise.resolve(''),
     };
   }
 
+  private podView(namespace: string, podName: string): PodView | undefined {
+    return (this.manager?.views() ?? []).find((v) => v.pod.metadata?.name === podName && (v.pod.metadata?.namespace ?? 'default') === namespace);
+  }
+
+  /** The id of the container's current attempt, or why there is none (a NodeRefusal). */
+  private runningContainer(namespace: string, podName: string, container: string, running: boolean): string | NodeRefusal {
+    const view = this.podView(namespace, podName);
+    if (!view) return { status: 404, message: `pod "${podName}" not found in namespace "${namespace}" on this node` };
+    const slot = view.containers.find((c) => c.name === container);
+    if (!slot) {
+      const names = view.containers.map((c) => c.name).join(', ');
+      return { status: 404, message: `container "${container}" not found in pod "${podName}" (its containers: ${names})` };
+    }
+    const current = slot.current;
+    if (!current) return { status: 400, message: `container "${container}" in pod "${podName}" has not started yet` };
+    if (running && current.state !== 'running') {
+      return { status: 400, message: `container "${container}" in pod "${podName}" is not running (${current.state}${current.reason ? `: ${current.reason}` : ''})` };
+    }
+    return current.id;
+  }
+
+  private withContainer<T>(namespace: string, podName: string, container: string, run: (id: string) => Promise<T>): Promise<T> {
+    const found = this.runningContainer(namespace, podName, container, true);
+    if (typeof found !== 'string' || !this.runtime) {
+      return Promise.reject(new RuntimeError('ContainerNotRunning', typeof found === 'string' ? 'the container runtime is not ready yet' : found.message));
+    }
+    return run(found);
+  }
+
   private containerLog(namespace: string, podName: string, container: string, previous: boolean): ContainerLogRef | string {
-    const view = (this.manager?.views() ?? []).find((v) => v.pod.metadata?.name === podName && (v.pod.metadata?.namespace ?? 'default') === namespace);
+    const view = this.podView(namespace, podName);
     if (!view) return `pod "${podName}" not found in namespace "${namespace}" on this node`;
     const slot = view.containers.find((c) => c.name === container);
     if (!slot) {

@@ -1,3 +1,4 @@
+import type { Duplex, Readable, Writable } from 'node:stream';
 import type { Container, Pod } from 'kubernetes-types/core/v1';
 
 /** What the runtime gives a pod before its containers start (the CRI's pod sandbox). */
@@ -84,6 +85,43 @@ export interface ExecSyncResult {
   timedOut: boolean;
 }
 
+
+/** A terminal's size in character cells, as the client reports it (resize stream/channel). */
+export interface TerminalSize {
+  width: number;
+  height: number;
+}
+
+/**
+ * The client's side of an exec or attach, whatever protocol carries it (src/streaming/ makes it from
+ * a WebSocket or SPDY connection; tests make it from PassThrough streams).
+ */
+export interface StreamIO {
+  /** What the client types; null when it asked for no stdin. Ends when the client closes its stdin. */
+  stdin: Readable | null;
+  stdout: Writable | null;
+  /** null with a tty (the terminal merges stderr into stdout) or when the client did not ask for it. */
+  stderr: Writable | null;
+  tty: boolean;
+  /** Terminal sizes the client sends; the first arrives soon after the start. */
+  onResize(listener: (size: TerminalSize) => void): void;
+  /** Aborted when the client goes away: the runtime kills what it started for it and frees everything. */
+  signal: AbortSignal;
+}
+
+/** Resource usage of one container, read now (cumulative counters, as cAdvisor reports them). */
+export interface ContainerStats {
+  /** When it was read (RFC 3339). */
+  timestamp: string;
+  /** Total CPU time of the container's processes, nanoseconds. */
+  cpuUsageNanoSeconds?: number;
+  /** usage minus inactive file cache: what the kubelet reports as workingSetBytes. */
+  memoryWorkingSetBytes?: number;
+  memoryUsageBytes?: number;
+  memoryRssBytes?: number;
+  processes?: number;
+}
+
 /**
  * The only interface between the pod workers and a container engine. Workers are its only callers.
  */
@@ -112,6 +150,30 @@ export interface Runtime {
    * Used by exec probes and exec lifecycle hooks. Throws RuntimeError when the container is not running.
    */
   execSync(id: string, command: string[], timeoutMs: number): Promise<ExecSyncResult>;
+  /**
+   * `kubectl exec`: runs `command` in the running container `id` (as execSync does: its user, env,
+   * working dir, namespaces, cgroup) wired to the client's streams, with a pty when `io.tty`
+   * (resized by io.onResize). Resolves with the exit code once the command has exited and its
+   * output has been written; 127 when the command does not exist, 126 when it cannot be run (the
+   * reason written to stderr, or stdout with a tty). Kills the command when io.signal aborts.
+   * Throws RuntimeError when the container is not running or the runtime cannot exec.
+   */
+  exec(id: string, command: string[], io: StreamIO): Promise<number>;
+  /**
+   * `kubectl attach`: connects the client to the running container's own streams: its stdin (and
+   * pty) when the container was started with `stdin: true` (`tty: true`), and its live output.
+   * Resolves when the container exits or the client goes away (io.signal); the container is never
+   * stopped by a detach. Throws RuntimeError when the container is not running.
+   */
+  attach(id: string, io: StreamIO): Promise<void>;
+  /**
+   * `kubectl port-forward`: a connection to `port` in the pod's network (the node's for a
+   * host-network pod). Rejects with a RuntimeError saying why when nothing listens there or the
+   * runtime cannot reach the pod's network. Destroyed when `signal` aborts.
+   */
+  portForward(pod: Pod, port: number, signal: AbortSignal): Promise<Duplex>;
+  /** Current usage of a container (cgroups where it has one, /proc otherwise); undefined when unknown. */
+  containerStats(id: string): Promise<ContainerStats | undefined>;
   /** Called once for every container that exits, with its final record. */
   onContainerExit(listener: (record: ContainerRecord) => void): void;
   close(): Promise<void>;

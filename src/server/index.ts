@@ -1,2 +1,2 @@
-export { startNodeServer, type NodeServer, type NodeState, type ContainerLogRef } from './node-server.js';
+export { startNodeServer, type NodeServer, type NodeState, type ContainerLogRef, type NodeRefusal } from './node-server.js';
 export { CriLogDecoder, streamCriLog } from './cri-log.js';

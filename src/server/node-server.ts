@@ -2,7 +2,9 @@
 // /metrics and /containerLogs/{namespace}/{pod}/{container}.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Pod } from 'kubernetes-types/core/v1';
+import type { StreamIO } from '../runtime/types.js';
 import type { Logger } from '../log/index.js';
 import { boolParam, intParam, timeParam } from '../apiserver/index.js';
 import { streamCriLog, type LogReadOptions } from './cri-log.js';
@@ -21,6 +23,27 @@ export interface NodeState {
   metrics(): string;
   /** The log of a container (`previous`: the attempt before the current one); a string says why not. */
   containerLog(namespace: string, pod: string, container: string, previous: boolean): ContainerLogRef | string;
+  /**
+   * Checks before a streaming upgrade that the container exists (and, when `running`, runs):
+   * a NodeRefusal says why not, sent as a plain HTTP error before anything is upgraded.
+   */
+  findContainer(namespace: string, pod: string, container: string, running: boolean): NodeRefusal | undefined;
+  /** `/exec`: resolves with the exit code; throws (RuntimeError) when it cannot run. See Runtime.exec. */
+  exec(namespace: string, pod: string, container: string, command: string[], io: StreamIO): Promise<number>;
+  /** `/attach`: see Runtime.attach. */
+  attach(namespace: string, pod: string, container: string, io: StreamIO): Promise<void>;
+  /** `/portForward`: a connection to `port` in the pod's network; rejects saying why not. */
+  portForward(namespace: string, pod: string, port: number, signal: AbortSignal): Promise<Duplex>;
+  /** `/stats/summary`: the kubelet's stats/v1alpha1 Summary object. */
+  statsSummary(): Promise<object>;
+  /** `/metrics/resource`: the kubelet's resource metrics, Prometheus text format. */
+  resourceMetrics(): Promise<string>;
+}
+
+/** Why a request about a container cannot be served: HTTP status and one line for the client. */
+export interface NodeRefusal {
+  status: 400 | 404 | 409;
+  message: string;
 }
 
 export interface NodeServer {

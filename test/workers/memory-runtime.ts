@@ -1,7 +1,8 @@
 // An in-memory runtime for the worker unit tests: records what was asked in a journal, exits
 // containers on demand, answers execSync from a script.
+import type { Duplex } from 'node:stream';
 import type { Pod } from 'kubernetes-types/core/v1';
-import { RuntimeError, type ContainerRecord, type ExecSyncResult, type PodRef, type Runtime, type SandboxInfo, type StartContainerRequest } from '../../src/runtime/types.js';
+import { RuntimeError, type ContainerRecord, type ContainerStats, type ExecSyncResult, type StreamIO, type PodRef, type Runtime, type SandboxInfo, type StartContainerRequest } from '../../src/runtime/types.js';
 
 export class MemoryRuntime implements Runtime {
   readonly name = 'memory';
@@ -57,6 +58,22 @@ export class MemoryRuntime implements Runtime {
     stderr: Buffer.alloc(0),
     timedOut: false,
   });
+  exec(_id: string, _command: string[], _io: StreamIO): Promise<number> {
+    return Promise.reject(new RuntimeError('NotImplemented', `exec is not implemented yet on the memory runtime`));
+  }
+
+  attach(_id: string, _io: StreamIO): Promise<void> {
+    return Promise.reject(new RuntimeError('NotImplemented', `attach is not implemented yet on the memory runtime`));
+  }
+
+  portForward(_pod: Pod, _port: number, _signal: AbortSignal): Promise<Duplex> {
+    return Promise.reject(new RuntimeError('NotImplemented', `port-forward is not implemented yet on the memory runtime`));
+  }
+
+  containerStats(_id: string): Promise<ContainerStats | undefined> {
+    return Promise.resolve(undefined);
+  }
+
   async execSync(id: string, command: string[], timeoutMs: number): Promise<ExecSyncResult> {
     if (this.records.get(id)?.state !== 'running') throw new RuntimeError('RunContainerError', `container ${id} is not running`);
     this.journal.push(`exec ${this.records.get(id)!.containerName} ${command.join(' ')}`);

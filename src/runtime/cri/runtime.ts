@@ -1,12 +1,13 @@
 // Containers through a CRI runtime (containerd) over its unix socket: one pod sandbox per pod,
 // containers created and started in it, exits found by polling. Everything is labelled
 // (berth.managed, io.kubernetes.pod.uid, ...), so a restarted agent finds its pods again.
+import type { Duplex } from 'node:stream';
 import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1';
 import { warnOncePer, type Logger } from '../../log/index.js';
 import { firstNodeIPv4 } from '../process/host.js';
-import { RuntimeError, type ContainerRecord, type ExecSyncResult, type PodRef, type Runtime, type SandboxInfo, type StartContainerRequest } from '../types.js';
+import { RuntimeError, type ContainerRecord, type ContainerStats, type ExecSyncResult, type StreamIO, type PodRef, type Runtime, type SandboxInfo, type StartContainerRequest } from '../types.js';
 import { CriCallError, CriClient } from './client.js';
 import { containerConfig, podVolumesDir } from './container.js';
 import { criExecSync } from './exec.js';
@@ -302,6 +303,22 @@ export class CriRuntime implements Runtime {
 
   onContainerExit(listener: (record: ContainerRecord) => void): void {
     this.listeners.push(listener);
+  }
+
+  exec(_id: string, _command: string[], _io: StreamIO): Promise<number> {
+    return Promise.reject(new RuntimeError('NotImplemented', `exec is not implemented yet on the containerd runtime`));
+  }
+
+  attach(_id: string, _io: StreamIO): Promise<void> {
+    return Promise.reject(new RuntimeError('NotImplemented', `attach is not implemented yet on the containerd runtime`));
+  }
+
+  portForward(_pod: Pod, _port: number, _signal: AbortSignal): Promise<Duplex> {
+    return Promise.reject(new RuntimeError('NotImplemented', `port-forward is not implemented yet on the containerd runtime`));
+  }
+
+  containerStats(_id: string): Promise<ContainerStats | undefined> {
+    return Promise.resolve(undefined);
   }
 
   execSync(id: string, command: string[], timeoutMs: number): Promise<ExecSyncResult> {

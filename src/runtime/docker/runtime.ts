@@ -2,6 +2,7 @@
 // service) over the Engine API, laid out as the kubelet's dockershim did (a sandbox "POD" container
 // holding the pod's network, app containers joining it, kubelet names and labels). State lives in
 // the engine only: an agent restart finds its containers again by their labels.
+import type { Duplex } from 'node:stream';
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -18,7 +19,9 @@ import { firstNodeIPv4 } from '../process/host.js';
 import {
   RuntimeError,
   type ContainerRecord,
+  type ContainerStats,
   type ExecSyncResult,
+  type StreamIO,
   type PodRef,
   type Runtime,
   type SandboxInfo,
@@ -234,6 +237,22 @@ export class DockerRuntime implements Runtime {
 
   onContainerExit(listener: (record: ContainerRecord) => void): void {
     this.listeners.push(listener);
+  }
+
+  exec(_id: string, _command: string[], _io: StreamIO): Promise<number> {
+    return Promise.reject(new RuntimeError('NotImplemented', `exec is not implemented yet on the docker runtime`));
+  }
+
+  attach(_id: string, _io: StreamIO): Promise<void> {
+    return Promise.reject(new RuntimeError('NotImplemented', `attach is not implemented yet on the docker runtime`));
+  }
+
+  portForward(_pod: Pod, _port: number, _signal: AbortSignal): Promise<Duplex> {
+    return Promise.reject(new RuntimeError('NotImplemented', `port-forward is not implemented yet on the docker runtime`));
+  }
+
+  containerStats(_id: string): Promise<ContainerStats | undefined> {
+    return Promise.resolve(undefined);
   }
 
   execSync(id: string, command: string[], timeoutMs: number): Promise<ExecSyncResult> {

@@ -1,6 +1,7 @@
 // The embedded default runtime: every container is a host process supervised by its own berth-shim
 // (shim.c), so containers outlive an agent crash and their exit code is still known afterwards.
 // Pods share the host network; there are no images: a container runs its `command` + `args`.
+import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -12,7 +13,9 @@ import { containerEnvironment } from '../env.js';
 import {
   RuntimeError,
   type ContainerRecord,
+  type ContainerStats,
   type ExecSyncResult,
+  type StreamIO,
   type PodRef,
   type Runtime,
   type SandboxInfo,
@@ -281,6 +284,22 @@ export class ProcessRuntime implements Runtime {
   async containerUsage(id: string): Promise<CgroupUsage | undefined> {
     const meta = await this.state.readMeta(id);
     return meta?.cgroup ? this.isolation.usage(meta.cgroup) : undefined;
+  }
+
+  exec(_id: string, _command: string[], _io: StreamIO): Promise<number> {
+    return Promise.reject(new RuntimeError('NotImplemented', `exec is not implemented yet on the process runtime`));
+  }
+
+  attach(_id: string, _io: StreamIO): Promise<void> {
+    return Promise.reject(new RuntimeError('NotImplemented', `attach is not implemented yet on the process runtime`));
+  }
+
+  portForward(_pod: Pod, _port: number, _signal: AbortSignal): Promise<Duplex> {
+    return Promise.reject(new RuntimeError('NotImplemented', `port-forward is not implemented yet on the process runtime`));
+  }
+
+  containerStats(_id: string): Promise<ContainerStats | undefined> {
+    return Promise.resolve(undefined);
   }
 
   async execSync(id: string, command: string[], timeoutMs: number): Promise<ExecSyncResult> {
