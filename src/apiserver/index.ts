@@ -31,6 +31,7 @@ export { boolParam, intParam, timeParam } from './query.js';
 export type { EventLimits } from './events.js';
 export { StoreLockedError } from './store/index.js';
 export { updatedKubeconfig } from './kubeconfig-update.js';
+export type { NodeConnection } from './node-connection.js';
 
 export interface ApiServerOptions {
   /** Default 127.0.0.1. */
