@@ -1,6 +1,6 @@
 // Just enough of /proc/<pid>/stat to tell whether a recorded process is still the same process:
 // pids are reused, so a pid is only "ours" while its start time (field 22) matches the recorded one.
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 
 export interface ProcStat {
   /** Field 3: R, S, D, Z (zombie), X (dead), ... */
@@ -43,4 +43,60 @@ export async function isRunning(pid: number, startTime: number): Promise<boolean
 export function exitCodeOfWaitStatus(status: number): number {
   const signal = status & 0x7f;
   return signal === 0 ? (status >> 8) & 0xff : 128 + signal;
+}
+
+/** The fields of /proc/<pid>/stat that exec cleanup and the /proc-based stats need. */
+export interface ProcEntry {
+  pid: number;
+  state: string;
+  /** Fields 5 and 6: process group and session. */
+  pgrp: number;
+  session: number;
+  /** Fields 14 and 15: CPU time in clock ticks (USER_HZ). */
+  utime: number;
+  stime: number;
+}
+
+/** Linux reports CPU times in USER_HZ ticks, which is 100 on every architecture it runs on. */
+export const NS_PER_TICK = 1e9 / 100;
+
+export function parseProcEntry(pid: number, text: string): ProcEntry | undefined {
+  const close = text.lastIndexOf(')');
+  if (close < 0) return undefined;
+  const f = text.slice(close + 2).trim().split(' ');
+  const entry = { pid, state: f[0] ?? '', pgrp: Number(f[2]), session: Number(f[3]), utime: Number(f[11]), stime: Number(f[12]) };
+  return Number.isFinite(entry.pgrp) && Number.isFinite(entry.session) ? entry : undefined;
+}
+
+/** Every process that can be read now (processes that vanish while reading are skipped). */
+export async function listProcesses(): Promise<ProcEntry[]> {
+  const names = await readdir('/proc').catch(() => [] as string[]);
+  const entries = await Promise.all(
+    names
+      .filter((name) => /^\d+$/.test(name))
+      .map(async (name) => {
+        const text = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => undefined);
+        return text === undefined ? undefined : parseProcEntry(Number(name), text);
+      }),
+  );
+  return entries.filter((e): e is ProcEntry => e !== undefined);
+}
+
+/**
+ * SIGKILL to every live process of session `sid` until none is left: a command's descendants
+ * keep its session even when they leave its process group (a shell's jobs do).
+ */
+export async function killSession(sid: number, rounds = 50): Promise<void> {
+  for (let round = 0; round < rounds; round++) {
+    const members = (await listProcesses()).filter((p) => p.session === sid && p.state !== 'Z' && p.state !== 'X');
+    if (members.length === 0) return;
+    for (const member of members) {
+      try {
+        process.kill(member.pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

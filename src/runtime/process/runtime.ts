@@ -25,7 +25,11 @@ import { createdContainer } from '../image-events.js';
 import { firstNodeIPv4, processEnvironment, runAs } from './host.js';
 import { exitCodeOfWaitStatus, isRunning, readProcStat } from './procfs.js';
 import { containerExecContext } from './exec-context.js';
-import { runInContainer } from './exec.js';
+import { runInContainer, type ExecContext } from './exec.js';
+import { execStreaming } from './exec-stream.js';
+import { attachContainer } from './attach.js';
+import { connectPodPort } from './port-forward.js';
+import { statsFromCgroup, statsFromProcessGroup } from './stats.js';
 import { ContainerIsolation, type PodWarning } from './isolation.js';
 import { launchShim } from './shim.js';
 import { podTerminationMessageBudget, readTerminationMessage, truncateTerminationMessage } from '../termination-message.js';
@@ -142,6 +146,9 @@ export class ProcessRuntime implements Runtime {
       exec: { runAs: user, env: fullEnv, workingDir },
       gracePeriodSeconds: pod.spec?.terminationGracePeriodSeconds ?? 30,
     };
+    if (container.stdin || container.tty) {
+      meta.terminal = { stdin: container.stdin ?? false, stdinOnce: container.stdinOnce ?? false, tty: container.tty ?? false };
+    }
     try {
       await Promise.all([
         fs.mkdir(this.state.dir(id), { recursive: true }),
@@ -183,6 +190,7 @@ export class ProcessRuntime implements Runtime {
       setup: prepared.setup,
       ...this.isolation.shimCgroup(prepared.cgroup),
       ...(prepared.terminationMessage ? { terminationMessage: prepared.terminationMessage } : {}),
+      ...(meta.terminal ? { terminal: meta.terminal } : {}),
     });
     const live: LiveShim = { child: shim.child, started: shim.started };
     this.live.set(id, live);
@@ -286,38 +294,60 @@ export class ProcessRuntime implements Runtime {
     return meta?.cgroup ? this.isolation.usage(meta.cgroup) : undefined;
   }
 
-  exec(_id: string, _command: string[], _io: StreamIO): Promise<number> {
-    return Promise.reject(new RuntimeError('NotImplemented', `exec is not implemented yet on the process runtime`));
+  async exec(id: string, command: string[], io: StreamIO): Promise<number> {
+    const context = await this.execContext(id, command);
+    return execStreaming(context, this.shimPath, command, io);
   }
 
-  attach(_id: string, _io: StreamIO): Promise<void> {
-    return Promise.reject(new RuntimeError('NotImplemented', `attach is not implemented yet on the process runtime`));
+  async attach(id: string, io: StreamIO): Promise<void> {
+    const { meta } = await this.running(id, 'attach', 'attach to');
+    await attachContainer(
+      {
+        stateDir: this.state.dir(id),
+        describe: `"${meta.containerName}" of pod ${meta.podNamespace}/${meta.podName}`,
+        stdin: meta.terminal?.stdin ?? false,
+      },
+      io,
+    );
   }
 
-  portForward(_pod: Pod, _port: number, _signal: AbortSignal): Promise<Duplex> {
-    return Promise.reject(new RuntimeError('NotImplemented', `port-forward is not implemented yet on the process runtime`));
+  portForward(pod: Pod, port: number, signal: AbortSignal): Promise<Duplex> {
+    return connectPodPort(pod.metadata?.name ?? '', port, signal);
   }
 
-  containerStats(_id: string): Promise<ContainerStats | undefined> {
-    return Promise.resolve(undefined);
+  async containerStats(id: string): Promise<ContainerStats | undefined> {
+    const [meta, record] = await Promise.all([this.state.readMeta(id), this.readRecord(id)]);
+    if (!meta || record?.state !== 'running' || record.pid === undefined) return undefined;
+    if (meta.cgroup) return statsFromCgroup(await this.isolation.usage(meta.cgroup));
+    return statsFromProcessGroup(record.pid);
   }
 
   async execSync(id: string, command: string[], timeoutMs: number): Promise<ExecSyncResult> {
+    return runInContainer(await this.execContext(id, command), command, timeoutMs);
+  }
+
+  /** The container's exec context; RuntimeError when it is not running or no command is given. */
+  private async execContext(id: string, command: string[]): Promise<ExecContext> {
+    const { meta, pid } = await this.running(id, 'exec', 'run a command in');
+    if (command.length === 0) {
+      throw new RuntimeError('ExecError', `exec: container "${meta.containerName}": no command given`);
+    }
+    return containerExecContext(meta, pid, this.shimPath);
+  }
+
+  private async running(id: string, verb: string, action: string): Promise<{ meta: ContainerMeta; pid: number }> {
     const [meta, record] = await Promise.all([this.state.readMeta(id), this.readRecord(id)]);
     if (!meta || !record) {
-      throw new RuntimeError('ContainerNotFound', `exec: no container with id ${id} on the process runtime`);
+      throw new RuntimeError('ContainerNotFound', `${verb}: no container with id ${id} on the process runtime`);
     }
     if (record.state !== 'running' || record.pid === undefined) {
       throw new RuntimeError(
         'ContainerNotRunning',
-        `exec: container "${meta.containerName}" of pod ${meta.podNamespace}/${meta.podName} is not running ` +
-          `(${record.state}${record.reason ? `: ${record.reason}` : ''}); a command can only run in a running container`,
+        `${verb}: container "${meta.containerName}" of pod ${meta.podNamespace}/${meta.podName} is not running ` +
+          `(${record.state}${record.reason ? `: ${record.reason}` : ''}); you can only ${action} a running container`,
       );
     }
-    if (command.length === 0) {
-      throw new RuntimeError('ExecError', `exec: container "${meta.containerName}": no command given`);
-    }
-    return runInContainer(containerExecContext(meta, record.pid, this.shimPath), command, timeoutMs);
+    return { meta, pid: record.pid };
   }
 
   async close(): Promise<void> {

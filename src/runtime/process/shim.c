@@ -3,6 +3,9 @@
  *
  *   berth-shim --dir DIR --log FILE [SETUP...] -- COMMAND [ARG...]     supervise a container
  *   berth-shim --enter PID [SETUP...] -- COMMAND [ARG...]                 exec into a running one
+ *   berth-shim --pty FD [--enter PID SETUP...] -- COMMAND [ARG...]        the same with a terminal
+ *   --stdin, --stdin-once, --tty (supervise mode): keep the container's stdin / give it a pty, for
+ *   attach clients on DIR/attach.sock (see "attach" below); --pty: see "terminals" below.
  *
  * SETUP (each applied in the container process before exec, in this order):
  *   --cgroup FILE          a cgroup.procs file (repeatable): the container's cgroup, joined before exec
@@ -238,11 +241,14 @@ static void emit(struct stream *s, const char *data, size_t n, char tag) {
   }
 }
 
+static void attach_output(const char *stream, const char *data, size_t n); /* see "attach" below */
+
 /* Reads what is available; returns 0 at end of stream. */
 static int pump(struct stream *s) {
   ssize_t n = read(s->fd, s->buf + s->len, sizeof s->buf - s->len);
   if (n < 0) return errno == EINTR || errno == EAGAIN ? 1 : 0;
   if (n == 0) return 0;
+  attach_output(s->name, s->buf + s->len, (size_t)n);
   s->len += (size_t)n;
   size_t start = 0;
   for (size_t i = s->len - (size_t)n; i < s->len; i++) {
@@ -692,14 +698,469 @@ static void container_setup(void) {
   set_caps();
 }
 
+/* ---- terminals: exec with a pseudo-terminal (--pty FD) ----
+ * Node has no pty API, so an interactive exec runs through this: the shim opens a pty, forks, and
+ * the child (session leader, the pty its controlling terminal) goes on to the --enter steps or
+ * straight to exec; the parent relays its stdin to the master and the master to its stdout,
+ * applies "COLS ROWS\n" lines read from FD as window sizes, and exits with the command's status
+ * once the command exited and the master is drained. SIGTERM/SIGHUP kill the command's whole
+ * session (an interactive shell puts its jobs in process groups of their own). */
+
+#include <dirent.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig) {
+  int saved = errno;
+  stop_requested = sig;
+  (void)!write(sigchld_pipe[1], "t", 1);
+  errno = saved;
+}
+
+/* Field 3 (state) and 6 (session) of /proc/PID/stat; 0 when unreadable. */
+static int proc_session(pid_t pid, char *state) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  char *p = strrchr(buf, ')');
+  int ppid, pgrp, session;
+  if (!p || sscanf(p + 2, "%c %d %d %d", state, &ppid, &pgrp, &session) != 4) return 0;
+  return session;
+}
+
+/* SIGKILL to every live process of session SID, until none is left (or it takes too long). */
+static void kill_session(pid_t sid) {
+  for (int round = 0; round < 50; round++) {
+    DIR *d = opendir("/proc");
+    if (!d) return;
+    int found = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+      pid_t p = (pid_t)strtol(e->d_name, NULL, 10);
+      char state = 0;
+      if (p <= 0 || proc_session(p, &state) != sid || state == 'Z' || state == 'X') continue;
+      kill(p, SIGKILL);
+      found = 1;
+    }
+    closedir(d);
+    while (waitpid(-1, NULL, WNOHANG) > 0) {
+    }
+    if (!found) return;
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+}
+
+/* "COLS ROWS" -> the terminal's window size (the kernel sends SIGWINCH to its foreground group). */
+static void apply_winsize(int master, unsigned cols, unsigned rows) {
+  if (cols == 0 || rows == 0 || cols > 0xffff || rows > 0xffff) return;
+  struct winsize ws = {(unsigned short)rows, (unsigned short)cols, 0, 0};
+  ioctl(master, TIOCSWINSZ, &ws);
+}
+
+/* Opens a pty master; *slave_name gets the slave's path. Exits (126) when the node has no ptys. */
+static int open_pty_master(char **slave_name) {
+  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 || !(*slave_name = ptsname(master))) {
+    char e[128];
+    dprintf(2, "berth-shim: cannot open a pseudo-terminal (/dev/ptmx): %s\n", err_text(errno, e, sizeof e));
+    exit(126);
+  }
+  *slave_name = strdup(*slave_name);
+  return master;
+}
+
+/* In the forked child: a new session whose controlling terminal is the slave, as stdin/out/err. */
+static void become_terminal_session(const char *slave_name, long owner_uid) {
+  setsid();
+  int slave = open(slave_name, O_RDWR | O_CLOEXEC);
+  if (slave < 0 || ioctl(slave, TIOCSCTTY, 0) < 0) {
+    char e[128];
+    dprintf(2, "berth-shim: cannot attach the pseudo-terminal %s: %s\n", slave_name, err_text(errno, e, sizeof e));
+    _exit(126);
+  }
+  /* The container's user may reopen its terminal (tty, ssh-style tools), as in a container. */
+  if (owner_uid >= 0) (void)!fchown(slave, (uid_t)owner_uid, (gid_t)-1);
+  dup2(slave, 0);
+  dup2(slave, 1);
+  dup2(slave, 2);
+  if (slave > 2) close(slave);
+}
+
+static int wait_status_code(int status) {
+  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+/* Returns in the child only; the parent relays and exits with the command's code. */
+static void pty_exec(int resize_fd) {
+  char *slave_name;
+  int master = open_pty_master(&slave_name);
+  if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) < 0) exit(126);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_sigchld;
+  sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+  sigaction(SIGCHLD, &sa, NULL);
+  sa.sa_handler = on_stop;
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  pid_t child = fork();
+  if (child < 0) {
+    dprintf(2, "berth-shim: fork: %s\n", strerror(errno));
+    exit(126);
+  }
+  if (child == 0) {
+    for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
+    close(master);
+    close(resize_fd);
+    close(sigchld_pipe[0]);
+    close(sigchld_pipe[1]);
+    become_terminal_session(slave_name, S.uid);
+    return;
+  }
+  fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
+
+  char in[4096], out[16384], sizes[256];
+  size_t in_len = 0, in_off = 0, sizes_len = 0;
+  int stdin_open = 1, resize_open = resize_fd >= 0, exited = 0, status = 0;
+  long long drain_until = 0;
+  for (;;) {
+    if (stop_requested) {
+      kill_session(child);
+      exit(128 + (int)stop_requested);
+    }
+    struct pollfd fds[4];
+    int n = 0, i_sig = n++, i_master = n++, i_in = -1, i_resize = -1;
+    fds[i_sig] = (struct pollfd){sigchld_pipe[0], POLLIN, 0};
+    fds[i_master] = (struct pollfd){master, (short)(POLLIN | (in_len > in_off ? POLLOUT : 0)), 0};
+    if (stdin_open && in_len == in_off && !exited) fds[i_in = n++] = (struct pollfd){0, POLLIN, 0};
+    if (resize_open) fds[i_resize = n++] = (struct pollfd){resize_fd, POLLIN, 0};
+    int timeout = -1;
+    if (exited) {
+      long long left = drain_until - now_ms();
+      if (left <= 0) break;
+      timeout = (int)left;
+    }
+    int r = poll(fds, (nfds_t)n, timeout);
+    if (r < 0 && errno != EINTR) break;
+    if (r <= 0) continue;
+    if (fds[i_sig].revents) {
+      char drain[64];
+      while (read(sigchld_pipe[0], drain, sizeof drain) > 0) {
+      }
+      int st;
+      if (!exited && waitpid(child, &st, WNOHANG) == child) {
+        exited = 1;
+        status = st;
+        drain_until = now_ms() + DRAIN_MS;
+      }
+    }
+    if (fds[i_master].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t got = read(master, out, sizeof out);
+      if (got > 0) write_all(1, out, (size_t)got);
+      /* EIO: every slave descriptor is closed, so nothing more can come. */
+      else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
+        if (exited) break;
+        if (!(fds[i_master].revents & POLLIN)) {
+          struct timespec ts = {0, 5 * 1000 * 1000}; /* hung up before the exit is reaped */
+          nanosleep(&ts, NULL);
+        }
+      }
+    }
+    if (in_len > in_off && (fds[i_master].revents & POLLOUT)) {
+      ssize_t w = write(master, in + in_off, in_len - in_off);
+      if (w > 0) in_off += (size_t)w;
+      if (in_off == in_len) in_len = in_off = 0;
+    }
+    if (i_in >= 0 && fds[i_in].revents) {
+      ssize_t got = read(0, in, sizeof in);
+      if (got > 0) in_len = (size_t)got, in_off = 0;
+      else if (got == 0 || errno != EINTR) stdin_open = 0; /* the client closed its stdin */
+    }
+    if (i_resize >= 0 && fds[i_resize].revents) {
+      ssize_t got = read(resize_fd, sizes + sizes_len, sizeof sizes - 1 - sizes_len);
+      if (got <= 0) {
+        resize_open = 0;
+      } else {
+        sizes_len += (size_t)got;
+        sizes[sizes_len] = 0;
+        char *line = sizes, *nl;
+        while ((nl = strchr(line, '\n'))) {
+          unsigned cols, rows;
+          if (sscanf(line, "%u %u", &cols, &rows) == 2) apply_winsize(master, cols, rows);
+          line = nl + 1;
+        }
+        sizes_len = strlen(line);
+        memmove(sizes, line, sizes_len);
+        if (sizes_len == sizeof sizes - 1) sizes_len = 0; /* garbage without newlines */
+      }
+    }
+  }
+  if (!exited) {
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  exit(wait_status_code(status));
+}
+
+/* ---- attach (--stdin, --tty, --stdin-once; supervise mode) ----
+ * The shim keeps the container's stdin (a pipe; with --tty the pty master, the container's
+ * controlling terminal, whose output is logged as stdout) and serves attach clients on
+ * DIR/attach.sock (mode 0600), so a restarted agent attaches to the same streams. Frames both
+ * ways: 1 byte type, 4 bytes big-endian length, payload.
+ *   client -> shim: ATTACH_STDIN data, ATTACH_RESIZE "COLS ROWS", ATTACH_STDIN_EOF, ATTACH_WANTS_STDIN
+ *   shim -> client: ATTACH_STDOUT / ATTACH_STDERR data, the container's live output.
+ * A client that cannot keep up (over ATTACH_OUT_MAX unsent) is disconnected: the container and
+ * its log never wait for an attach client. With --stdin-once the container's stdin is closed
+ * when the first client that used it goes (with a tty: its EOF character is sent). */
+
+#define ATTACH_STDIN 0
+#define ATTACH_RESIZE 1
+#define ATTACH_STDIN_EOF 2
+#define ATTACH_WANTS_STDIN 3
+#define ATTACH_STDOUT 1
+#define ATTACH_STDERR 2
+#define MAX_ATTACH 16
+#define ATTACH_FRAME_MAX 65536
+#define ATTACH_OUT_MAX (4 << 20)
+
+struct attach_client {
+  int fd;
+  int used_stdin;
+  int blocked; /* stdin data of its first frame waits until the container's stdin takes it */
+  size_t in_len, done; /* bytes in `in`; of the first frame's payload, bytes already written */
+  char in[ATTACH_FRAME_MAX + 5];
+  char *out;
+  size_t out_len, out_cap;
+};
+
+static int attach_listen_fd = -1;
+static struct attach_client *attach_clients[MAX_ATTACH];
+static int container_stdin = -1; /* pipe write end, or the pty master */
+static int container_tty = -1;   /* the pty master with --tty */
+static int stdin_once;
+static char attach_sock_path[64]; /* /proc/self/fd/N/attach.sock */
+
+static void attach_listen(void) {
+  int dirfd = open(state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0) return;
+  /* Through the folder's descriptor: the full path may be longer than sun_path allows. */
+  snprintf(attach_sock_path, sizeof attach_sock_path, "/proc/self/fd/%d/attach.sock", dirfd);
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  snprintf(addr.sun_path, sizeof addr.sun_path, "%s", attach_sock_path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  unlink(attach_sock_path);
+  mode_t old = umask(0077);
+  if (fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 && listen(fd, MAX_ATTACH) == 0) {
+    attach_listen_fd = fd;
+  } else if (fd >= 0) {
+    close(fd);
+  }
+  umask(old);
+}
+
+static void close_container_stdin(void) {
+  if (container_stdin < 0) return;
+  if (container_tty >= 0) {
+    struct termios t;
+    char eof = tcgetattr(container_tty, &t) == 0 ? (char)t.c_cc[VEOF] : 4;
+    (void)!write(container_tty, &eof, 1);
+  } else {
+    close(container_stdin);
+  }
+  container_stdin = -1;
+}
+
+static void attach_drop(int k) {
+  struct attach_client *c = attach_clients[k];
+  if (!c) return;
+  close(c->fd);
+  free(c->out);
+  if (stdin_once && c->used_stdin) close_container_stdin();
+  free(c);
+  attach_clients[k] = NULL;
+}
+
+static int attach_flush(struct attach_client *c) {
+  while (c->out_len > 0) {
+    ssize_t w = send(c->fd, c->out, c->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w < 0) return errno == EAGAIN || errno == EINTR ? 1 : 0;
+    memmove(c->out, c->out + w, c->out_len - (size_t)w);
+    c->out_len -= (size_t)w;
+  }
+  return 1;
+}
+
+static int attach_queue(struct attach_client *c, const char *data, size_t n) {
+  if (c->out_len + n > ATTACH_OUT_MAX) return 0;
+  if (c->out_len + n > c->out_cap) {
+    size_t cap = c->out_cap ? c->out_cap : 65536;
+    while (cap < c->out_len + n) cap *= 2;
+    char *grown = realloc(c->out, cap);
+    if (!grown) return 0;
+    c->out = grown;
+    c->out_cap = cap;
+  }
+  memcpy(c->out + c->out_len, data, n);
+  c->out_len += n;
+  return 1;
+}
+
+/* The container's output, as it is read, to every attached client. */
+static void attach_broadcast(int type, const char *data, size_t n) {
+  unsigned char head[5] = {(unsigned char)type, (unsigned char)(n >> 24), (unsigned char)(n >> 16),
+                           (unsigned char)(n >> 8), (unsigned char)n};
+  for (int k = 0; k < MAX_ATTACH; k++) {
+    struct attach_client *c = attach_clients[k];
+    if (!c) continue;
+    if (!attach_queue(c, (const char *)head, sizeof head) || !attach_queue(c, data, n) || !attach_flush(c)) attach_drop(k);
+  }
+}
+
+/* Handles the client's complete frames; returns 0 while stdin data waits for the container. */
+static int attach_input(struct attach_client *c) {
+  c->blocked = 0;
+  while (c->in_len >= 5) {
+    unsigned char *p = (unsigned char *)c->in;
+    size_t len = ((size_t)p[1] << 24) | ((size_t)p[2] << 16) | ((size_t)p[3] << 8) | p[4];
+    if (len > ATTACH_FRAME_MAX) return -1;
+    if (c->in_len < 5 + len) break;
+    char *payload = c->in + 5;
+    if (p[0] == ATTACH_STDIN && container_stdin >= 0) {
+      c->used_stdin = 1;
+      while (c->done < len) {
+        ssize_t w = write(container_stdin, payload + c->done, len - c->done);
+        if (w < 0 && errno == EAGAIN) return c->blocked = 1, 0;
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) break; /* the container closed its stdin: the data has nowhere to go */
+        c->done += (size_t)w;
+      }
+    } else if (p[0] == ATTACH_RESIZE && container_tty >= 0) {
+      char text[32] = "";
+      unsigned cols, rows;
+      memcpy(text, payload, len < sizeof text - 1 ? len : sizeof text - 1);
+      if (sscanf(text, "%u %u", &cols, &rows) == 2) apply_winsize(container_tty, cols, rows);
+    } else if (p[0] == ATTACH_STDIN_EOF || p[0] == ATTACH_WANTS_STDIN) {
+      c->used_stdin = 1;
+      if (p[0] == ATTACH_STDIN_EOF && stdin_once) close_container_stdin();
+    }
+    memmove(c->in, c->in + 5 + len, c->in_len - 5 - len);
+    c->in_len -= 5 + len;
+    c->done = 0;
+  }
+  return 1;
+}
+
+static int attach_poll_start = -1, attach_poll_count;
+
+/* Adds the listening socket and the clients to the poll set; returns the new count. */
+static int attach_poll_add(struct pollfd *fds, int n) {
+  attach_poll_start = n;
+  int waiting = 0;
+  if (attach_listen_fd >= 0) fds[n++] = (struct pollfd){attach_listen_fd, POLLIN, 0};
+  for (int k = 0; k < MAX_ATTACH; k++) {
+    struct attach_client *c = attach_clients[k];
+    short ev = 0;
+    if (c) {
+      int blocked = c->blocked && container_stdin >= 0;
+      waiting |= blocked;
+      ev = (short)((blocked ? 0 : POLLIN) | (c->out_len ? POLLOUT : 0));
+    }
+    fds[n++] = (struct pollfd){c ? c->fd : -1, ev, 0};
+  }
+  if (waiting) fds[n++] = (struct pollfd){container_stdin, POLLOUT, 0};
+  attach_poll_count = n - attach_poll_start;
+  return n;
+}
+
+static void attach_poll_handle(struct pollfd *fds) {
+  if (attach_poll_start < 0) return;
+  struct pollfd *f = fds + attach_poll_start;
+  int i = 0;
+  if (attach_listen_fd >= 0) {
+    if (f[i].revents & POLLIN) {
+      int fd = accept4(attach_listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      int k = 0;
+      while (k < MAX_ATTACH && attach_clients[k]) k++;
+      struct attach_client *c = fd >= 0 && k < MAX_ATTACH ? calloc(1, sizeof *c) : NULL;
+      if (c) {
+        c->fd = fd;
+        attach_clients[k] = c;
+      } else if (fd >= 0) {
+        close(fd); /* too many clients */
+      }
+    }
+    i++;
+  }
+  int stdin_ready = attach_poll_count > i + MAX_ATTACH && (f[i + MAX_ATTACH].revents & (POLLOUT | POLLERR));
+  for (int k = 0; k < MAX_ATTACH; k++, i++) {
+    struct attach_client *c = attach_clients[k];
+    if (!c || f[i].fd != c->fd) continue; /* accepted during this round */
+    if ((f[i].revents & POLLOUT) && !attach_flush(c)) {
+      attach_drop(k);
+      continue;
+    }
+    if ((f[i].revents & (POLLIN | POLLHUP | POLLERR)) && c->in_len < sizeof c->in) {
+      ssize_t got = read(c->fd, c->in + c->in_len, sizeof c->in - c->in_len);
+      if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
+        attach_drop(k);
+        continue;
+      }
+      if (got > 0) c->in_len += (size_t)got;
+    }
+    if ((!c->blocked || stdin_ready || container_stdin < 0) && attach_input(c) < 0) attach_drop(k);
+  }
+}
+
+static void attach_output(const char *stream, const char *data, size_t n) {
+  attach_broadcast(strcmp(stream, "stderr") == 0 ? ATTACH_STDERR : ATTACH_STDOUT, data, n);
+}
+
+/* The pty master is gone (the terminal hung up): nothing can be written to the container any more. */
+static void attach_stream_closed(int fd) {
+  if (fd >= 0 && fd == container_tty) container_tty = container_stdin = -1;
+}
+
+static void attach_close_all(void) {
+  for (int k = 0; k < MAX_ATTACH; k++) {
+    struct attach_client *c = attach_clients[k];
+    if (c) attach_flush(c); /* best effort: the last output, without waiting */
+    if (c) {
+      close(c->fd);
+      free(c->out);
+      free(c);
+      attach_clients[k] = NULL;
+    }
+  }
+  if (attach_listen_fd >= 0) {
+    unlink(attach_sock_path);
+    close(attach_listen_fd);
+    attach_listen_fd = -1;
+  }
+}
+
 static void usage(void) {
-  dprintf(2, "usage: berth-shim --dir DIR --log FILE [SETUP...] -- COMMAND [ARG...]\n"
-             "       berth-shim --enter PID [SETUP...] -- COMMAND [ARG...]\n");
+  dprintf(2, "usage: berth-shim --dir DIR --log FILE [--stdin] [--stdin-once] [--tty] [SETUP...] -- COMMAND [ARG...]\n"
+             "       berth-shim [--pty RESIZE_FD] --enter PID [SETUP...] -- COMMAND [ARG...]\n"
+             "       berth-shim --pty RESIZE_FD -- COMMAND [ARG...]\n");
   exit(2);
 }
 
 int main(int argc, char **argv) {
-  const char *log_path = NULL, *groups_arg = NULL, *oom_file = NULL, *enter_pid = NULL;
+  const char *log_path = NULL, *groups_arg = NULL, *oom_file = NULL, *enter_pid = NULL, *pty_resize_fd = NULL;
+  int keep_stdin = 0, tty = 0;
   S.uid = S.gid = -1;
   int i = 1;
   for (; i < argc; i++) {
@@ -710,11 +1171,15 @@ int main(int argc, char **argv) {
     const char *opt = argv[i];
     if (strcmp(opt, "--ro-root") == 0) { S.ro_root = 1; continue; }
     if (strcmp(opt, "--no-new-privs") == 0) { S.no_new_privs = 1; continue; }
+    if (strcmp(opt, "--stdin") == 0) { keep_stdin = 1; continue; }
+    if (strcmp(opt, "--stdin-once") == 0) { stdin_once = 1; continue; }
+    if (strcmp(opt, "--tty") == 0) { tty = 1; continue; }
     if (i + 1 >= argc) usage();
     const char *val = argv[++i];
     if (strcmp(opt, "--dir") == 0) state_dir = val;
     else if (strcmp(opt, "--log") == 0) log_path = val;
     else if (strcmp(opt, "--enter") == 0) enter_pid = val;
+    else if (strcmp(opt, "--pty") == 0) pty_resize_fd = val;
     else if (strcmp(opt, "--cwd") == 0) S.cwd = val;
     else if (strcmp(opt, "--uid") == 0) S.uid = strtol(val, NULL, 10);
     else if (strcmp(opt, "--gid") == 0) S.gid = strtol(val, NULL, 10);
@@ -730,7 +1195,7 @@ int main(int argc, char **argv) {
     else if (strcmp(opt, "--oom-file") == 0) oom_file = val;
     else usage();
   }
-  if (i >= argc || (!enter_pid && (!state_dir || !log_path)) || (!S.bind_src != !S.bind_dst)) usage();
+  if (i >= argc || (!enter_pid && !pty_resize_fd && (!state_dir || !log_path)) || (!S.bind_src != !S.bind_dst)) usage();
   command = argv + i;
 
   /* Supplementary groups: the primary gid plus the pod's supplementalGroups. */
@@ -747,6 +1212,14 @@ int main(int argc, char **argv) {
       if (end == p) break;
       S.groups[S.ngroups++] = (gid_t)g;
       p = *end == ',' ? end + 1 : end;
+    }
+  }
+
+  if (pty_resize_fd) {
+    pty_exec((int)strtol(pty_resize_fd, NULL, 10)); /* returns in the command's process only */
+    if (!enter_pid) {
+      execvp(command[0], command);
+      child_fail(STAGE_EXEC);
     }
   }
 
@@ -786,10 +1259,23 @@ int main(int argc, char **argv) {
   sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
   sigaction(SIGCHLD, &sa, NULL);
 
+  char *tty_name = NULL;
+  int stdin_pipe[2] = {-1, -1};
+  if (tty) {
+    container_tty = open_pty_master(&tty_name);
+    fcntl(container_tty, F_SETFL, fcntl(container_tty, F_GETFL) | O_NONBLOCK);
+    if (keep_stdin) container_stdin = container_tty;
+  } else if (keep_stdin) {
+    if (pipe2(stdin_pipe, O_CLOEXEC) < 0) fail_setup("pipe", errno);
+    container_stdin = stdin_pipe[1];
+    fcntl(container_stdin, F_SETFL, fcntl(container_stdin, F_GETFL) | O_NONBLOCK);
+  }
+  attach_listen();
+
   pid_t pid = fork();
   if (pid < 0) fail_setup("fork", errno);
   if (pid == 0) {
-    setpgid(0, 0);
+    if (!tty) setpgid(0, 0); /* with a tty, become_terminal_session's setsid makes the group */
     /* Give the container default signal handling and an empty mask (ignored signals survive exec). */
     for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
     sigset_t none;
@@ -797,6 +1283,8 @@ int main(int argc, char **argv) {
     sigprocmask(SIG_SETMASK, &none, NULL);
     dup2(out[1], 1);
     dup2(err[1], 2);
+    if (stdin_pipe[0] >= 0) dup2(stdin_pipe[0], 0);
+    if (tty) become_terminal_session(tty_name, S.uid);
     setup_fail_fd = execp[1];
     joined_fd = joinp[0];
     close(joinp[1]);
@@ -810,7 +1298,9 @@ int main(int argc, char **argv) {
     execvp(command[0], command);
     child_fail(STAGE_EXEC);
   }
-  setpgid(pid, pid); /* also from here, so the group exists before anyone signals it */
+  /* Also from here, so the group exists before anyone signals it (a tty child makes its own session). */
+  if (!tty) setpgid(pid, pid);
+  if (stdin_pipe[0] >= 0) close(stdin_pipe[0]);
   /* The shim moves the child into its cgroup while the child sets up its namespace and
    * credentials: the first cgroup move waits for an RCU grace period (milliseconds), and this way
    * that wait overlaps the child's own work instead of adding to it. */
@@ -874,13 +1364,17 @@ int main(int argc, char **argv) {
   static struct stream so, se;
   so.fd = out[0];
   so.name = "stdout";
+  if (tty) { /* the terminal is the container's stdout (and stderr): logged as stdout */
+    close(out[0]);
+    so.fd = container_tty;
+  }
   se.fd = err[0];
   se.name = "stderr";
   int exited = 0, status = 0;
   char finished_at[64] = "";
   long long drain_until = 0;
   for (;;) {
-    struct pollfd fds[3];
+    struct pollfd fds[3 + MAX_ATTACH + 2];
     struct stream *owner[3];
     int nfds = 0;
     fds[nfds].fd = sigchld_pipe[0];
@@ -896,9 +1390,11 @@ int main(int argc, char **argv) {
       fds[nfds].events = POLLIN;
       owner[nfds++] = &se;
     }
+    int streams = nfds;
+    nfds = attach_poll_add(fds, nfds);
     int timeout = -1;
     if (exited) {
-      if (nfds == 1) break;
+      if (streams == 1) break;
       long long left = drain_until - now_ms();
       if (left <= 0) break;
       timeout = (int)left;
@@ -926,12 +1422,17 @@ int main(int argc, char **argv) {
         }
       }
     }
-    for (int k = 1; k < nfds; k++) {
-      if (fds[k].revents && !pump(owner[k])) close_stream(owner[k]);
+    for (int k = 1; k < streams; k++) {
+      if (fds[k].revents && !pump(owner[k])) {
+        attach_stream_closed(owner[k]->fd);
+        close_stream(owner[k]);
+      }
     }
+    attach_poll_handle(fds);
   }
   close_stream(&so);
   close_stream(&se);
+  attach_close_all();
   if (!exited) { /* only if poll itself failed: still report the real exit */
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { RunAs } from './host.js';
 import { setupArgs, type ContainerSetup } from './security.js';
+import type { ContainerTerminal } from './state.js';
 
 export interface ShimLaunch {
   shimPath: string;
@@ -21,6 +22,8 @@ export interface ShimLaunch {
   oomFile?: string;
   /** The per-container termination message file and where the container sees it. */
   terminationMessage?: { file: string; path: string };
+  /** stdin / stdinOnce / tty of the container: kept by the shim for attach clients. */
+  terminal?: ContainerTerminal;
 }
 
 export interface ShimHandle {
@@ -33,6 +36,9 @@ export function launchShim(launch: ShimLaunch): ShimHandle {
   const args = ['--dir', launch.stateDir, '--log', launch.logPath];
   for (const file of launch.cgroupProcs) args.push('--cgroup', file);
   if (launch.oomFile) args.push('--oom-file', launch.oomFile);
+  if (launch.terminal?.stdin) args.push('--stdin');
+  if (launch.terminal?.stdin && launch.terminal.stdinOnce) args.push('--stdin-once');
+  if (launch.terminal?.tty) args.push('--tty');
   if (launch.setup.readOnlyRoot) {
     args.push('--ro-root');
     for (const path of launch.setup.writable) args.push('--rw', path);

@@ -33,11 +33,19 @@ export interface ContainerMeta {
   /** The bytes its message may have: the pod's 12 KiB shared by its containers. */
   terminationMessageBudget?: number;
   gracePeriodSeconds?: number;
+  /** The container's stdin, stdinOnce and tty: its shim keeps them for attach clients. */
+  terminal?: ContainerTerminal;
   startedAt?: string;
   pid?: number;
   /** Field 22 of /proc/<pid>/stat when the container started. */
   pidStartTime?: number;
   shimPid?: number;
+}
+
+export interface ContainerTerminal {
+  stdin: boolean;
+  stdinOnce: boolean;
+  tty: boolean;
 }
 
 export interface PidFile {
