@@ -962,7 +962,7 @@ static void attach_listen(void) {
   snprintf(addr.sun_path, sizeof addr.sun_path, "%s", attach_sock_path);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   unlink(attach_sock_path);
-  mode_t old = umask(0077);
+  mode_t old = umask(0177); /* a socket is made 0777 & ~umask: 0600 */
   if (fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 && listen(fd, MAX_ATTACH) == 0) {
     attach_listen_fd = fd;
   } else if (fd >= 0) {
