@@ -95,7 +95,8 @@ enum stage {
   STAGE_ENTER,
   STAGE_CAPS,
   STAGE_NNP,
-  STAGE_SECCOMP
+  STAGE_SECCOMP,
+  STAGE_TTY
 };
 struct child_error {
   int stage;
@@ -318,6 +319,7 @@ static void stage_message(char *msg, size_t size, int stage, int err) {
     case STAGE_CAPS: snprintf(msg, size, "setting capabilities: %s", et); break;
     case STAGE_NNP: snprintf(msg, size, "setting no_new_privs: %s", et); break;
     case STAGE_SECCOMP: snprintf(msg, size, "loading the RuntimeDefault seccomp filter: %s", et); break;
+    case STAGE_TTY: snprintf(msg, size, "making the pseudo-terminal %s the controlling terminal: %s", p, et); break;
     default:
       if (err == ENOENT && !strchr(command[0], '/'))
         snprintf(msg, size, "exec: \"%s\": executable file not found in $PATH", command[0]);
@@ -783,11 +785,8 @@ static int open_pty_master(char **slave_name) {
 static void become_terminal_session(const char *slave_name, long owner_uid) {
   setsid();
   int slave = open(slave_name, O_RDWR | O_CLOEXEC);
-  if (slave < 0 || ioctl(slave, TIOCSCTTY, 0) < 0) {
-    char e[128];
-    dprintf(2, "berth-shim: cannot attach the pseudo-terminal %s: %s\n", slave_name, err_text(errno, e, sizeof e));
-    _exit(126);
-  }
+  S.failed_path = slave_name;
+  if (slave < 0 || ioctl(slave, TIOCSCTTY, 0) < 0) child_fail(STAGE_TTY);
   /* The container's user may reopen its terminal (tty, ssh-style tools), as in a container. */
   if (owner_uid >= 0) (void)!fchown(slave, (uid_t)owner_uid, (gid_t)-1);
   dup2(slave, 0);
@@ -1284,8 +1283,8 @@ int main(int argc, char **argv) {
     dup2(out[1], 1);
     dup2(err[1], 2);
     if (stdin_pipe[0] >= 0) dup2(stdin_pipe[0], 0);
-    if (tty) become_terminal_session(tty_name, S.uid);
     setup_fail_fd = execp[1];
+    if (tty) become_terminal_session(tty_name, S.uid);
     joined_fd = joinp[0];
     close(joinp[1]);
     container_setup();
