@@ -124,3 +124,21 @@ test('attach to a container that is not running is a RuntimeError saying so', as
     (err: unknown) => err instanceof RuntimeError && err.reason === 'ContainerNotRunning' && /attach: container "c" .* is not running/.test(err.message),
   );
 });
+
+test('a client that stops reading never holds up the container or its log', async (t) => {
+  const h = await harness(t);
+  const { record, logPath } = await h.start(sh('read go; yes flood | head -c 20000000; echo all-written; sleep 300', { stdin: true }));
+  const client = testClient();
+  // stdout that never finishes a write: the client's side of the stream stays full.
+  client.io.stdout!._write = () => undefined;
+  const attached = attachIn(h.runtime, record.id, client);
+  await waitFor('the container to read "go"', async () => {
+    client.stdin.write('go\n');
+    await new Promise((r) => setTimeout(r, 300));
+    return (await stat(logPath)).size > 0;
+  }, 30_000);
+  await waitFor('the whole output in the log', async () => (await readFile(logPath, 'utf8')).includes('all-written'), 60_000);
+  client.disconnect();
+  await attached;
+  assert.equal((await h.runtime.listContainers()).find((c) => c.id === record.id)?.state, 'running');
+});

@@ -799,6 +799,18 @@ static int wait_status_code(int status) {
   return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
+/* write_all to stdout; -1 once the reader is gone. */
+static int write_out(const char *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(1, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return -1;
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
 /* Returns in the child only; the parent relays and exits with the command's code. */
 static void pty_exec(int resize_fd) {
   char *slave_name;
@@ -868,7 +880,8 @@ static void pty_exec(int resize_fd) {
     }
     if (fds[i_master].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t got = read(master, out, sizeof out);
-      if (got > 0) write_all(1, out, (size_t)got);
+      /* The agent is gone (its end of the pipe closed): nobody can see or stop the command any more. */
+      if (got > 0 && write_out(out, (size_t)got) < 0) stop_requested = SIGHUP;
       /* EIO: every slave descriptor is closed, so nothing more can come. */
       else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
         if (exited) break;
@@ -1063,6 +1076,7 @@ static int attach_input(struct attach_client *c) {
 }
 
 static int attach_poll_start = -1, attach_poll_count;
+static struct attach_client *attach_polled[MAX_ATTACH]; /* who each client slot was polled for */
 
 /* Adds the listening socket and the clients to the poll set; returns the new count. */
 static int attach_poll_add(struct pollfd *fds, int n) {
@@ -1071,6 +1085,7 @@ static int attach_poll_add(struct pollfd *fds, int n) {
   if (attach_listen_fd >= 0) fds[n++] = (struct pollfd){attach_listen_fd, POLLIN, 0};
   for (int k = 0; k < MAX_ATTACH; k++) {
     struct attach_client *c = attach_clients[k];
+    attach_polled[k] = c;
     short ev = 0;
     if (c) {
       int blocked = c->blocked && container_stdin >= 0;
@@ -1087,26 +1102,11 @@ static int attach_poll_add(struct pollfd *fds, int n) {
 static void attach_poll_handle(struct pollfd *fds) {
   if (attach_poll_start < 0) return;
   struct pollfd *f = fds + attach_poll_start;
-  int i = 0;
-  if (attach_listen_fd >= 0) {
-    if (f[i].revents & POLLIN) {
-      int fd = accept4(attach_listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-      int k = 0;
-      while (k < MAX_ATTACH && attach_clients[k]) k++;
-      struct attach_client *c = fd >= 0 && k < MAX_ATTACH ? calloc(1, sizeof *c) : NULL;
-      if (c) {
-        c->fd = fd;
-        attach_clients[k] = c;
-      } else if (fd >= 0) {
-        close(fd); /* too many clients */
-      }
-    }
-    i++;
-  }
+  int i = attach_listen_fd >= 0 ? 1 : 0;
   int stdin_ready = attach_poll_count > i + MAX_ATTACH && (f[i + MAX_ATTACH].revents & (POLLOUT | POLLERR));
   for (int k = 0; k < MAX_ATTACH; k++, i++) {
     struct attach_client *c = attach_clients[k];
-    if (!c || f[i].fd != c->fd) continue; /* accepted during this round */
+    if (!c || c != attach_polled[k]) continue; /* dropped while the output was sent */
     if ((f[i].revents & POLLOUT) && !attach_flush(c)) {
       attach_drop(k);
       continue;
@@ -1120,6 +1120,19 @@ static void attach_poll_handle(struct pollfd *fds) {
       if (got > 0) c->in_len += (size_t)got;
     }
     if ((!c->blocked || stdin_ready || container_stdin < 0) && attach_input(c) < 0) attach_drop(k);
+  }
+  /* New clients last: a descriptor closed above may be reused by accept. */
+  if (attach_listen_fd >= 0 && (f[0].revents & POLLIN)) {
+    int fd = accept4(attach_listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    int k = 0;
+    while (k < MAX_ATTACH && attach_clients[k]) k++;
+    struct attach_client *c = fd >= 0 && k < MAX_ATTACH ? calloc(1, sizeof *c) : NULL;
+    if (c) {
+      c->fd = fd;
+      attach_clients[k] = c;
+    } else if (fd >= 0) {
+      close(fd); /* too many clients */
+    }
   }
 }
 
