@@ -1,12 +1,11 @@
-// Running a command inside a process-runtime container (exec probes, exec hooks, later `kubectl
-// exec`): the same user, groups, environment and working dir the container's own process got, in
-// a process group of its own that is killed as a whole at the timeout.
+// Running a command inside a process-runtime container (exec probes and exec hooks here; `kubectl
+// exec` in exec-stream.ts): the same user, groups, environment and working dir the container's own
+// process got, in a process group of its own that is killed as a whole at the timeout.
 //
-// The seam for isolation: `execLaunch` turns an ExecContext into the argv that is spawned. Today
-// it only changes credentials (setpriv, because Node's spawn cannot keep supplementary groups: it
-// clears them whenever uid/gid are given). Entering the container's cgroup and namespaces belongs
-// there too, once containers have them: add the fields to ExecContext (filled by
-// `containerExecContext` from the container's state) and wrap the argv in `execLaunch`.
+// `execLaunch` turns an ExecContext into the argv that is spawned: `berth-shim --enter` when the
+// container has a namespace, cgroup or security setup to enter (containerExecContext fills
+// `enter`), else setpriv for the credentials alone (Node's spawn cannot keep supplementary groups:
+// it clears them whenever uid/gid are given).
 import { spawn } from 'node:child_process';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import { constants as osConstants } from 'node:os';
