@@ -62,6 +62,15 @@ test('exec with a tty: a real terminal whose size follows the client\'s resizes'
   assert.equal(client.io.stderr, null);
 });
 
+test('exec with a tty: the command starts with the client\'s first window size', async (t) => {
+  const h = await harness(t);
+  const { record } = await h.start(sleeper);
+  const client = testClient({ tty: true, stdin: false });
+  client.resize({ width: 97, height: 31 });
+  assert.equal(await h.runtime.exec(record.id, ['stty', 'size'], client.io), 0);
+  assert.equal(client.stdout().trim(), '31 97');
+});
+
 test('exec with a tty: Ctrl-C typed by the client interrupts the foreground process, exit codes come back', async (t) => {
   const h = await harness(t);
   const { record } = await h.start(sleeper);
@@ -172,4 +181,15 @@ test('100 MB of output reach a slow client in full while the agent\'s memory sta
   }
   assert.equal(client.stdoutBytes(), 100_000_000);
   assert.ok(peak - before < 50 * 1024 * 1024, `RSS grew by ${Math.round((peak - before) / 1048576)} MiB for 100 MB of output`);
+});
+
+test('exec with a tty enters the container: its read-only root, its user', { skip: process.getuid?.() !== 0 && 'needs root for mount namespaces' }, async (t) => {
+  const h = await harness(t);
+  const { record } = await h.start(sh('sleep 300', { securityContext: { readOnlyRootFilesystem: true, runAsUser: 1234 } }));
+  const client = testClient({ tty: true, stdin: false });
+  const code = await h.runtime.exec(record.id, ['sh', '-c', 'id -u; touch /berth-exec-ro-probe; echo "touch=$?"'], client.io);
+  assert.equal(code, 0);
+  assert.match(client.stdout(), /^1234\r?$/m);
+  assert.match(client.stdout(), /Read-only file system/);
+  assert.match(client.stdout(), /touch=1/);
 });

@@ -44,6 +44,7 @@ export function testClient(options: ClientOptions = {}): TestClient {
     },
   });
   const listeners: Array<(size: TerminalSize) => void> = [];
+  let lastSize: TerminalSize | undefined;
   const controller = new AbortController();
   return {
     io: {
@@ -51,14 +52,21 @@ export function testClient(options: ClientOptions = {}): TestClient {
       stdout,
       stderr: tty ? null : stderr,
       tty,
-      onResize: (listener) => void listeners.push(listener),
+      // A late listener still gets the size sent before it listened, as a protocol layer keeps it.
+      onResize: (listener) => {
+        listeners.push(listener);
+        if (lastSize) listener(lastSize);
+      },
       signal: controller.signal,
     },
     stdin,
     stdout: () => Buffer.concat(out).toString('utf8'),
     stderr: () => Buffer.concat(err).toString('utf8'),
     stdoutBytes: () => outBytes,
-    resize: (size) => listeners.forEach((l) => l(size)),
+    resize: (size) => {
+      lastSize = size;
+      listeners.forEach((l) => l(size));
+    },
     disconnect: () => controller.abort(),
   };
 }

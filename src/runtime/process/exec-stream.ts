@@ -15,6 +15,8 @@ import { killSession } from './procfs.js';
 const IDLE_AFTER_EXIT_MS = 500;
 /** A tty exec's shim gets this long to kill the command's session after SIGTERM before it is killed itself. */
 const SHIM_STOP_MS = 5_000;
+/** How long a tty exec waits for the client's first window size, so the command starts with it. */
+const FIRST_SIZE_WAIT_MS = 300;
 
 export async function execStreaming(context: ExecContext, shimPath: string, command: string[], io: StreamIO): Promise<number> {
   const errors = io.tty ? io.stdout : io.stderr;
@@ -25,11 +27,14 @@ export async function execStreaming(context: ExecContext, shimPath: string, comm
   const resolved = await resolveCommand(command[0] ?? '', context);
   if (!('file' in resolved)) return refuse(errors, resolved.exitCode, resolved.message);
   const launch = await execLaunch(context, resolved.file, command.slice(1));
+  const sizes = io.tty ? new WindowSizes(io) : undefined;
+  const firstSize = await sizes?.first(FIRST_SIZE_WAIT_MS);
   if (io.signal.aborted) return 130;
 
   // detached: a session of its own, so everything it starts can be found and killed with it.
+  const pty = ['--pty', '3', ...(firstSize ? ['--pty-size', firstSize] : [])];
   const child = io.tty
-    ? spawn(shimPath, ['--pty', '3', ...(context.enter ? launch.args : ['--', launch.file, ...launch.args])], {
+    ? spawn(shimPath, [...pty, ...(context.enter ? launch.args : ['--', launch.file, ...launch.args])], {
         cwd: launch.cwd,
         env: launch.env,
         detached: true,
@@ -42,7 +47,43 @@ export async function execStreaming(context: ExecContext, shimPath: string, comm
         stdio: [io.stdin ? 'pipe' : 'ignore', io.stdout ? 'pipe' : 'ignore', io.stderr ? 'pipe' : 'ignore'],
         argv0: command[0],
       });
+  sizes?.sendTo(child.stdio[3] as Writable);
   return relay(child, io);
+}
+
+/** The client's window sizes as "COLS ROWS" lines: the first one before the start, then to the shim's fd 3. */
+class WindowSizes {
+  private latest: string | undefined;
+  private target: Writable | undefined;
+  private arrived: (() => void) | undefined;
+
+  constructor(io: StreamIO) {
+    io.onResize((size) => {
+      this.latest = `${Math.trunc(size.width)} ${Math.trunc(size.height)}`;
+      if (this.target?.writable) this.target.write(`${this.latest}\n`);
+      this.arrived?.();
+    });
+  }
+
+  /** The size known after at most `ms` (undefined when the client sent none). */
+  async first(ms: number): Promise<string | undefined> {
+    if (this.latest === undefined) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        this.arrived = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.arrived = undefined;
+    }
+    return this.latest;
+  }
+
+  sendTo(target: Writable): void {
+    target.on('error', () => undefined); // the shim is gone
+    this.target = target;
+  }
 }
 
 function relay(child: ChildProcess, io: StreamIO): Promise<number> {
@@ -68,12 +109,6 @@ function relay(child: ChildProcess, io: StreamIO): Promise<number> {
       else if (!io.tty) child.stdin.end();
     }
     const resize = child.stdio[3] as Writable | null | undefined;
-    if (resize) {
-      resize.on('error', () => undefined);
-      io.onResize((size) => {
-        if (resize.writable) resize.write(`${Math.trunc(size.width)} ${Math.trunc(size.height)}\n`);
-      });
-    }
 
     let exitCode: number | undefined;
     let settled = false;

@@ -3,7 +3,8 @@
  *
  *   berth-shim --dir DIR --log FILE [SETUP...] -- COMMAND [ARG...]     supervise a container
  *   berth-shim --enter PID [SETUP...] -- COMMAND [ARG...]                 exec into a running one
- *   berth-shim --pty FD [--enter PID SETUP...] -- COMMAND [ARG...]        the same with a terminal
+ *   berth-shim --pty FD [--pty-size "COLS ROWS"] [--enter PID SETUP...] -- COMMAND [ARG...]
+ *                                                                         the same with a terminal
  *   --stdin, --stdin-once, --tty (supervise mode): keep the container's stdin / give it a pty, for
  *   attach clients on DIR/attach.sock (see "attach" below); --pty: see "terminals" below.
  *
@@ -812,9 +813,12 @@ static int write_out(const char *p, size_t n) {
 }
 
 /* Returns in the child only; the parent relays and exits with the command's code. */
-static void pty_exec(int resize_fd) {
+static void pty_exec(int resize_fd, const char *initial_size) {
   char *slave_name;
   int master = open_pty_master(&slave_name);
+  unsigned cols, rows;
+  /* The client's size before the command starts: its first `stty size` is already right. */
+  if (initial_size && sscanf(initial_size, "%u %u", &cols, &rows) == 2) apply_winsize(master, cols, rows);
   if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) < 0) exit(126);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -1165,13 +1169,13 @@ static void attach_close_all(void) {
 
 static void usage(void) {
   dprintf(2, "usage: berth-shim --dir DIR --log FILE [--stdin] [--stdin-once] [--tty] [SETUP...] -- COMMAND [ARG...]\n"
-             "       berth-shim [--pty RESIZE_FD] --enter PID [SETUP...] -- COMMAND [ARG...]\n"
-             "       berth-shim --pty RESIZE_FD -- COMMAND [ARG...]\n");
+             "       berth-shim [--pty RESIZE_FD [--pty-size \"COLS ROWS\"]] --enter PID [SETUP...] -- COMMAND [ARG...]\n"
+             "       berth-shim --pty RESIZE_FD [--pty-size \"COLS ROWS\"] -- COMMAND [ARG...]\n");
   exit(2);
 }
 
 int main(int argc, char **argv) {
-  const char *log_path = NULL, *groups_arg = NULL, *oom_file = NULL, *enter_pid = NULL, *pty_resize_fd = NULL;
+  const char *log_path = NULL, *groups_arg = NULL, *oom_file = NULL, *enter_pid = NULL, *pty_resize_fd = NULL, *pty_size = NULL;
   int keep_stdin = 0, tty = 0;
   S.uid = S.gid = -1;
   int i = 1;
@@ -1192,6 +1196,7 @@ int main(int argc, char **argv) {
     else if (strcmp(opt, "--log") == 0) log_path = val;
     else if (strcmp(opt, "--enter") == 0) enter_pid = val;
     else if (strcmp(opt, "--pty") == 0) pty_resize_fd = val;
+    else if (strcmp(opt, "--pty-size") == 0) pty_size = val;
     else if (strcmp(opt, "--cwd") == 0) S.cwd = val;
     else if (strcmp(opt, "--uid") == 0) S.uid = strtol(val, NULL, 10);
     else if (strcmp(opt, "--gid") == 0) S.gid = strtol(val, NULL, 10);
@@ -1228,7 +1233,7 @@ int main(int argc, char **argv) {
   }
 
   if (pty_resize_fd) {
-    pty_exec((int)strtol(pty_resize_fd, NULL, 10)); /* returns in the command's process only */
+    pty_exec((int)strtol(pty_resize_fd, NULL, 10), pty_size); /* returns in the command's process only */
     if (!enter_pid) {
       execvp(command[0], command);
       child_fail(STAGE_EXEC);
