@@ -3,7 +3,7 @@
 // object on the same root dir), stdinOnce, and a container without stdin (output only).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { silentLogger } from '../../src/log/index.js';
 import { ProcessRuntime } from '../../src/runtime/process/index.js';
@@ -141,4 +141,16 @@ test('a client that stops reading never holds up the container or its log', asyn
   client.disconnect();
   await attached;
   assert.equal((await h.runtime.listContainers()).find((c) => c.id === record.id)?.state, 'running');
+});
+
+test('attach to an unknown container, or one whose shim serves no attach socket, says what is wrong', async (t) => {
+  const h = await harness(t);
+  await assert.rejects(h.runtime.attach('0123abcd', testClient().io), (err: unknown) => err instanceof RuntimeError && err.reason === 'ContainerNotFound');
+  const { record } = await h.start(sh('sleep 300'));
+  // As for a container started by an older berth: no socket in its state folder.
+  await unlink(join(h.dir, 'root', 'containers', record.id, 'attach.sock'));
+  await assert.rejects(
+    h.runtime.attach(record.id, testClient().io),
+    (err: unknown) => err instanceof RuntimeError && /has no attach socket .*restart the container to attach to it/.test(err.message),
+  );
 });
