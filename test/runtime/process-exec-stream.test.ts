@@ -193,3 +193,13 @@ test('exec with a tty enters the container: its read-only root, its user', { ski
   assert.match(client.stdout(), /Read-only file system/);
   assert.match(client.stdout(), /touch=1/);
 });
+
+test('exec with a tty: every byte written before the exit reaches the client', async (t) => {
+  const h = await harness(t);
+  const { record } = await h.start(sleeper);
+  for (let round = 0; round < 3; round++) {
+    const client = testClient({ tty: true, stdin: false, countOnly: true });
+    assert.equal(await h.runtime.exec(record.id, ['head', '-c', '1000000', '/dev/zero'], client.io), 0);
+    assert.equal(client.stdoutBytes(), 1_000_000, `round ${round}`);
+  }
+});
