@@ -13,8 +13,10 @@ interface EngineStats {
 
 /** The container's usage now; undefined when the engine does not know it. */
 export async function engineContainerStats(client: EngineClient, id: string): Promise<ContainerStats | undefined> {
-  const stats = await client.json<EngineStats>('GET', `/containers/${id}/stats`, { query: { stream: false, 'one-shot': true } });
-  if (!stats) return undefined;
+  const body = await client.json<EngineStats | string>('GET', `/containers/${id}/stats`, { query: { stream: false, 'one-shot': true } });
+  if (!body) return undefined;
+  // Podman's compat service sends the JSON without a JSON content type.
+  const stats: EngineStats = typeof body === 'string' ? (JSON.parse(body) as EngineStats) : body;
   const read = stats.read && !stats.read.startsWith('0001-') ? Date.parse(stats.read) : NaN;
   const result: ContainerStats = { timestamp: new Date(Number.isNaN(read) ? Date.now() : read).toISOString() };
   const cpu = stats.cpu_stats?.cpu_usage?.total_usage;
