@@ -307,21 +307,29 @@ export class CriRuntime implements Runtime {
     this.listeners.push(listener);
   }
 
-  exec(id: string, command: string[], io: StreamIO): Promise<number> {
-    return criExec(this.client, id, command, io);
+  async exec(id: string, command: string[], io: StreamIO): Promise<number> {
+    const response = await this.runningStatus(id, 'exec');
+    return criExec(this.client, id, command, io, pidFromInfo(response.info));
   }
 
   async attach(id: string, io: StreamIO): Promise<void> {
-    const response = await this.withRuntime('read the container status', () =>
-      this.client.call<ContainerStatusResponse>('RuntimeService', 'ContainerStatus', { containerId: id, verbose: true }),
-    ).catch((err: unknown) => {
-      if (err instanceof RuntimeError && /not found/i.test(err.message)) throw new RuntimeError('ContainerNotFound', `attach: no container ${id} in the container runtime at ${this.options.endpoint}`);
-      throw err;
-    });
-    if (response.status?.state !== 'CONTAINER_RUNNING') {
-      throw new RuntimeError('ContainerNotRunning', `attach: container ${id} is not running (${response.status?.state ?? 'unknown'}); start it again (or wait for its restart) and retry`);
-    }
+    const response = await this.runningStatus(id, 'attach');
     await criAttach(this.client, id, io, streamsOf(response.info));
+  }
+
+  /** The verbose status of a container that must be running for `what`; else a RuntimeError saying so. */
+  private async runningStatus(id: string, what: string): Promise<ContainerStatusResponse> {
+    let response: ContainerStatusResponse;
+    try {
+      response = await this.client.call<ContainerStatusResponse>('RuntimeService', 'ContainerStatus', { containerId: id, verbose: true });
+    } catch (err) {
+      if (err instanceof CriCallError && err.notFound) throw new RuntimeError('ContainerNotFound', `${what}: no container ${id} in the container runtime at ${this.options.endpoint}`);
+      throw this.failure(err, 'RuntimeError', `${what}: cannot read the status of container ${id}`);
+    }
+    if (response.status?.state !== 'CONTAINER_RUNNING') {
+      throw new RuntimeError('ContainerNotRunning', `${what}: container ${id} is not running (${response.status?.state ?? 'unknown'}); start it again (or wait for its restart) and retry`);
+    }
+    return response;
   }
 
   async portForward(pod: Pod, port: number, signal: AbortSignal): Promise<Duplex> {

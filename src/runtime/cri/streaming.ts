@@ -7,6 +7,7 @@
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { RuntimeError, type StreamIO } from '../types.js';
 import { CriCallError, type CriClient } from './client.js';
+import { killExec, snapshotExecs } from './exec-processes.js';
 import { SpdyConnection, type SpdyStream } from './spdy-client.js';
 
 const REMOTE_COMMAND_PROTOCOL = 'v4.channel.k8s.io';
@@ -24,12 +25,16 @@ interface Status {
   details?: { causes?: StatusCause[] };
 }
 
-/** Runs `command` in container `id` wired to `io`; resolves with its exit code. */
-export async function criExec(client: CriClient, id: string, command: string[], io: StreamIO): Promise<number> {
+/**
+ * Runs `command` in container `id` wired to `io`; resolves with its exit code. `initPid` (the
+ * container's main process on the host) lets a client that goes away take the command with it.
+ */
+export async function criExec(client: CriClient, id: string, command: string[], io: StreamIO, initPid: number | undefined): Promise<number> {
   if (command.length === 0) throw new RuntimeError('ExecError', `exec: container ${id}: no command given`);
   const want = wanted(io);
+  const snapshot = await snapshotExecs(initPid);
   const { url } = await rpc<{ url: string }>(client, 'Exec', id, 'exec', { containerId: id, cmd: command, tty: io.tty, ...want });
-  const outcome = await remoteCommand(url, io, want);
+  const outcome = await remoteCommand(url, io, want, () => (snapshot ? killExec(snapshot, command) : Promise.resolve()));
   const exitCode = exitCodeOf(outcome);
   if (exitCode !== undefined) return exitCode;
   // The runtime could not start the command: as a shell does, 127 for one that is not there, 126
@@ -48,7 +53,8 @@ export async function criExec(client: CriClient, id: string, command: string[], 
 export async function criAttach(client: CriClient, id: string, io: StreamIO, config: { stdin: boolean; tty: boolean }): Promise<void> {
   const want = wanted({ ...io, tty: config.tty, stdin: config.stdin ? io.stdin : null });
   const { url } = await rpc<{ url: string }>(client, 'Attach', id, 'attach', { containerId: id, tty: config.tty, ...want });
-  const outcome = await remoteCommand(url, { ...io, tty: config.tty, stdin: config.stdin ? io.stdin : null }, want);
+  // A detach never stops the container: only the session goes.
+  const outcome = await remoteCommand(url, { ...io, tty: config.tty, stdin: config.stdin ? io.stdin : null }, want, () => Promise.resolve());
   if (outcome.aborted || exitCodeOf(outcome) !== undefined) return;
   throw new RuntimeError('AttachError', `attach to container ${id}: ${outcome.message ?? outcome.text}`);
 }
@@ -96,7 +102,7 @@ interface Outcome {
 }
 
 /** One remote-command session: the streams wired to `io` until the server ends them. */
-async function remoteCommand(url: string, io: StreamIO, want: { stdin: boolean; stdout: boolean; stderr: boolean }): Promise<Outcome> {
+async function remoteCommand(url: string, io: StreamIO, want: { stdin: boolean; stdout: boolean; stderr: boolean }, kill: () => Promise<void>): Promise<Outcome> {
   if (io.signal.aborted) return { text: '', aborted: true };
   const connection = await SpdyConnection.connect(url, [REMOTE_COMMAND_PROTOCOL], io.signal).catch((err: Error) => {
     throw new RuntimeError('StreamError', err.message);
@@ -104,7 +110,7 @@ async function remoteCommand(url: string, io: StreamIO, want: { stdin: boolean; 
   let aborted = false;
   const abort = (): void => {
     aborted = true;
-    connection.close();
+    void kill().finally(() => connection.close());
   };
   io.signal.addEventListener('abort', abort, { once: true });
   try {
