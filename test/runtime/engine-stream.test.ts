@@ -3,7 +3,7 @@
 // streams as the node server's streaming layer makes it from a client connection.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import type { Container } from 'kubernetes-types/core/v1';
 import { HEADER_DICTIONARY } from '../../src/runtime/cri/spdy-client.js';
@@ -109,6 +109,38 @@ for (const suite of suites) {
       client.stdin.end('world\n');
       assert.equal(await done, 0);
       assert.equal(client.output, 'hello world\n');
+    });
+
+    test('exec: large output arrives whole, also to a slow reader', async () => {
+      let total = 0;
+      // A client that reads slowly: small buffer, a pause after every chunk.
+      const slowReader = new Writable({
+        highWaterMark: 16 * 1024,
+        write(chunk: Buffer, _encoding, callback) {
+          total += chunk.length;
+          setTimeout(callback, 2);
+        },
+      });
+      const io: StreamIO = { ...new Client().io, stdout: slowReader, stderr: null };
+      const size = 4 * 1024 * 1024;
+      assert.equal(await engine.runtime.exec(sleeper.id, ['head', '-c', String(size), '/dev/zero'], io), 0);
+      await new Promise<void>((resolve) => slowReader.end(resolve));
+      assert.equal(total, size);
+    });
+
+    test('exec: ten sessions at once each get their own output and exit code', async () => {
+      const results = await Promise.all(
+        Array.from({ length: 10 }, async (_, i) => {
+          const client = new Client({ stdin: true });
+          const done = engine.runtime.exec(sleeper.id, ['sh', '-c', `read line; echo "$line-${i}"; exit ${i}`], client.io);
+          client.stdin.end(`session\n`);
+          return { code: await done, output: client.output };
+        }),
+      );
+      results.forEach((result, i) => {
+        assert.equal(result.code, i);
+        assert.equal(result.output, `session-${i}\n`);
+      });
     });
 
     test('exec: a tty follows the terminal size, and later resizes', async () => {

@@ -76,6 +76,9 @@ export class SpdyStream extends Duplex {
     readonly id: number,
   ) {
     super({ allowHalfOpen: true });
+    // A connection that dies destroys its streams with the cause; a stream nobody reads errors from
+    // (a resize stream, an error stream already read) must not take the agent down with it.
+    this.on('error', () => undefined);
   }
 
   override _read(): void {
