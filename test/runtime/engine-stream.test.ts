@@ -178,11 +178,13 @@ for (const suite of suites) {
       await waitFor('the command to be gone', async () => !/sleep 4242/.test((await engine.runtime.execSync(sleeper.id, ['ps', '-o', 'args'], 10_000)).stdout.toString()));
     });
 
-    test('exec and attach into a container that is not running is a RuntimeError saying so', async () => {
+    test('exec and attach into a container that is not running, or that does not exist, is a RuntimeError saying so', async () => {
       const stopped = await engine.start({ name: 'c', image: IMAGE, imagePullPolicy: 'Never', command: ['sleep', '3600'] });
       await engine.runtime.stopContainer(stopped.id, 0);
       await assert.rejects(engine.runtime.exec(stopped.id, ['true'], new Client().io), (err: unknown) => err instanceof RuntimeError && err.reason === 'ContainerNotRunning' && /not running/.test(err.message));
       await assert.rejects(engine.runtime.attach(stopped.id, new Client().io), (err: unknown) => err instanceof RuntimeError && err.reason === 'ContainerNotRunning' && /not running/.test(err.message));
+      await assert.rejects(engine.runtime.exec('no-such-container', ['true'], new Client().io), (err: unknown) => err instanceof RuntimeError && err.reason === 'ContainerNotFound' && /no-such-container/.test(err.message));
+      await assert.rejects(engine.runtime.attach('no-such-container', new Client().io), (err: unknown) => err instanceof RuntimeError && err.reason === 'ContainerNotFound' && /no-such-container/.test(err.message));
     });
 
     test('attach to a stdin+tty container: what the client types reaches the container, its output comes back; detach leaves it running', async () => {
@@ -209,11 +211,10 @@ for (const suite of suites) {
       await done;
     });
 
-    test('port-forward reaches a server in the pod; a port nothing listens on fails', async () => {
-      // Its own network (not the host's) where the engine gives pods one: the forward must enter it.
+    for (const hostNetwork of [false, true]) test(`port-forward reaches a server in a pod (${hostNetwork ? 'host network' : 'its own network'}); a port nothing listens on fails`, async () => {
       const port = 18000 + Math.floor(Math.random() * 2000);
       const server: Container = { name: 'c', image: IMAGE, imagePullPolicy: 'Never', command: ['sh', '-c', `mkdir -p /www && echo served-by-pod > /www/index.html && exec httpd -f -p ${port} -h /www`] };
-      await engine.start(server, { hostNetwork: false });
+      await engine.start(server, { hostNetwork });
       const pod = engine.lastPod();
       const get = async (): Promise<string> => {
         const controller = new AbortController();
