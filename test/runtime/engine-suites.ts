@@ -52,16 +52,20 @@ async function dockerHarness(prefix: string, name: string, endpoint: string): Pr
   await runtime.init();
   let n = 0;
   let last: Pod | undefined;
+  const pods: Pod[] = [];
   return {
     runtime,
     lastPod: () => last!,
     async start(container, spec = {}, events) {
       n++;
-      const pod: Pod = last = { apiVersion: 'v1', kind: 'Pod', metadata: { name: `${prefix}${n}-${name}`, namespace: 'default', uid: `${nodeName}-${n}` }, spec: { hostNetwork: true, ...spec, containers: [container] } };
+      const pod: Pod = (last = { apiVersion: 'v1', kind: 'Pod', metadata: { name: `${prefix}${n}-${name}`, namespace: 'default', uid: `${nodeName}-${n}` }, spec: { hostNetwork: true, ...spec, containers: [container] } });
+      pods.push(pod);
       const sandbox = await runtime.runPodSandbox(pod);
       return runtime.startContainer({ pod, container, attempt: 0, logPath: join(dir, 'pods', pod.metadata!.uid!, container.name, '0.log'), sandbox, events });
     },
     async cleanup() {
+      // The runtime's own removal first (sandboxes after their containers), then a sweep by label.
+      for (const pod of pods) await runtime.removePodSandbox(pod).catch(() => undefined);
       await runtime.close().catch(() => undefined);
       const client = new EngineClient(endpoint);
       const filters = JSON.stringify({ label: [`berth.node=${nodeName}`] });
