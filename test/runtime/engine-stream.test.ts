@@ -160,6 +160,14 @@ for (const suite of suites) {
       assert.equal(await done, 5);
     });
 
+    test('exec: Ctrl-C on a tty reaches the command', async () => {
+      const client = new Client({ stdin: true, tty: true, size: { width: 80, height: 24 } });
+      const done = engine.runtime.exec(sleeper.id, ['sleep', '300'], client.io);
+      await waitFor('the command to run', async () => /sleep 300/.test((await engine.runtime.execSync(sleeper.id, ['ps', '-o', 'args'], 10_000)).stdout.toString()));
+      client.stdin.write('\x03');
+      assert.equal(await done, 130, 'killed by SIGINT');
+    });
+
     test('exec: a missing command gives 127 with the reason on stderr; a non-executable one 126', async () => {
       const missing = new Client();
       assert.equal(await engine.runtime.exec(sleeper.id, ['no-such-command'], missing.io), 127);
@@ -200,6 +208,19 @@ for (const suite of suites) {
       await done;
       const record = (await engine.runtime.listContainers()).find((c) => c.id === shell.id);
       assert.equal(record?.state, 'running', 'a detach does not stop the container');
+    });
+
+    test('attach ends when the container exits (here: the shell the client typed exit into)', async () => {
+      const shell = await engine.start({ name: 'c', image: IMAGE, imagePullPolicy: 'Never', command: ['sh'], stdin: true, tty: true });
+      const client = new Client({ stdin: true, tty: true });
+      const done = engine.runtime.attach(shell.id, client.io);
+      let ended = false;
+      void done.then(() => (ended = true));
+      await waitFor('the shell to exit and the attach to end', async () => {
+        if (!ended) client.stdin.write('exit\n');
+        await new Promise((r) => setTimeout(r, 300));
+        return ended;
+      });
     });
 
     test('attach to a container without stdin shows its live output', async () => {
