@@ -8,9 +8,9 @@ import type { Writable } from 'node:stream';
 import { RuntimeError, type StreamIO, type TerminalSize } from '../types.js';
 import { EngineError, type EngineClient } from './client.js';
 import type { ContainerInspect } from './engine-types.js';
-import { execError, exitCodeOf, killExec } from './exec.js';
+import { execError, exitCodeOf, killExec, type ExecInspect } from './exec.js';
 
-/** How long a resize is retried while the process is still being started by the engine. */
+/** How long a resize (or a kill) waits for the engine to have started the exec's process. */
 const RESIZE_RETRY_MS = 3000;
 
 /** Runs `command` in container `id` wired to `io`; resolves with its exit code. */
@@ -36,7 +36,7 @@ export async function engineExec(client: EngineClient, id: string, command: stri
     ? (chunk: Buffer) => startFailure.filter(chunk, io.stdout)
     : frameSplitter((stream, payload) => (stream === 2 ? forward(payload, io.stderr) : startFailure.filter(payload, io.stdout)));
   if (io.tty) io.onResize((size) => void resize(client, `/exec/${execId}/resize`, size));
-  const aborted = await pump(connection, io, output, () => killExec(client, execId));
+  const aborted = await pump(connection, io, output, () => killStartedExec(client, execId));
   if (aborted) return -1;
   const exitCode = await exitCodeOf(client, execId);
   const failure = startFailure.text;
@@ -110,6 +110,20 @@ function pump(connection: { socket: Socket; head: Buffer }, io: StreamIO, output
     // pipe() ends the socket's writable side when stdin ends: the engine closes the process's stdin.
     if (io.stdin) io.stdin.pipe(socket);
   });
+}
+
+/**
+ * Kills the exec's process; when the client went away so early that the engine has not started
+ * it yet, waits (a little) for it to start, so that it does not run on without anyone attached.
+ */
+async function killStartedExec(client: EngineClient, execId: string): Promise<void> {
+  const until = Date.now() + RESIZE_RETRY_MS;
+  while (Date.now() < until) {
+    const info = await client.json<ExecInspect>('GET', `/exec/${execId}/json`).catch(() => undefined);
+    if (info?.Running) return killExec(client, execId);
+    if (!info || info.ExitCode !== null) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** Splits the engine's multiplexed stream into frames as they arrive (1 = stdout, 2 = stderr). */
