@@ -261,6 +261,13 @@ for (const suite of suites) {
       // Several at once.
       const all = await Promise.all([get(), get(), get()]);
       for (const one of all) assert.match(one, /served-by-pod/);
+      // The client going away closes the connection.
+      const leaving = new AbortController();
+      const open = await engine.runtime.portForward(pod, port, leaving.signal);
+      const closed = new Promise<void>((resolve) => open.once('close', () => resolve()));
+      open.on('error', () => undefined);
+      leaving.abort();
+      await closed;
       // Nothing listens: an error (at once, or on the stream), never an answer.
       const controller = new AbortController();
       const failed = await engine.runtime
