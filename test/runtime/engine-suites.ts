@@ -15,6 +15,8 @@ export interface EngineHarness {
   runtime: Runtime;
   /** Sandbox + container of a new host-network pod holding only `container`. */
   start(container: Container, spec?: Partial<Pod['spec']>, events?: ContainerEvents): Promise<ContainerRecord>;
+  /** The pod of the last start (port-forward takes a pod). */
+  lastPod(): Pod;
   cleanup(): Promise<void>;
 }
 
@@ -30,10 +32,12 @@ async function criHarness(prefix: string): Promise<EngineHarness> {
   const runtime = env.runtime();
   await runtime.init();
   let n = 0;
+  let last: Pod | undefined;
   return {
     runtime,
+    lastPod: () => last!,
     async start(container, spec = {}, events) {
-      const pod = env.pod(`${prefix}${++n}`, { hostNetwork: true, ...spec, containers: [container] });
+      const pod = last = env.pod(`${prefix}${++n}`, { hostNetwork: true, ...spec, containers: [container] });
       const sandbox = await runtime.runPodSandbox(pod);
       return runtime.startContainer({ pod, container, attempt: 0, logPath: env.logPath(pod, container.name, 0), sandbox, events });
     },
@@ -47,15 +51,21 @@ async function dockerHarness(prefix: string, name: string, endpoint: string): Pr
   const runtime = new DockerRuntime({ endpoint, podLogsDir: join(dir, 'pods'), logger: silentLogger, nodeName, nodeIP: '192.0.2.10', volumesDir: join(dir, 'volumes') });
   await runtime.init();
   let n = 0;
+  let last: Pod | undefined;
+  const pods: Pod[] = [];
   return {
     runtime,
+    lastPod: () => last!,
     async start(container, spec = {}, events) {
       n++;
-      const pod: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: `${prefix}${n}-${name}`, namespace: 'default', uid: `${nodeName}-${n}` }, spec: { hostNetwork: true, ...spec, containers: [container] } };
+      const pod: Pod = (last = { apiVersion: 'v1', kind: 'Pod', metadata: { name: `${prefix}${n}-${name}`, namespace: 'default', uid: `${nodeName}-${n}` }, spec: { hostNetwork: true, ...spec, containers: [container] } });
+      pods.push(pod);
       const sandbox = await runtime.runPodSandbox(pod);
       return runtime.startContainer({ pod, container, attempt: 0, logPath: join(dir, 'pods', pod.metadata!.uid!, container.name, '0.log'), sandbox, events });
     },
     async cleanup() {
+      // The runtime's own removal first (sandboxes after their containers), then a sweep by label.
+      for (const pod of pods) await runtime.removePodSandbox(pod).catch(() => undefined);
       await runtime.close().catch(() => undefined);
       const client = new EngineClient(endpoint);
       const filters = JSON.stringify({ label: [`berth.node=${nodeName}`] });

@@ -11,6 +11,8 @@ import { RuntimeError, type ContainerRecord, type ContainerStats, type ExecSyncR
 import { CriCallError, CriClient } from './client.js';
 import { containerConfig, podVolumesDir } from './container.js';
 import { criExecSync } from './exec.js';
+import { criContainerStats } from './stats.js';
+import { criAttach, criExec, criPortForward } from './streaming.js';
 import { KUBE_LABELS } from '../labels.js';
 import { joinMessages, readTerminationMessage } from '../termination-message.js';
 import { createdContainer } from '../image-events.js';
@@ -305,20 +307,41 @@ export class CriRuntime implements Runtime {
     this.listeners.push(listener);
   }
 
-  exec(_id: string, _command: string[], _io: StreamIO): Promise<number> {
-    return Promise.reject(new RuntimeError('NotImplemented', `exec is not implemented yet on the containerd runtime`));
+  async exec(id: string, command: string[], io: StreamIO): Promise<number> {
+    const response = await this.runningStatus(id, 'exec');
+    return criExec(this.client, id, command, io, pidFromInfo(response.info));
   }
 
-  attach(_id: string, _io: StreamIO): Promise<void> {
-    return Promise.reject(new RuntimeError('NotImplemented', `attach is not implemented yet on the containerd runtime`));
+  async attach(id: string, io: StreamIO): Promise<void> {
+    const response = await this.runningStatus(id, 'attach');
+    await criAttach(this.client, id, io, streamsOf(response.info));
   }
 
-  portForward(_pod: Pod, _port: number, _signal: AbortSignal): Promise<Duplex> {
-    return Promise.reject(new RuntimeError('NotImplemented', `port-forward is not implemented yet on the containerd runtime`));
+  /** The verbose status of a container that must be running for `what`; else a RuntimeError saying so. */
+  private async runningStatus(id: string, what: string): Promise<ContainerStatusResponse> {
+    let response: ContainerStatusResponse;
+    try {
+      response = await this.client.call<ContainerStatusResponse>('RuntimeService', 'ContainerStatus', { containerId: id, verbose: true });
+    } catch (err) {
+      if (err instanceof CriCallError && err.notFound) throw new RuntimeError('ContainerNotFound', `${what}: no container ${id} in the container runtime at ${this.options.endpoint}`);
+      throw this.failure(err, 'RuntimeError', `${what}: cannot read the status of container ${id}`);
+    }
+    if (response.status?.state !== 'CONTAINER_RUNNING') {
+      throw new RuntimeError('ContainerNotRunning', `${what}: container ${id} is not running (${response.status?.state ?? 'unknown'}); start it again (or wait for its restart) and retry`);
+    }
+    return response;
   }
 
-  containerStats(_id: string): Promise<ContainerStats | undefined> {
-    return Promise.resolve(undefined);
+  async portForward(pod: Pod, port: number, signal: AbortSignal): Promise<Duplex> {
+    const { uid, namespace, name } = podIdentity(pod);
+    const sandboxes = await this.withRuntime('list pod sandboxes', () => this.listSandboxes(uid));
+    const ready = sandboxes.find((s) => s.state === 'SANDBOX_READY');
+    if (!ready) throw new RuntimeError('PodNotRunning', `port-forward: pod "${namespace}/${name}" has no running sandbox in the container runtime; wait until it runs`);
+    return criPortForward(this.client, ready.id, port, signal);
+  }
+
+  containerStats(id: string): Promise<ContainerStats | undefined> {
+    return this.withRuntime('read the container stats', () => criContainerStats(this.client, id));
   }
 
   execSync(id: string, command: string[], timeoutMs: number): Promise<ExecSyncResult> {
@@ -568,5 +591,15 @@ export class CriRuntime implements Runtime {
       return new RuntimeError(reason, `${what}: ${err.details}`);
     }
     return new RuntimeError(reason, `${what}: ${(err as Error).message ?? String(err)}`);
+  }
+}
+
+/** Whether the container was made with stdin and a tty, from the verbose status's config. */
+function streamsOf(info: Record<string, string> | undefined): { stdin: boolean; tty: boolean } {
+  try {
+    const parsed = JSON.parse(info?.info ?? '{}') as { config?: { stdin?: boolean; tty?: boolean } };
+    return { stdin: parsed.config?.stdin === true, tty: parsed.config?.tty === true };
+  } catch {
+    return { stdin: false, tty: false };
   }
 }

@@ -4,6 +4,7 @@
 // lines also speak to Podman's Docker-compatible service. Paths carry the API version (/v1.41,
 // Docker 20.10's), which Podman 4's compat API serves too.
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 
 export const API_VERSION = 'v1.41';
 
@@ -95,6 +96,39 @@ export class EngineClient {
       throw new EngineError(status, errorMessage(parseBody(text, res.headers['content-type']), text, status));
     }
     return res;
+  }
+
+  /**
+   * A hijacked connection (exec start, attach): the engine answers 101 and the socket then carries
+   * the raw streams both ways. Rejects with EngineError when the engine answers with an error.
+   */
+  hijack(method: string, path: string, options: { query?: Query; body?: unknown } = {}): Promise<{ socket: Socket; head: Buffer }> {
+    const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+    return new Promise((resolve, reject) => {
+      const req = httpRequest({
+        socketPath: this.socketPath,
+        agent: false,
+        method,
+        path: `/${API_VERSION}${path}${queryString(options.query)}`,
+        headers: {
+          Host: 'docker',
+          Connection: 'Upgrade',
+          Upgrade: 'tcp',
+          ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : { 'Content-Length': 0 }),
+        },
+      });
+      req.once('upgrade', (_res, socket, head) => resolve({ socket, head }));
+      req.once('response', (res) => {
+        void readAll(res, 10_000)
+          .catch(() => '')
+          .then((text) => {
+            const status = res.statusCode ?? 0;
+            reject(new EngineError(status, status >= 400 ? errorMessage(parseBody(text, res.headers['content-type']), text, status) : `${method} ${path} answered HTTP ${status} instead of switching to a raw stream`));
+          });
+      });
+      req.once('error', (err: NodeJS.ErrnoException) => reject(new EngineUnavailableError(this.endpoint, `${method} ${path}: ${err.code ?? err.message}`)));
+      req.end(payload);
+    });
   }
 
   close(): void {

@@ -8,6 +8,7 @@ export interface ContainerInspect {
   Config: {
     Labels: Record<string, string> | null;
     Tty?: boolean;
+    OpenStdin?: boolean;
     Image?: string;
   };
   State: {

@@ -11,7 +11,7 @@ const OUTPUT_LIMIT = 16 * 1024 * 1024;
 /** After the stream ended, how long the exec's exit code may take to show in its inspect. */
 const EXIT_CODE_WAIT_MS = 5_000;
 
-interface ExecInspect {
+export interface ExecInspect {
   Running: boolean;
   ExitCode: number | null;
   Pid: number;
@@ -77,7 +77,7 @@ function startFailure(exitCode: number, stdout: Buffer, stderr: Buffer): ExecSyn
   return { exitCode: notFound ? 127 : 126, stdout: Buffer.alloc(0), stderr: Buffer.concat([stderr, stdout]), timedOut: false };
 }
 
-async function exitCodeOf(client: EngineClient, execId: string): Promise<number> {
+export async function exitCodeOf(client: EngineClient, execId: string): Promise<number> {
   const until = Date.now() + EXIT_CODE_WAIT_MS;
   for (;;) {
     const info = await client.json<ExecInspect>('GET', `/exec/${execId}/json`).catch(() => undefined);
@@ -88,7 +88,7 @@ async function exitCodeOf(client: EngineClient, execId: string): Promise<number>
 }
 
 /** SIGKILL to the exec's process, as a CRI runtime kills an ExecSync that ran past its timeout. */
-async function killExec(client: EngineClient, execId: string): Promise<void> {
+export async function killExec(client: EngineClient, execId: string): Promise<void> {
   const info = await client.json<ExecInspect>('GET', `/exec/${execId}/json`).catch(() => undefined);
   if (!info?.Running || !(info.Pid > 0)) return;
   try {
@@ -98,7 +98,7 @@ async function killExec(client: EngineClient, execId: string): Promise<void> {
   }
 }
 
-function execError(err: unknown, id: string): Error {
+export function execError(err: unknown, id: string): Error {
   if (err instanceof EngineError) {
     if (err.status === 404 || /no such container/i.test(err.message)) {
       return new RuntimeError('ContainerNotFound', `exec: no container ${id} in the container engine (${err.message})`);

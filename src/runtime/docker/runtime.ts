@@ -31,6 +31,9 @@ import { EngineClient, EngineError } from './client.js';
 import type { ContainerInspect, ContainerSummary, CreateResponse, EngineVersion } from './engine-types.js';
 import { DieWatcher } from './events.js';
 import { engineExecSync } from './exec.js';
+import { connectToPod } from './port-forward.js';
+import { engineContainerStats } from './stats.js';
+import { engineAttach, engineExec } from './streaming.js';
 import { ensureImage, pullPolicy } from './images.js';
 import { LABEL, kubeletContainerName, managedFilter, podIdentity, recordFromInspect } from './labels.js';
 import { LogCopier } from './logs.js';
@@ -239,20 +242,27 @@ export class DockerRuntime implements Runtime {
     this.listeners.push(listener);
   }
 
-  exec(_id: string, _command: string[], _io: StreamIO): Promise<number> {
-    return Promise.reject(new RuntimeError('NotImplemented', `exec is not implemented yet on the docker runtime`));
+  exec(id: string, command: string[], io: StreamIO): Promise<number> {
+    return engineExec(this.client, id, command, io);
   }
 
-  attach(_id: string, _io: StreamIO): Promise<void> {
-    return Promise.reject(new RuntimeError('NotImplemented', `attach is not implemented yet on the docker runtime`));
+  attach(id: string, io: StreamIO): Promise<void> {
+    return engineAttach(this.client, id, io);
   }
 
-  portForward(_pod: Pod, _port: number, _signal: AbortSignal): Promise<Duplex> {
-    return Promise.reject(new RuntimeError('NotImplemented', `port-forward is not implemented yet on the docker runtime`));
+  async portForward(pod: Pod, port: number, signal: AbortSignal): Promise<Duplex> {
+    const { namespace, name } = podIdentity(pod);
+    if (isHostNetwork(pod)) return connectToPod(`${namespace}/${name}`, '127.0.0.1', port, signal);
+    const sandbox = await this.findSandbox(pod);
+    const ip = sandbox ? podIPOf(sandbox) : '';
+    if (!ip) {
+      throw new RuntimeError('PodNotRunning', `port-forward: pod "${namespace}/${name}" has no running sandbox with an IP in the container engine; wait until it runs`);
+    }
+    return connectToPod(`${namespace}/${name}`, ip, port, signal);
   }
 
-  containerStats(_id: string): Promise<ContainerStats | undefined> {
-    return Promise.resolve(undefined);
+  containerStats(id: string): Promise<ContainerStats | undefined> {
+    return engineContainerStats(this.client, id);
   }
 
   execSync(id: string, command: string[], timeoutMs: number): Promise<ExecSyncResult> {
