@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort, NODE, shPod, startBerth, waitFor, workspace, type Berth, type Workspace } from './harness.js';
+import { BERTH, freePort, NODE, shPod, startBerth, waitFor, workspace, type Berth, type Workspace } from './harness.js';
 import { nodeRequest, nodeToken } from './node-api.js';
 
 const NOBODY = 65534;
@@ -207,5 +207,38 @@ describe('node API: anonymous, read-only port, --serve-api=false', () => {
     assert.ok(berth.logs.some((l) => l.level === 'warn' && /--read-only-port \d+ on 0\.0\.0\.0/.test(String(l.msg))));
     const authenticated = JSON.parse((await berth.get('/pods')).body);
     assert.ok(JSON.stringify(authenticated).includes('hunter2'), 'the authenticated port shows the full pod');
+  });
+});
+
+describe('node API: --tls-cert-file/--tls-private-key-file', () => {
+  let ws: Workspace;
+
+  before(() => {
+    ws = workspace();
+  });
+
+  after(async () => {
+    await ws?.cleanup();
+  });
+
+  it('serves the given certificate', async () => {
+    const cert = join(ws.dir, 'own.crt');
+    const key = join(ws.dir, 'own.key');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=own', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '30'], { stdio: 'ignore' });
+    const berth = await startBerth(ws, [`--tls-cert-file=${cert}`, `--tls-private-key-file=${key}`], { manifests: false });
+    try {
+      const r = await nodeRequest(ws.root, berth.port, '/pods', { ca: readFileSync(cert, 'utf8') });
+      assert.equal(r.status, 200, r.body);
+      const plain = await rawExchange(berth.port, 'GET / HTTP/1.1\r\n\r\n');
+      assert.ok(plain.includes(`--cacert ${cert}`), `the hint names the certificate to pin: ${plain}`);
+    } finally {
+      await berth.stop();
+    }
+  });
+
+  it('a certificate file that cannot be used stops the start, naming the flag', () => {
+    const r = spawnSync(process.execPath, [BERTH, 'run', `--root-dir=${ws.root}`, `--pod-logs-dir=${ws.logs}`, '--port=0', '--api-port=0', `--tls-cert-file=${join(ws.dir, 'missing.crt')}`, `--tls-private-key-file=${join(ws.dir, 'missing.key')}`], { encoding: 'utf8', timeout: 60_000 });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /--tls-cert-file \S+missing\.crt cannot be used: .*no such file/i);
   });
 });

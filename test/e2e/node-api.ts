@@ -11,6 +11,8 @@ export interface NodeRequestOptions {
   cert?: string;
   key?: string;
   headers?: Record<string, string>;
+  /** Default: <root>/pki/kubelet.crt. */
+  ca?: string;
 }
 
 export interface NodeAnswer {
@@ -31,7 +33,7 @@ export function nodeRequest(root: string, port: number, path: string, o: NodeReq
   const token = o.token === undefined ? nodeToken(root) : o.token;
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path, method: o.method ?? 'GET', ca: nodeCa(root), cert: o.cert, key: o.key, headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...o.headers }, timeout: 30_000 },
+      { host: '127.0.0.1', port, path, method: o.method ?? 'GET', ca: o.ca ?? nodeCa(root), cert: o.cert, key: o.key, headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...o.headers }, timeout: 30_000 },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
