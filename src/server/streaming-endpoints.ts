@@ -4,11 +4,20 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { RuntimeError } from '../runtime/types.js';
-import { acceptPortForward, acceptRemoteCommand, type PortForwardStream, type RemoteCommandRequest } from '../streaming/index.js';
+import * as streaming from '../streaming/index.js';
+import type { PortForwardStream, RemoteCommandRequest } from '../streaming/index.js';
 import type { Logger } from '../log/index.js';
 import type { NodeState } from './node-state.js';
 import type { ContainerRoute, NodeRoute, PodRoute } from './paths.js';
 import { refuseUpgrade } from './respond.js';
+
+/** The protocol layer: src/streaming/ (tests of this module give their own). */
+export interface StreamingProtocols {
+  acceptRemoteCommand: typeof streaming.acceptRemoteCommand;
+  acceptPortForward: typeof streaming.acceptPortForward;
+}
+
+const PROTOCOLS: StreamingProtocols = { acceptRemoteCommand: streaming.acceptRemoteCommand, acceptPortForward: streaming.acceptPortForward };
 
 type StreamingRoute = ContainerRoute<'exec'> | ContainerRoute<'attach'> | PodRoute;
 
@@ -24,7 +33,15 @@ function flag(q: URLSearchParams, ...names: string[]): boolean {
   });
 }
 
-export async function serveStreaming(route: StreamingRoute, req: IncomingMessage, socket: Duplex, head: Buffer, state: NodeState, logger: Logger): Promise<void> {
+export async function serveStreaming(
+  route: StreamingRoute,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  state: NodeState,
+  logger: Logger,
+  protocols: StreamingProtocols = PROTOCOLS,
+): Promise<void> {
   const method = req.method ?? 'GET';
   if (method !== 'GET' && method !== 'POST') {
     refuseUpgrade(socket, 405, `method ${method} not allowed on /${route.kind}: use GET or POST`, { Allow: 'GET, POST' });
@@ -32,7 +49,7 @@ export async function serveStreaming(route: StreamingRoute, req: IncomingMessage
   }
   const q = new URL(req.url ?? '/', 'https://node').searchParams;
   if (route.kind === 'portForward') {
-    await portForward(route, q, req, socket, head, state, logger);
+    await portForward(route, q, req, socket, head, state, logger, protocols);
     return;
   }
   const tty = flag(q, 'tty');
@@ -58,7 +75,7 @@ export async function serveStreaming(route: StreamingRoute, req: IncomingMessage
     refuseUpgrade(socket, refusal.status, refusal.message);
     return;
   }
-  const session = await acceptRemoteCommand(req, socket, head, request);
+  const session = await protocols.acceptRemoteCommand(req, socket, head, request);
   if (!session) return;
   try {
     if (route.kind === 'exec') session.finish({ exitCode: await state.exec(route.namespace, route.pod, route.container, command, session) });
@@ -72,7 +89,16 @@ export async function serveStreaming(route: StreamingRoute, req: IncomingMessage
   }
 }
 
-async function portForward(route: PodRoute, q: URLSearchParams, req: IncomingMessage, socket: Duplex, head: Buffer, state: NodeState, logger: Logger): Promise<void> {
+async function portForward(
+  route: PodRoute,
+  q: URLSearchParams,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  state: NodeState,
+  logger: Logger,
+  protocols: StreamingProtocols,
+): Promise<void> {
   const ports: number[] = [];
   for (const raw of q.getAll('port').flatMap((p) => p.split(','))) {
     const port = /^\d{1,5}$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
@@ -87,7 +113,7 @@ async function portForward(route: PodRoute, q: URLSearchParams, req: IncomingMes
     refuseUpgrade(socket, refusal.status, refusal.message);
     return;
   }
-  const session = await acceptPortForward(req, socket, head, ports);
+  const session = await protocols.acceptPortForward(req, socket, head, ports);
   if (!session) return;
   session.onStream((stream) => forward(stream, route, state, session.signal, logger));
 }

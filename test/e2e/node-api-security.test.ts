@@ -107,6 +107,18 @@ describe('node API: HTTPS, authentication, authorization (standalone)', () => {
     assert.equal((await nodeRequest(ws.root, berth.port, `/run/default/${pod}/main?cmd=echo`)).status, 405, '/run is POST only');
   });
 
+  it('/stats/summary and /metrics/resource answer in their formats, behind the same credentials', async () => {
+    const stats = await nodeRequest(ws.root, berth.port, '/stats/summary');
+    assert.equal(stats.status, 200, stats.body);
+    assert.match(String(stats.headers['content-type']), /^application\/json/);
+    assert.equal(typeof JSON.parse(stats.body), 'object');
+    const resource = await nodeRequest(ws.root, berth.port, '/metrics/resource');
+    assert.equal(resource.status, 200);
+    assert.match(String(resource.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+    for (const path of ['/stats/summary', '/metrics/resource', '/metrics']) assert.equal((await nodeRequest(ws.root, berth.port, path, { token: null })).status, 401, path);
+    assert.equal((await nodeRequest(ws.root, berth.port, '/pods', { method: 'DELETE' })).status, 405);
+  });
+
   it('curl with the token file works as the README says; /healthz needs nothing', () => {
     const url = `https://127.0.0.1:${berth.port}`;
     const ca = join(ws.root, 'pki', 'kubelet.crt');
