@@ -161,11 +161,11 @@ export function parseRunOptions(argv: string[], parseHeader: (value: string) => 
     throw new UsageError(`invalid value ${JSON.stringify(mode)} for --authorization-mode: expected Webhook or AlwaysAllow`);
   }
   if (mode === 'Webhook' && kubeconfig === undefined) {
-    throw new UsageError('--authorization-mode=Webhook asks the cluster (SubjectAccessReview) and needs --kubeconfig; standalone, leave it unset (the API server and the token holder only) or use AlwaysAllow');
+    throw new UsageError('--authorization-mode=Webhook (config: authorization.mode) asks the cluster (SubjectAccessReview) and needs --kubeconfig; standalone, leave it unset (the API server and the token holder only) or use AlwaysAllow');
   }
   const tokenWebhook = (flags.get('authentication-token-webhook') as boolean | undefined) ?? file.authenticationWebhook ?? kubeconfig !== undefined;
   if (tokenWebhook && kubeconfig === undefined && (flags.has('authentication-token-webhook') || file.authenticationWebhook !== undefined)) {
-    throw new UsageError('--authentication-token-webhook asks the cluster (TokenReview) and needs --kubeconfig');
+    throw new UsageError('--authentication-token-webhook (config: authentication.webhook.enabled) asks the cluster (TokenReview) and needs --kubeconfig; standalone, leave it off: the node accepts its own token');
   }
   const readOnlyPort = (flags.get('read-only-port') as number | undefined) ?? file.readOnlyPort ?? 0;
   if (readOnlyPort > 65535) throw new UsageError(`invalid value "${readOnlyPort}" for flag --read-only-port: expected a port number 0-65535 (0 = off)`);

@@ -1,14 +1,15 @@
 // Remote mode: the node API asks the cluster about credentials it cannot judge itself, as the
 // kubelet's --authentication-token-webhook and --authorization-mode=Webhook do: a TokenReview for
 // a bearer token that is not the node's own, a SubjectAccessReview for each request. Answers are
-// cached as the kubelet caches them (tokens 2 min, allowed 5 min, denied 30 s) so a busy client
-// does not cost a round trip per request.
+// cached as the kubelet caches them (tokens 2 min, refused tokens 30 s, allowed 5 min, denied 30 s)
+// so a busy client does not cost a round trip per request.
 import { createHash } from 'node:crypto';
 import type { RestClient } from '../mirror/index.js';
 import type { NodeUser, TokenReviewer } from './authentication.js';
 import type { AccessReviewer, Decision, NodeAttributes } from './authorization.js';
 
 const TOKEN_TTL_MS = 120_000;
+const REFUSED_TOKEN_TTL_MS = 30_000;
 const ALLOWED_TTL_MS = 300_000;
 const DENIED_TTL_MS = 30_000;
 const MAX_ENTRIES = 1024;
@@ -48,7 +49,7 @@ export function clusterTokenReviewer(client: RestClient): TokenReviewer {
       s.authenticated && s.user?.username
         ? { name: s.user.username, groups: s.user.groups ?? [], via: 'webhook', ...(s.user.uid ? { uid: s.user.uid } : {}), ...(s.user.extra ? { extra: s.user.extra } : {}) }
         : null;
-    cache.set(key, user, TOKEN_TTL_MS);
+    cache.set(key, user, user ? TOKEN_TTL_MS : REFUSED_TOKEN_TTL_MS);
     return user ?? undefined;
   };
 }
