@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PodList } from 'kubernetes-types/core/v1';
+import { request } from 'node:https';
 import { MarkerDir } from './markers.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -241,9 +242,7 @@ async function startBerth(env: BenchEnv, extraArgs: string[]): Promise<Berth> {
     waitLog,
     podLogs: (podName) => logs.filter((l) => l.line.pod === `${podName}-${NODE_NAME}_default`),
     async pods() {
-      const res = await fetch(`http://127.0.0.1:${port}/pods`);
-      if (!res.ok) throw new Error(`GET /pods: HTTP ${res.status}`);
-      return (await res.json()) as PodList;
+      return JSON.parse(await nodeGet(env.root, port, '/pods')) as PodList;
     },
     stop() {
       stopping ??= new Promise<void>((done) => {
@@ -258,4 +257,21 @@ async function startBerth(env: BenchEnv, extraArgs: string[]): Promise<Berth> {
       return stopping;
     },
   };
+}
+
+/** GET on berth's node API as root does it: HTTPS pinned to <root>/pki/kubelet.crt, the token in <root>/api/token. */
+function nodeGet(rootDir: string, port: number, path: string): Promise<string> {
+  const token = readFileSync(join(rootDir, 'api', 'token'), 'utf8').trim();
+  const ca = readFileSync(join(rootDir, 'pki', 'kubelet.crt'), 'utf8');
+  return new Promise((resolvePromise, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, ca, headers: { Authorization: `Bearer ${token}` }, timeout: 30_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => (res.statusCode === 200 ? resolvePromise(body) : reject(new Error(`GET ${path}: HTTP ${res.statusCode}: ${body.trim()}`))));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${path}: no answer within 30 s`)));
+    req.on('error', reject);
+    req.end();
+  });
 }

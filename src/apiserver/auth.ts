@@ -19,15 +19,19 @@ export function hasCredentials(req: IncomingMessage): boolean {
   return req.headers.authorization !== undefined;
 }
 
-export function createAuthenticator(token: string): (req: IncomingMessage) => boolean {
+/** Whether a token is the server's (what a TokenReview asks too). */
+export function tokenMatcher(token: string): (candidate: string) => boolean {
   if (!token) throw new Error('apiserver: the bearer token must not be empty (set one; every request must carry it)');
   const want = createHash('sha256').update(token).digest();
+  return (candidate) => timingSafeEqual(createHash('sha256').update(candidate).digest(), want);
+}
+
+export function createAuthenticator(token: string): (req: IncomingMessage) => boolean {
+  const matches = tokenMatcher(token);
   return (req) => {
     const h = req.headers.authorization;
     if (typeof h !== 'string') return false;
     const m = /^Bearer\s+(.+?)\s*$/i.exec(h);
-    if (!m) return false;
-    const got = createHash('sha256').update(m[1]!).digest();
-    return timingSafeEqual(got, want);
+    return m ? matches(m[1]!) : false;
   };
 }

@@ -8,8 +8,9 @@
 // /version readable without a token.
 import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type { Logger } from '../log/index.js';
-import { createAuthenticator } from './auth.js';
+import { createAuthenticator, tokenMatcher } from './auth.js';
 import { defaultHosts, ensureCertificates } from './certs.js';
 import { DEFAULT_EVENT_LIMITS, pruneEvents, type EventLimits } from './events.js';
 import { buildKubeconfig, type KubeconfigOptions } from './kubeconfig.js';
@@ -32,10 +33,17 @@ export type { EventLimits } from './events.js';
 export { StoreLockedError } from './store/index.js';
 export { updatedKubeconfig } from './kubeconfig-update.js';
 export type { NodeConnection } from './node-connection.js';
+export { tlsFront, PLAIN_HTTP_ANSWER } from './listener.js';
+export { TOKEN_USER } from './reviews.js';
 
 export interface ApiServerOptions {
   /** Default 127.0.0.1. */
   bindAddress?: string;
+  /**
+   * The address clients are told (URL, kubeconfig, the kubernetes service) when bindAddress is a
+   * wildcard (0.0.0.0, ::): e.g. the node IP. Default: loopback.
+   */
+  advertiseAddress?: string;
   /** 0 = pick a free port. Default 0. */
   port?: number;
   /** CA + server cert/key are created here on first start and reused afterwards. */
@@ -84,17 +92,25 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-function urlHost(bind: string): string {
-  if (bind === '0.0.0.0' || bind === '') return '127.0.0.1';
-  if (bind === '::') return '[::1]';
-  return bind.includes(':') ? `[${bind}]` : bind;
+function urlHost(bind: string, advertise: string | undefined): string {
+  const wildcard = bind === '0.0.0.0' || bind === '' || bind === '::';
+  const host = wildcard ? (advertise ?? (bind === '::' ? '::1' : '127.0.0.1')) : bind;
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Every address of this host: a server bound to a wildcard is reached at any of them. */
+function hostAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address));
 }
 
 export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   const bindAddress = o.bindAddress ?? '127.0.0.1';
   const logger = o.logger;
   const authenticate = createAuthenticator(o.token);
-  const tls = await ensureCertificates({ certDir: o.certDir, hosts: [...defaultHosts(bindAddress), o.nodeName], logger });
+  const wildcard = bindAddress === '0.0.0.0' || bindAddress === '::' || bindAddress === '';
+  const hosts = [...defaultHosts(bindAddress), o.nodeName, ...(o.advertiseAddress ? [o.advertiseAddress] : []), ...(wildcard ? hostAddresses() : [])];
+  const tls = await ensureCertificates({ certDir: o.certDir, hosts, logger });
+  const advertised = urlHost(bindAddress, o.advertiseAddress);
 
   const historySize = o.historySize ?? 10000;
   const durable = o.stateFile ? openDurableStore({ file: o.stateFile, historySize, logger }) : undefined;
@@ -120,9 +136,10 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     nodeName: o.nodeName,
     eventLimits,
     authenticate,
+    tokenMatches: tokenMatcher(o.token),
     logs: o.logs,
     bookmarkIntervalMs: o.bookmarkIntervalMs ?? 30_000,
-    serverAddress: () => `${urlHost(bindAddress)}:${port}`,
+    serverAddress: () => `${advertised}:${port}`,
     shuttingDown: () => shuttingDown,
   });
 
@@ -165,7 +182,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   const addr = front.address();
   port = typeof addr === 'object' && addr ? addr.port : port;
   front.on('error', (err) => logger.error('apiserver: server error', { err }));
-  ensureKubernetesService(store, urlHost(bindAddress), port, Date.now());
+  ensureKubernetesService(store, advertised, port, Date.now());
 
   const prune = () => {
     try {
@@ -179,7 +196,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   const pruneTimer = setInterval(prune, 60_000);
   pruneTimer.unref();
 
-  const url = `https://${urlHost(bindAddress)}:${port}`;
+  const url = `https://${advertised}:${port}`;
   logger.info('apiserver: listening', {
     url,
     node: o.nodeName,

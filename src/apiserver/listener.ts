@@ -12,7 +12,8 @@ export const PLAIN_HTTP_ANSWER = 'HTTP/1.0 400 Bad Request\r\n\r\nClient sent an
 /** A connection that sends nothing for this long is dropped (the TLS server's own handshake timeout). */
 const FIRST_BYTES_TIMEOUT_MS = 120_000;
 
-export function tlsFront(tls: TlsServer): Server {
+/** `plainHttpAnswer`: the whole HTTP answer to a plain request (default: kube-apiserver's), or a function making it. */
+export function tlsFront(tls: TlsServer, plainHttpAnswer: string | (() => string) = PLAIN_HTTP_ANSWER): Server {
   return createServer((socket: Socket) => {
     socket.on('error', () => socket.destroy());
     const silent = () => socket.destroy();
@@ -22,7 +23,7 @@ export function tlsFront(tls: TlsServer): Server {
       socket.off('timeout', silent);
       socket.pause();
       if (first[0] !== 0x16 && PLAIN_HTTP.test(first.subarray(0, 8).toString('latin1'))) {
-        socket.end(PLAIN_HTTP_ANSWER);
+        socket.end(typeof plainHttpAnswer === 'string' ? plainHttpAnswer : plainHttpAnswer());
         return;
       }
       socket.unshift(first);

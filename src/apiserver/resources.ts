@@ -232,6 +232,9 @@ function review(group: string, plural: string, kind: string): ResourceDef {
 export const selfSubjectAccessReviews = review('authorization.k8s.io', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview');
 export const selfSubjectRulesReviews = review('authorization.k8s.io', 'selfsubjectrulesreviews', 'SelfSubjectRulesReview');
 export const selfSubjectReviews = review('authentication.k8s.io', 'selfsubjectreviews', 'SelfSubjectReview');
+/** Asked by a node agent that joins this API (remote mode): whose is this token, may this user do that. */
+export const tokenReviews = review('authentication.k8s.io', 'tokenreviews', 'TokenReview');
+export const subjectAccessReviews = review('authorization.k8s.io', 'subjectaccessreviews', 'SubjectAccessReview');
 
 export const ALL_RESOURCES: readonly ResourceDef[] = [
   pods,
@@ -243,6 +246,8 @@ export const ALL_RESOURCES: readonly ResourceDef[] = [
   selfSubjectAccessReviews,
   selfSubjectRulesReviews,
   selfSubjectReviews,
+  tokenReviews,
+  subjectAccessReviews,
 ];
 
 /** Group versions served, in discovery order. '' is the core group (/api/v1). */

@@ -14,7 +14,7 @@ interface ResourceRule {
 }
 import { parseMediaType, parseJson } from './body.js';
 import { decodeReviewProtobuf } from './review-wire.js';
-import { ALL_RESOURCES, selfSubjectAccessReviews, selfSubjectRulesReviews, type ResourceDef } from './resources.js';
+import { ALL_RESOURCES, selfSubjectAccessReviews, selfSubjectRulesReviews, subjectAccessReviews, tokenReviews, type ResourceDef } from './resources.js';
 import { route } from './routes.js';
 import { badRequest, unsupportedMediaType } from './status.js';
 
@@ -82,11 +82,38 @@ function rules(): { resourceRules: ResourceRule[]; nonResourceRules: NonResource
   return { resourceRules, nonResourceRules: [{ verbs: ['get'], nonResourceURLs: NON_RESOURCE_CANDIDATES.filter(served) }] };
 }
 
-/** Answers a POST of one of the three reviews (201, like any create). */
-export function answerReview(def: ResourceDef, raw: Buffer, contentType: string | undefined, nodeName: string): Record<string, unknown> {
+/**
+ * SubjectAccessReview, asked by a node agent joined to this API about a user of its node API: the
+ * token's holder (berth:admin) and system:masters may do everything this node offers, nobody else
+ * anything, the same rule this API applies to itself.
+ */
+function subjectVerdict(spec: Record<string, unknown>): { allowed: boolean; reason: string } {
+  const user = typeof spec['user'] === 'string' ? spec['user'] : '';
+  const groups = Array.isArray(spec['groups']) ? (spec['groups'] as unknown[]).filter((g): g is string => typeof g === 'string') : [];
+  if (user === TOKEN_USER.username) return { allowed: true, reason: `${TOKEN_USER.username} holds this API's token` };
+  if (groups.includes('system:masters')) return { allowed: true, reason: 'member of system:masters' };
+  return { allowed: false, reason: `user "${user || '(none)'}" is not allowed: this API grants access to its token holder (${TOKEN_USER.username}) and system:masters only` };
+}
+
+/** Answers a POST of one of the reviews (201, like any create). */
+export function answerReview(def: ResourceDef, raw: Buffer, contentType: string | undefined, nodeName: string, tokenMatches: (token: string) => boolean): Record<string, unknown> {
   const body = decodeReview(raw, contentType);
   const base = { kind: def.kind, apiVersion: def.apiVersion, metadata: { creationTimestamp: null } };
   const spec = (body['spec'] ?? {}) as Record<string, unknown>;
+  if (def === tokenReviews) {
+    const token = spec['token'];
+    if (typeof token !== 'string' || token === '') throw badRequest('TokenReview: spec.token must be a non-empty string');
+    const status = tokenMatches(token) ? { authenticated: true, user: TOKEN_USER } : { authenticated: false, error: 'the token is not valid on this API' };
+    return { ...base, spec: { audiences: spec['audiences'] }, status };
+  }
+  if (def === subjectAccessReviews) {
+    if ((spec['resourceAttributes'] === undefined) === (spec['nonResourceAttributes'] === undefined)) {
+      throw badRequest('SubjectAccessReview: exactly one of spec.resourceAttributes and spec.nonResourceAttributes must be set');
+    }
+    if (typeof spec['user'] !== 'string' && !Array.isArray(spec['groups'])) throw badRequest('SubjectAccessReview: spec.user or spec.groups must be set');
+    const v = subjectVerdict(spec);
+    return { ...base, spec, status: { allowed: v.allowed, reason: v.reason } };
+  }
   if (def === selfSubjectAccessReviews) {
     const ra = spec['resourceAttributes'] as ResourceAttributes | undefined;
     const nra = spec['nonResourceAttributes'] as NonResourceAttributes | undefined;

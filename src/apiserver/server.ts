@@ -41,6 +41,8 @@ import type { Pod } from 'kubernetes-types/core/v1';
 
 export interface DispatchDeps extends HandlerContext {
   authenticate: (req: IncomingMessage) => boolean;
+  /** Whether a token is this server's: what a TokenReview asks. */
+  tokenMatches: (token: string) => boolean;
   logs: LogReader | undefined;
   bookmarkIntervalMs: number;
   /** host:port clients reach us at, for /api's serverAddressByClientCIDRs. */
@@ -144,7 +146,7 @@ export function createDispatcher(d: DispatchDeps): Dispatcher {
     const verb = verbOf(method, rt, rt.legacyWatch || boolParam(q, 'watch'));
     if (rt.def.review) {
       if (verb !== 'create' || rt.name !== undefined) throw verbNotAllowed(rt.def, verb, path);
-      return sendJson(res, 201, answerReview(rt.def, await body(), ct, d.nodeName));
+      return sendJson(res, 201, answerReview(rt.def, await body(), ct, d.nodeName, d.tokenMatches));
     }
     if (!rt.subresource && !rt.def.verbs.includes(verb)) throw verbNotAllowed(rt.def, verb, path);
 

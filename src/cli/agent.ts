@@ -5,19 +5,32 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdir, readFile } from 'node:fs/promises';
-import { networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Pod } from 'kubernetes-types/core/v1';
-import { startApiServer, StoreLockedError, updatedKubeconfig, type ApiServer } from '../apiserver/index.js';
+import { startApiServer, StoreLockedError, updatedKubeconfig, type ApiServer, type NodeConnection } from '../apiserver/index.js';
 import { PodConfig, type PodUpdate } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { MetricsRegistry, type Sample } from '../metrics/index.js';
-import { Mirror } from '../mirror/index.js';
+import { loadKubeconfig, Mirror, RestClient } from '../mirror/index.js';
 import { selectRuntime } from '../runtime/select.js';
 import { RuntimeError, type Runtime } from '../runtime/types.js';
 import { writeFileAtomic } from '../state/index.js';
-import { startNodeServer, type ContainerLogRef, type NodeRefusal, type NodeServer, type NodeState } from '../server/index.js';
+import {
+  clusterAccessReviewer,
+  clusterTokenReviewer,
+  createAuthenticator,
+  createAuthorizer,
+  ensureNodeCredentials,
+  startNodeServer,
+  startReadOnlyServer,
+  type ContainerLogRef,
+  type NodeRefusal,
+  type NodeServer,
+  type NodeState,
+  type ReadOnlyServer,
+} from '../server/index.js';
 import { FileSource, HttpSource, type PodSource } from '../sources/index.js';
 import { podWithStatus } from '../status/index.js';
 import { PodManager, type PodEventSink, type PodView } from '../workers/index.js';
@@ -31,6 +44,13 @@ const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'
 export class Agent {
   private readonly sources: PodSource[] = [];
   private server: NodeServer | undefined;
+  private readOnlyServer: ReadOnlyServer | undefined;
+  /** Remote mode: the client asking the cluster's TokenReview and SubjectAccessReview. */
+  private reviewClient: RestClient | undefined;
+  /** How the embedded API reaches the node API (its URL, the CA to pin, its client certificate). */
+  private nodeConnection: NodeConnection | undefined;
+  /** The node's bearer token (<root-dir>/api/token), shared by the node API and the embedded API. */
+  private token = '';
   private api: ApiServer | undefined;
   private mirror: Mirror | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -73,7 +93,7 @@ export class Agent {
 
     // The node endpoints and the API come first, so an operator can look while the runtime and
     // the sources are still being waited for.
-    this.server = await startNodeServer(o.address, o.port, this.nodeState(), this.log);
+    await this.serveNodeApi();
     const kubeconfig = o.serveApi ? await this.serveApiOrExplain() : o.kubeconfig;
     if (!kubeconfig) this.log.info('No API server defined - no node status update will be sent; static pods run standalone');
 
@@ -100,7 +120,7 @@ export class Agent {
         nodeName: o.nodeName,
         nodeIP: this.nodeIP,
         logger: this.log.child({ component: 'mirror' }),
-        node: { kubeletPort: this.server.port, containerRuntimeVersion: `${runtime.name}://${berthVersion()}` },
+        node: { kubeletPort: this.server!.port, containerRuntimeVersion: `${runtime.name}://${berthVersion()}` },
         // The mirror watch repairs deletions at once; the full pass is only a safety net.
         reconcileIntervalMs: 30_000,
         source: {
@@ -175,7 +195,8 @@ export class Agent {
     await this.mirror?.start();
     this.log.info('berth is running', {
       node: o.nodeName,
-      endpoints: `http://${o.address}:${this.server.port}`,
+      endpoints: `https://${urlHost(advertisedAddress(o.address, this.nodeIP))}:${this.server!.port}`,
+      ...(this.readOnlyServer ? { readOnly: `http://${urlHost(advertisedAddress(o.address, this.nodeIP))}:${this.readOnlyServer.port}` } : {}),
       ...(this.api ? { api: this.api.url, kubeconfig } : this.apiProblem ? { api: this.apiProblem } : {}),
       pods: this.config.pods().length,
       rootDir: o.rootDir,
@@ -208,15 +229,16 @@ export class Agent {
   private async serveApi(): Promise<string> {
     const o = this.o;
     const apiDir = join(o.rootDir, 'api');
-    const token = await this.apiToken(join(apiDir, 'token'));
+    const token = this.token;
     this.api = await startApiServer({
       bindAddress: o.apiBindAddress,
+      advertiseAddress: advertisedAddress(o.apiBindAddress, this.nodeIP),
       port: o.apiPort,
       certDir: join(apiDir, 'pki'),
       token,
       nodeName: o.nodeName,
       logger: this.log.child({ component: 'apiserver' }),
-      logs: nodeLogReader(o.address, () => this.server?.port ?? o.port),
+      logs: nodeLogReader(this.nodeConnection!),
       stateFile: join(apiDir, 'state.db'),
     });
     const existing = await readFile(o.writeKubeconfig, 'utf8').catch(() => undefined);
@@ -226,8 +248,67 @@ export class Agent {
     return o.writeKubeconfig;
   }
 
-  /** The bearer token of the embedded API: made once, kept under the root dir (0600). */
-  private async apiToken(path: string): Promise<string> {
+  /**
+   * The node API: its token and certificates (made at first start, also with --serve-api=false),
+   * the HTTPS server with its authenticators and authorizer, the optional read-only port, and the
+   * connection the embedded API server will use to reach it.
+   */
+  private async serveNodeApi(): Promise<void> {
+    const o = this.o;
+    const tokenPath = join(o.rootDir, 'api', 'token');
+    this.token = await this.nodeToken(tokenPath);
+    const creds = await ensureNodeCredentials({
+      rootDir: o.rootDir,
+      hosts: [o.address, this.nodeIP, hostname(), o.nodeName],
+      tlsCertFile: o.tlsCertFile,
+      tlsPrivateKeyFile: o.tlsPrivateKeyFile,
+      clientCaFile: o.clientCaFile,
+      logger: this.log,
+    });
+    const cluster = o.kubeconfig && (o.authenticationTokenWebhook || o.authorizationMode === 'Webhook')
+      ? new RestClient(await loadKubeconfig(o.kubeconfig), { timeoutMs: 10_000 })
+      : undefined;
+    this.reviewClient = cluster;
+    const host = advertisedAddress(o.address, this.nodeIP);
+    this.server = await startNodeServer({
+      address: o.address,
+      port: o.port,
+      nodeName: o.nodeName,
+      certPem: creds.servingCertPem,
+      keyPem: creds.servingKeyPem,
+      clientCaPems: creds.clientCaPems,
+      authenticate: createAuthenticator({
+        token: this.token,
+        anonymous: o.anonymousAuth,
+        ...(cluster && o.authenticationTokenWebhook ? { tokenReview: clusterTokenReviewer(cluster) } : {}),
+      }),
+      authorize: createAuthorizer(o.authorizationMode, cluster && o.authorizationMode === 'Webhook' ? clusterAccessReviewer(cluster) : undefined),
+      howToAuthenticate: (port) =>
+        `authenticate as root on the node with its token: curl --cacert ${creds.servingCertPath} -H "Authorization: Bearer $(cat ${tokenPath})" https://${urlHost(host)}:${port}/pods` +
+        ` or with a client certificate signed by ${o.clientCaFile ? `--client-ca-file ${o.clientCaFile}` : '--client-ca-file'}`,
+      state: this.nodeState(),
+      logger: this.log,
+    });
+    const local = urlHost(isWildcard(o.address) ? '127.0.0.1' : o.address);
+    this.nodeConnection = {
+      url: () => `https://${local}:${this.server?.port ?? o.port}`,
+      caCertPem: creds.servingCertPem,
+      clientCertPem: creds.apiServerClient.certPem,
+      clientKeyPem: creds.apiServerClient.keyPem,
+    };
+    if (o.anonymousAuth && !isLoopback(o.address)) {
+      this.log.warn(`--anonymous-auth=true on ${o.address}: requests without credentials reach the node API from the network as system:anonymous; bind --address to 127.0.0.1 or turn it off`);
+    }
+    if (o.readOnlyPort) {
+      this.readOnlyServer = await startReadOnlyServer(o.address, o.readOnlyPort, this.nodeState(), this.log);
+      if (!isLoopback(o.address)) {
+        this.log.warn(`--read-only-port ${this.readOnlyServer.port} on ${o.address}: /pods and /metrics are served without authentication to the network; bind --address to 127.0.0.1, firewall the port, or set --read-only-port=0`);
+      }
+    }
+  }
+
+  /** The node's bearer token: made once, kept under the root dir (0600). */
+  private async nodeToken(path: string): Promise<string> {
     const existing = (await readFile(path, 'utf8').catch(() => '')).trim();
     if (existing) return existing;
     const token = randomBytes(32).toString('hex');
@@ -249,7 +330,9 @@ export class Agent {
     await Promise.all(this.sources.map((s) => s.stop()));
     await this.mirror?.stop();
     await this.server?.close();
+    await this.readOnlyServer?.close();
     await this.api?.close();
+    this.reviewClient?.close();
     if (stopPods) await this.manager?.stopAll();
     await this.runtime?.close();
   }
@@ -269,6 +352,9 @@ export class Agent {
       },
       metrics: () => this.metrics.render(),
       containerLog: (namespace, pod, container, previous) => this.containerLog(namespace, pod, container, previous),
+      findPod: (namespace, pod) =>
+        this.podView(namespace, pod) ? undefined : { status: 404, message: `pod "${pod}" not found in namespace "${namespace}" on this node` },
+      run: (namespace, pod, container, command, timeoutMs) => this.withContainer(namespace, pod, container, (id) => this.runtime!.execSync(id, command, timeoutMs)),
       findContainer: (namespace, pod, container, running) => {
         const found = this.runningContainer(namespace, pod, container, running);
         return typeof found === 'string' ? undefined : found;
@@ -395,6 +481,23 @@ async function makeStateDir(dir: string, flag: string): Promise<void> {
             : `${(err as Error).message} (fix it or give another folder with ${flag})`;
     throw new Error(`${flag} ${dir} cannot be used: ${why}`);
   }
+}
+
+function isWildcard(address: string): boolean {
+  return address === '0.0.0.0' || address === '::' || address === '';
+}
+
+function isLoopback(address: string): boolean {
+  return address === 'localhost' || address === '::1' || address.startsWith('127.');
+}
+
+/** The address others reach a listener at: the node IP when it is bound to every interface. */
+function advertisedAddress(bind: string, nodeIP: string): string {
+  return isWildcard(bind) ? nodeIP : bind;
+}
+
+function urlHost(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
 }
 
 function firstIPv4(): string {

@@ -17,6 +17,17 @@ export interface FileConfig {
   address?: string;
   port?: number;
   containerRuntimeEndpoint?: string;
+  readOnlyPort?: number;
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  /** authentication.x509.clientCAFile */
+  clientCaFile?: string;
+  /** authentication.anonymous.enabled */
+  anonymousAuth?: boolean;
+  /** authentication.webhook.enabled */
+  authenticationWebhook?: boolean;
+  /** authorization.mode */
+  authorizationMode?: string;
   /** Fields present in the file that Berth does not use. */
   ignored: string[];
 }
@@ -34,6 +45,11 @@ const KNOWN = new Set([
   'address',
   'port',
   'containerRuntimeEndpoint',
+  'readOnlyPort',
+  'tlsCertFile',
+  'tlsPrivateKeyFile',
+  'authentication',
+  'authorization',
 ]);
 
 export function loadConfigFile(path: string): FileConfig {
@@ -85,6 +101,13 @@ export function loadConfigFile(path: string): FileConfig {
     if (!Number.isInteger(o.port) || (o.port as number) < 0 || (o.port as number) > 65535) throw fail('port', 'a port number 0-65535');
     cfg.port = o.port as number;
   }
+  if (o.readOnlyPort !== undefined) {
+    if (!Number.isInteger(o.readOnlyPort) || (o.readOnlyPort as number) < 0 || (o.readOnlyPort as number) > 65535) throw fail('readOnlyPort', 'a port number 0-65535 (0 = off)');
+    cfg.readOnlyPort = o.readOnlyPort as number;
+  }
+  cfg.tlsCertFile = str('tlsCertFile');
+  cfg.tlsPrivateKeyFile = str('tlsPrivateKeyFile');
+  Object.assign(cfg, nodeApiAuth(o, path));
   if (o.staticPodURLHeader !== undefined) {
     const h = o.staticPodURLHeader;
     const ok =
@@ -93,4 +116,29 @@ export function loadConfigFile(path: string): FileConfig {
     cfg.staticPodURLHeader = h as Record<string, string[]>;
   }
   return cfg;
+}
+
+/** authentication.{x509.clientCAFile, anonymous.enabled, webhook.enabled} and authorization.mode, as KubeletConfiguration nests them. */
+function nodeApiAuth(o: Record<string, unknown>, path: string): Pick<FileConfig, 'clientCaFile' | 'anonymousAuth' | 'authenticationWebhook' | 'authorizationMode'> {
+  const section = (value: unknown, field: string): Record<string, unknown> => {
+    if (value === undefined || value === null) return {};
+    if (typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`--config ${path}: ${field}: invalid value ${JSON.stringify(value)}: expected an object`);
+    return value as Record<string, unknown>;
+  };
+  const leaf = <T>(value: unknown, field: string, type: 'string' | 'boolean'): T | undefined => {
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== type) throw new UsageError(`--config ${path}: ${field}: invalid value ${JSON.stringify(value)}: expected a ${type}`);
+    return value as T;
+  };
+  const authn = section(o.authentication, 'authentication');
+  const out: Pick<FileConfig, 'clientCaFile' | 'anonymousAuth' | 'authenticationWebhook' | 'authorizationMode'> = {};
+  const ca = leaf<string>(section(authn.x509, 'authentication.x509').clientCAFile, 'authentication.x509.clientCAFile', 'string');
+  const anon = leaf<boolean>(section(authn.anonymous, 'authentication.anonymous').enabled, 'authentication.anonymous.enabled', 'boolean');
+  const hook = leaf<boolean>(section(authn.webhook, 'authentication.webhook').enabled, 'authentication.webhook.enabled', 'boolean');
+  const mode = leaf<string>(section(o.authorization, 'authorization').mode, 'authorization.mode', 'string');
+  if (ca !== undefined) out.clientCaFile = ca;
+  if (anon !== undefined) out.anonymousAuth = anon;
+  if (hook !== undefined) out.authenticationWebhook = hook;
+  if (mode !== undefined) out.authorizationMode = mode;
+  return out;
 }

@@ -41,6 +41,19 @@ export interface RunOptions {
   manifestSigningKey?: string;
   /** Process runtime: run containers whose security settings it cannot enforce instead of refusing them. */
   processRuntimeAcceptUnenforcedSecurity: boolean;
+  /** The node API's serving certificate (with chain) and key; both or neither (then berth makes one). */
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  /** CA bundle whose client certificates the node API accepts (user = CN, groups = O). */
+  clientCaFile?: string;
+  /** Requests without credentials are system:anonymous (then authorized) instead of 401. */
+  anonymousAuth: boolean;
+  /** Remote mode: bearer tokens other than the node's are checked with the cluster's TokenReview. */
+  authenticationTokenWebhook: boolean;
+  /** Standalone: the API server and root only; Webhook: the cluster's SubjectAccessReview; AlwaysAllow. */
+  authorizationMode: 'Standalone' | 'Webhook' | 'AlwaysAllow';
+  /** Plain-HTTP, unauthenticated /healthz, /pods (no env values), /metrics; 0 = off. */
+  readOnlyPort: number;
 }
 
 export const RUN_FLAGS: FlagSpec[] = [
@@ -61,6 +74,13 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'pod-logs-dir', type: 'string', help: 'container logs, kubelet layout', default: '/var/log/pods; not root: pods/ under the root dir' },
   { name: 'address', type: 'string', help: 'address of the node endpoints', default: '127.0.0.1' },
   { name: 'port', type: 'int', help: 'port of the node endpoints (0 = any free port)', default: '10250; not root: 0' },
+  { name: 'tls-cert-file', type: 'string', help: 'PEM serving certificate (and chain) of the node API, with --tls-private-key-file', default: 'made at first start: <root-dir>/pki/kubelet.crt' },
+  { name: 'tls-private-key-file', type: 'string', help: 'PEM private key of --tls-cert-file' },
+  { name: 'client-ca-file', type: 'string', help: 'PEM CA bundle: client certificates it signed are accepted by the node API (user = CN, groups = O)' },
+  { name: 'anonymous-auth', type: 'bool', help: 'node API requests without credentials are user system:anonymous (then authorized) instead of refused with 401', default: 'false' },
+  { name: 'authentication-token-webhook', type: 'bool', help: "with --kubeconfig: check bearer tokens other than the node's with the cluster's TokenReview", default: 'true with --kubeconfig' },
+  { name: 'authorization-mode', type: 'string', help: "node API authorization: Webhook (the cluster's SubjectAccessReview, needs --kubeconfig) or AlwaysAllow (every authenticated request)", default: 'Webhook with --kubeconfig; else the API server and the token holder only' },
+  { name: 'read-only-port', type: 'int', help: 'plain-HTTP port without authentication serving /healthz, /pods (no env values) and /metrics (0 = off)', default: '0' },
   { name: 'kubeconfig', type: 'string', help: 'join the cluster of this kubeconfig (mirror pods, Node, Lease, events) instead of serving an API' },
   { name: 'serve-api', type: 'bool', help: 'serve the embedded Kubernetes API for kubectl', default: 'true without --kubeconfig' },
   { name: 'api-bind-address', type: 'string', help: 'address of the embedded API server', default: '127.0.0.1' },
@@ -131,7 +151,32 @@ export function parseRunOptions(argv: string[], parseHeader: (value: string) => 
   if (endpoint !== undefined && endpoint !== '' && !/^unix:\/\/\/.+/.test(endpoint)) {
     throw new UsageError(`invalid value ${JSON.stringify(endpoint)} for --container-runtime-endpoint: expected a unix socket URL such as unix:///run/containerd/containerd.sock`);
   }
+  const tlsCertFile = str(flags, 'tls-cert-file') ?? file.tlsCertFile;
+  const tlsPrivateKeyFile = str(flags, 'tls-private-key-file') ?? file.tlsPrivateKeyFile;
+  if ((tlsCertFile === undefined) !== (tlsPrivateKeyFile === undefined)) {
+    throw new UsageError('--tls-cert-file and --tls-private-key-file go together: give both (the node API\'s PEM certificate and its key) or neither (berth makes one under --root-dir)');
+  }
+  const mode = str(flags, 'authorization-mode') ?? file.authorizationMode;
+  if (mode !== undefined && mode !== 'Webhook' && mode !== 'AlwaysAllow') {
+    throw new UsageError(`invalid value ${JSON.stringify(mode)} for --authorization-mode: expected Webhook or AlwaysAllow`);
+  }
+  if (mode === 'Webhook' && kubeconfig === undefined) {
+    throw new UsageError('--authorization-mode=Webhook (config: authorization.mode) asks the cluster (SubjectAccessReview) and needs --kubeconfig; standalone, leave it unset (the API server and the token holder only) or use AlwaysAllow');
+  }
+  const tokenWebhook = (flags.get('authentication-token-webhook') as boolean | undefined) ?? file.authenticationWebhook ?? kubeconfig !== undefined;
+  if (tokenWebhook && kubeconfig === undefined && (flags.has('authentication-token-webhook') || file.authenticationWebhook !== undefined)) {
+    throw new UsageError('--authentication-token-webhook (config: authentication.webhook.enabled) asks the cluster (TokenReview) and needs --kubeconfig; standalone, leave it off: the node accepts its own token');
+  }
+  const readOnlyPort = (flags.get('read-only-port') as number | undefined) ?? file.readOnlyPort ?? 0;
+  if (readOnlyPort > 65535) throw new UsageError(`invalid value "${readOnlyPort}" for flag --read-only-port: expected a port number 0-65535 (0 = off)`);
   return {
+    tlsCertFile,
+    tlsPrivateKeyFile,
+    clientCaFile: str(flags, 'client-ca-file') ?? file.clientCaFile,
+    anonymousAuth: (flags.get('anonymous-auth') as boolean | undefined) ?? file.anonymousAuth ?? false,
+    authenticationTokenWebhook: tokenWebhook,
+    authorizationMode: mode ?? (kubeconfig !== undefined ? 'Webhook' : 'Standalone'),
+    readOnlyPort,
     kubeconfig,
     serveApi,
     apiBindAddress: str(flags, 'api-bind-address') ?? '127.0.0.1',

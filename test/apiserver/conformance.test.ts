@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { connect } from 'node:net';
 import { requireOldKubectl } from '../e2e/clients.js';
-import { NODE, call, kubectl, mirrorPodBody, nodeBody, openWatch, startTestServer, type TestServer } from './helpers.js';
+import { NODE, TOKEN, call, kubectl, mirrorPodBody, nodeBody, openWatch, startTestServer, type TestServer } from './helpers.js';
 
 const PODS = '/api/v1/namespaces/default/pods';
 
@@ -217,9 +217,30 @@ describe('embedded API server behaves like kube-apiserver', () => {
     const core = await call(ts, 'GET', '/api/v1');
     assert.ok(core.json.resources.some((r: { name: string; shortNames?: string[] }) => r.name === 'services' && r.shortNames?.includes('svc')));
     const authz = await call(ts, 'GET', '/apis/authorization.k8s.io/v1');
-    assert.deepEqual(authz.json.resources.map((r: { name: string }) => r.name).sort(), ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']);
+    assert.deepEqual(authz.json.resources.map((r: { name: string }) => r.name).sort(), ['selfsubjectaccessreviews', 'selfsubjectrulesreviews', 'subjectaccessreviews']);
     const authn = await call(ts, 'GET', '/apis/authentication.k8s.io/v1');
-    assert.deepEqual(authn.json.resources.map((r: { name: string }) => r.name), ['selfsubjectreviews']);
+    assert.deepEqual(authn.json.resources.map((r: { name: string }) => r.name).sort(), ['selfsubjectreviews', 'tokenreviews']);
+  });
+
+  test('TokenReview and SubjectAccessReview answer a node agent that joins this API', async () => {
+    const review = (token: unknown) => call(ts, 'POST', '/apis/authentication.k8s.io/v1/tokenreviews', { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } } });
+    const good = await review(TOKEN);
+    assert.equal(good.status, 201, good.text);
+    assert.equal(good.json.status.authenticated, true);
+    assert.equal(good.json.status.user.username, 'berth:admin');
+    assert.ok(!good.text.includes(TOKEN), 'the answer does not echo the token');
+    const bad = await review('someone-elses-token');
+    assert.equal(bad.json.status.authenticated, false);
+    assert.equal((await review('')).status, 400);
+    const sar = (spec: Record<string, unknown>) => call(ts, 'POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', { body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec } });
+    const attrs = { resourceAttributes: { verb: 'get', resource: 'nodes', subresource: 'proxy', name: 'n1' } };
+    assert.equal((await sar({ user: 'berth:admin', ...attrs })).json.status.allowed, true);
+    assert.equal((await sar({ user: 'berth-apiserver', groups: ['system:masters'], ...attrs })).json.status.allowed, true);
+    const denied = await sar({ user: 'bob', groups: ['system:authenticated'], ...attrs });
+    assert.equal(denied.json.status.allowed, false);
+    assert.match(denied.json.status.reason, /user "bob" is not allowed/);
+    assert.equal((await sar({ user: 'bob' })).status, 400, 'attributes are required');
+    assert.equal((await sar(attrs)).status, 400, 'a user or groups are required');
   });
 
   test('kubectl cluster-info, get all, auth can-i / --list / whoami (kubectl on PATH and 1.20)', async () => {

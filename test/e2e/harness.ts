@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Pod, PodList } from 'kubernetes-types/core/v1';
+import { nodeRequest } from './node-api.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BERTH = join(ROOT, 'bin', 'berth');
@@ -78,6 +79,7 @@ export interface Berth {
   logs: Array<Record<string, unknown>>;
   pods(): Promise<Pod[]>;
   pod(name: string): Promise<Pod | undefined>;
+  /** GET on the node API over HTTPS with the node's token, as root on the node does it. */
   get(path: string): Promise<{ status: number; body: string }>;
   /** Resolves with the first log line matching, waiting for it. */
   waitLog(match: (line: Record<string, unknown>) => boolean, what: string, timeoutMs?: number): Promise<Record<string, unknown>>;
@@ -149,8 +151,8 @@ export async function startBerth(ws: Workspace, extra: string[] = [], opts: { ma
   const ready = await waitLog((l) => l.msg === 'berth is running', 'berth is running');
   const port = Number(String(ready.endpoints).split(':').pop());
   const get = async (path: string) => {
-    const res = await fetch(`http://127.0.0.1:${port}${path}`);
-    return { status: res.status, body: await res.text() };
+    const res = await nodeRequest(ws.root, port, path);
+    return { status: res.status, body: res.body };
   };
   const pods = async () => (JSON.parse((await get('/pods')).body) as PodList).items;
   return {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runDefaults } from '../../src/cli/options.js';
 import { BERTH, killContainers, waitFor } from './harness.js';
+import { nodeRequest } from './node-api.js';
 
 const NOBODY = 65534;
 
@@ -42,7 +43,7 @@ describe('rootless defaults', () => {
       assert.ok(port > 0 && port !== 10250, `a free port was picked (${port})`);
       assert.match(String(summary.api), /^https:\/\/127\.0\.0\.1:\d+$/);
       await waitFor(async () => {
-        const pods = (await (await fetch(`http://127.0.0.1:${port}/pods`)).json()) as { items: Array<{ status?: { containerStatuses?: Array<{ state?: { running?: unknown } }> } }> };
+        const pods = JSON.parse((await nodeRequest(state, port, '/pods')).body) as { items: Array<{ status?: { containerStatuses?: Array<{ state?: { running?: unknown } }> } }> };
         return pods.items[0]?.status?.containerStatuses?.[0]?.state?.running;
       }, 'the pod runs as nobody');
     } finally {
