@@ -165,9 +165,9 @@ function forwardPorts(session: PortForwardSession): void {
   });
 }
 
+/** As Go's strconv.ParseBool, which the kubelet uses: the Python client sends "True". */
 function queryBool(q: URLSearchParams, name: string): boolean {
-  const v = q.get(name);
-  return v === 'true' || v === '1';
+  return ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(q.get(name) ?? '');
 }
 
 /** Starts the fixture on 127.0.0.1:<free port>; it stops with the test. */
