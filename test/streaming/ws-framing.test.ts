@@ -86,8 +86,8 @@ test('the error channel: metav1.Status on v4/v5, the message text on older proto
 test('port-forward ports: required, 1..65535, and a bounded count', () => {
   assert.equal(portsProblem([8080, 9090]), undefined);
   assert.match(portsProblem([]) ?? '', /query parameter "ports" is required/);
-  assert.match(portsProblem([Number.NaN]) ?? '', /"NaN" is not a port/);
-  assert.match(portsProblem([0]) ?? '', /"0" is not a port: give integers from 1 to 65535/);
-  assert.match(portsProblem([65536]) ?? '', /"65536" is not a port/);
+  assert.match(portsProblem([Number.NaN]) ?? '', /"ports" has a value that is not a number/);
+  assert.match(portsProblem([0]) ?? '', /"ports" has "0"; give port numbers from 1 to 65535/);
+  assert.match(portsProblem([65536]) ?? '', /"ports" has "65536"/);
   assert.match(portsProblem(Array.from({ length: 104 }, (_, i) => i + 1)) ?? '', /104 ports .* at most 103/);
 });

@@ -18,7 +18,10 @@ const MAX_PORTS = 103;
 export function portsProblem(ports: readonly number[]): string | undefined {
   if (ports.length === 0) return 'port-forward: query parameter "ports" is required (e.g. ?ports=8080)';
   const bad = ports.find((p) => !Number.isInteger(p) || p < 1 || p > 65535);
-  if (bad !== undefined) return `port-forward: ${JSON.stringify(String(bad))} is not a port: give integers from 1 to 65535 in "ports"`;
+  if (bad !== undefined) {
+    const what = Number.isNaN(bad) ? 'a value that is not a number' : JSON.stringify(String(bad));
+    return `port-forward: "ports" has ${what}; give port numbers from 1 to 65535 (e.g. ?ports=8080,9090)`;
+  }
   if (ports.length > MAX_PORTS) return `port-forward: ${ports.length} ports asked for over one WebSocket; at most ${MAX_PORTS} fit (open another connection for the rest)`;
   return undefined;
 }
