@@ -12,6 +12,12 @@ import type { ChannelProtocol } from './protocols.js';
  */
 const MAX_QUEUED_BYTES = 1024 * 1024;
 
+/**
+ * While input is paused the socket is not read, so a client that goes away is not seen; a ping
+ * this often makes the write fail once the client's side is gone, which closes the connection.
+ */
+const PAUSED_PROBE_MS = 5000;
+
 function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
   if (Array.isArray(data)) return Buffer.concat(data);
@@ -28,6 +34,7 @@ export class ChannelConnection {
   private readonly handlers = new Map<number, (payload: Buffer) => void>();
   /** Readers whose consumer is behind: the socket stays paused while there is one. */
   private readonly behind = new Set<Readable>();
+  private probe: NodeJS.Timeout | undefined;
 
   constructor(ws: WebSocket, protocol: ChannelProtocol, channelCount: number) {
     this.ws = ws;
@@ -37,6 +44,7 @@ export class ChannelConnection {
     // Errors (a message over the size limit, a broken socket) close the connection; 'close' follows.
     ws.on('error', () => {});
     ws.on('close', () => {
+      clearInterval(this.probe);
       this.closed.abort(new Error('the client closed the connection'));
       for (const channel of [...this.readers.keys()]) this.endInput(channel);
     });
@@ -124,11 +132,16 @@ export class ChannelConnection {
 
   private fallBehind(reader: Readable): void {
     this.behind.add(reader);
+    if (this.probe || !this.isOpen) return;
     this.ws.pause();
+    this.probe = setInterval(() => this.ws.ping(), PAUSED_PROBE_MS);
+    this.probe.unref();
   }
 
   private caughtUp(reader: Readable): void {
-    if (!this.behind.delete(reader)) return;
-    if (this.behind.size === 0) this.ws.resume();
+    if (!this.behind.delete(reader) || this.behind.size > 0) return;
+    clearInterval(this.probe);
+    this.probe = undefined;
+    this.ws.resume();
   }
 }
