@@ -32,7 +32,7 @@ async function waitFor(what: string, check: () => boolean, detail?: () => string
   }
 }
 
-test('kubectl exec over WebSocket v5: output, exit codes, stdin, missing command', async (t) => {
+test('kubectl exec and attach over WebSocket v5: output, exit codes, stdin, missing command', async (t) => {
   const fx = await startStreamingFixture(t);
 
   const hostname = await kubectl(fx, ['exec', 'web', '-c', 'c1', '--', 'cat', '/etc/hostname']);
@@ -60,6 +60,11 @@ test('kubectl exec over WebSocket v5: output, exit codes, stdin, missing command
   const bulk = await kubectl(fx, ['exec', '-i', 'web', '-c', 'c1', '--', 'wc', '-c'], big);
   assert.equal(bulk.code, 0, bulk.stderr);
   assert.equal(bulk.stdout.trim(), String(big.length));
+
+  const attached = await kubectl(fx, ['attach', '-i', 'web', '-c', 'c1'], 'through attach\n');
+  assert.equal(attached.code, 0, attached.stderr);
+  assert.equal(attached.stdout, 'attached\nthrough attach\n');
+  assert.equal(fx.seen.find((s) => s.kind === 'attach')?.protocol, 'v5.channel.k8s.io');
 
   const missing = await kubectl(fx, ['exec', 'web', '-c', 'c1', '--', '/no/such/command']);
   assert.notEqual(missing.code, 0);

@@ -45,7 +45,7 @@ export class ChannelConnection {
     ws.on('error', () => {});
     ws.on('close', () => {
       clearInterval(this.probe);
-      this.closed.abort(new Error('the client closed the connection'));
+      this.closed.abort(new Error('the WebSocket connection closed'));
       for (const channel of [...this.readers.keys()]) this.endInput(channel);
     });
   }
