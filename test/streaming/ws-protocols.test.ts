@@ -141,3 +141,18 @@ test('a client that disconnects mid-stream: the exec is killed, nothing is left 
   for (const s of sessions) s.ws.terminate();
   await waitFor('every exec to be killed', () => fx.running() === 0);
 });
+
+test('fifty concurrent execs each get their own output and outcome', async (t) => {
+  const fx = await startStreamingFixture(t);
+  const sessions = await Promise.all(
+    Array.from({ length: 50 }, (_, i) => connectRaw(fx.url, execPath(['sh', '-c', `echo session-${i}; exit ${i % 7}`], { stdout: true }), ['v5.channel.k8s.io'])),
+  );
+  await Promise.all(sessions.map((s) => s.closed));
+  sessions.forEach((s, i) => {
+    assert.equal(channelBytes(s.frames, 1).toString(), `session-${i}\n`);
+    const status = JSON.parse(channelBytes(s.frames, 3).toString());
+    if (i % 7 === 0) assert.equal(status.status, 'Success');
+    else assert.deepEqual(status.details.causes, [{ reason: 'ExitCode', message: String(i % 7) }]);
+  });
+  await waitFor('every exec to be gone', () => fx.running() === 0);
+});

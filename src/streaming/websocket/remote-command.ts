@@ -58,8 +58,9 @@ class WebSocketRemoteCommand implements RemoteCommandSession {
     this.tty = request.tty;
     this.stdin = request.stdin ? conn.input(STDIN) : null;
     this.stdout = request.stdout ? conn.output(STDOUT) : null;
-    // A terminal merges stderr into stdout.
-    this.stderr = request.stderr && !request.tty ? conn.output(STDERR) : null;
+    // A terminal merges stderr into stdout; the kubelet drops stderr from a tty request too.
+    const stderr = request.stderr && !request.tty;
+    this.stderr = stderr ? conn.output(STDERR) : null;
     conn.onMessage(RESIZE, (payload) => {
       const size = parseTerminalSize(payload);
       if (!size) return;
@@ -67,7 +68,7 @@ class WebSocketRemoteCommand implements RemoteCommandSession {
       for (const listener of this.resizeListeners) listener(size);
     });
     // As the kubelet: an empty message on the lowest channel the client reads says "connected".
-    conn.send(request.stdout ? STDOUT : request.stderr ? STDERR : ERROR, Buffer.alloc(0));
+    conn.send(request.stdout ? STDOUT : stderr ? STDERR : ERROR, Buffer.alloc(0));
   }
 
   get signal(): AbortSignal {
