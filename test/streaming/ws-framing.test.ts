@@ -85,9 +85,9 @@ test('the error channel: metav1.Status on v4/v5, the message text on older proto
 
 test('port-forward ports: required, 1..65535, and a bounded count', () => {
   assert.equal(portsProblem([8080, 9090]), undefined);
-  assert.match(portsProblem([]) ?? '', /query parameter "ports" is required/);
-  assert.match(portsProblem([Number.NaN]) ?? '', /"ports" has a value that is not a number/);
-  assert.match(portsProblem([0]) ?? '', /"ports" has "0"; give port numbers from 1 to 65535/);
-  assert.match(portsProblem([65536]) ?? '', /"ports" has "65536"/);
+  assert.match(portsProblem([]) ?? '', /no port to forward: give \?ports=8080 \(pods\/portforward\) or \?port=8080/);
+  assert.match(portsProblem([Number.NaN]) ?? '', /the ports asked for include a value that is not a number/);
+  assert.match(portsProblem([0]) ?? '', /the ports asked for include "0"; give port numbers from 1 to 65535/);
+  assert.match(portsProblem([65536]) ?? '', /include "65536"/);
   assert.match(portsProblem(Array.from({ length: 104 }, (_, i) => i + 1)) ?? '', /104 ports .* at most 103/);
 });

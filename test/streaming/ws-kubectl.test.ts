@@ -1,8 +1,10 @@
 // The real kubectl 1.32 (WebSocket v5.channel.k8s.io for exec) against the streaming fixture:
-// plain exec, exit codes, piped stdin, a real terminal under script(1), a missing command.
+// plain exec and attach, exit codes, piped stdin, cp both ways, a real terminal under script(1),
+// a missing command.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startStreamingFixture, type StreamingFixture } from './fixture.js';
@@ -70,6 +72,24 @@ test('kubectl exec and attach over WebSocket v5: output, exit codes, stdin, miss
   assert.notEqual(missing.code, 0);
   assert.match(missing.stderr, /cannot run \/no\/such\/command/);
   await waitFor('every exec child to be gone', () => fx.running() === 0);
+});
+
+test('kubectl cp both ways over v5 (exec + tar; the upload ends with v5 stdin close)', async (t) => {
+  const fx = await startStreamingFixture(t);
+  const source = join(fx.dir, 'source.bin');
+  const content = randomBytes(8 * 1024 * 1024);
+  await writeFile(source, content);
+  const podDir = join(fx.dir, 'pod');
+  await mkdir(podDir);
+  // The fixture's "container" is this machine, so the pod path is a local one.
+  const up = await kubectl(fx, ['cp', '-c', 'c1', source, `web:${podDir}/uploaded.bin`]);
+  assert.equal(up.code, 0, up.stderr);
+  assert.ok((await readFile(join(podDir, 'uploaded.bin'))).equals(content), 'the upload arrived intact');
+  const back = join(fx.dir, 'downloaded.bin');
+  const down = await kubectl(fx, ['cp', '-c', 'c1', `web:${podDir}/uploaded.bin`, back]);
+  assert.equal(down.code, 0, down.stderr);
+  assert.ok((await readFile(back)).equals(content), 'the download arrived intact');
+  assert.ok(fx.seen.every((s) => s.protocol === 'v5.channel.k8s.io'));
 });
 
 test('kubectl exec -it under a real terminal: stty size follows, Ctrl-C reaches the remote, exit code', async (t) => {

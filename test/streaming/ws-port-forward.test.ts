@@ -100,10 +100,10 @@ test('refused before upgrading: no ports, a bad port, a subprotocol port-forward
     );
   const none = await refusal('/api/v1/namespaces/default/pods/web/portforward', ['v4.channel.k8s.io']);
   assert.equal(none.status, 400);
-  assert.match(none.body, /query parameter "ports" is required/);
+  assert.match(none.body, /no port to forward: give \?ports=8080 \(pods\/portforward\) or \?port=8080/);
   const bad = await refusal('/api/v1/namespaces/default/pods/web/portforward?ports=http', ['v4.channel.k8s.io']);
   assert.equal(bad.status, 400);
-  assert.match(bad.body, /"ports" has a value that is not a number; give port numbers from 1 to 65535/);
+  assert.match(bad.body, /the ports asked for include a value that is not a number; give port numbers from 1 to 65535/);
   const v5 = await refusal('/api/v1/namespaces/default/pods/web/portforward?ports=80', ['v5.channel.k8s.io']);
   assert.equal(v5.status, 403);
   assert.match(v5.body, /port-forward: .*offer one of: v4\.channel\.k8s\.io, v4\.base64\.channel\.k8s\.io/);

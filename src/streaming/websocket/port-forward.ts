@@ -16,11 +16,12 @@ const MAX_PORTS = 103;
 
 /** Why these ports cannot be forwarded, or undefined when they can. */
 export function portsProblem(ports: readonly number[]): string | undefined {
-  if (ports.length === 0) return 'port-forward: query parameter "ports" is required (e.g. ?ports=8080)';
+  // The API server's pods/portforward takes "ports"; the kubelet's node API, which it proxies to, "port".
+  if (ports.length === 0) return 'port-forward: no port to forward: give ?ports=8080 (pods/portforward) or ?port=8080 (the node API /portForward)';
   const bad = ports.find((p) => !Number.isInteger(p) || p < 1 || p > 65535);
   if (bad !== undefined) {
     const what = Number.isNaN(bad) ? 'a value that is not a number' : JSON.stringify(String(bad));
-    return `port-forward: "ports" has ${what}; give port numbers from 1 to 65535 (e.g. ?ports=8080,9090)`;
+    return `port-forward: the ports asked for include ${what}; give port numbers from 1 to 65535 (e.g. ?ports=8080,9090)`;
   }
   if (ports.length > MAX_PORTS) return `port-forward: ${ports.length} ports asked for over one WebSocket; at most ${MAX_PORTS} fit (open another connection for the rest)`;
   return undefined;
