@@ -46,6 +46,7 @@ export function upgrade<P extends ChannelProtocol>(req: IncomingMessage, socket:
       refuse(socket, 403, `${what}: none of the offered WebSocket subprotocols (${offered.join(', ')}) is supported; offer one of: ${protocolNames(supported)}`),
     );
   }
+  if (socket.destroyed) return Promise.resolve(undefined);
   return new Promise((resolve) => {
     let settled = false;
     const settle = (value: Upgraded<P> | undefined): void => {
