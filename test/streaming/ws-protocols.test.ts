@@ -2,6 +2,7 @@
 // fixture: what the kubelet sends at open, the error channel per protocol, unknown subprotocols,
 // unknown channels, bad resizes, malformed close signals, oversized messages, a client that vanishes.
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 import { startStreamingFixture } from './fixture.js';
 import { base64ChannelBytes, channelBytes, connectRaw, execPath, waitFor, type Refusal } from './ws-raw-client.js';
@@ -155,4 +156,25 @@ test('fifty concurrent execs each get their own output and outcome', async (t) =
     else assert.deepEqual(status.details.causes, [{ reason: 'ExitCode', message: String(i % 7) }]);
   });
   await waitFor('every exec to be gone', () => fx.running() === 0);
+});
+
+test('a malformed WebSocket handshake gets ws\'s 400 or 405 with the reason, and nothing runs', async (t) => {
+  const fx = await startStreamingFixture(t);
+  const { port } = new URL(fx.url);
+  const exchange = (request: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const sock = connect(Number(port), '127.0.0.1', () => sock.write(request));
+      let answer = '';
+      sock.on('data', (d: Buffer) => (answer += d.toString()));
+      sock.on('close', () => resolve(answer));
+      sock.on('error', reject);
+    });
+  const path = execPath(['true'], { stdout: true });
+  const noKey = await exchange(`GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  assert.match(noKey, /^HTTP\/1\.1 400 /);
+  assert.match(noKey, /Sec-WebSocket-Key/);
+  const post = await exchange(`POST ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nContent-Length: 0\r\n\r\n`);
+  assert.match(post, /^HTTP\/1\.1 405 /);
+  assert.ok(fx.seen.length >= 2 && fx.seen.every((s) => s.transport === undefined));
+  assert.equal(fx.running(), 0);
 });
