@@ -15,14 +15,15 @@ interface Run {
   stderr: string;
 }
 
-function kubectl(fx: StreamingFixture, args: string[], input?: string): Promise<Run> {
+/** Runs kubectl; `input` is its stdin, which stays open when `keepStdinOpen` (as a terminal's would). */
+function kubectl(fx: StreamingFixture, args: string[], input?: string, keepStdinOpen = false): Promise<Run> {
   return new Promise((resolve) => {
     const child = execFile('kubectl', ['--kubeconfig', fx.kubeconfig, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? ((err as { code?: unknown }).code as number | null) : 0;
       resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
     });
-    if (input !== undefined) child.stdin!.end(input);
-    else child.stdin!.end();
+    if (keepStdinOpen) child.stdin!.write(input ?? '');
+    else child.stdin!.end(input);
   });
 }
 
@@ -57,6 +58,11 @@ test('kubectl exec and attach over WebSocket v5: output, exit codes, stdin, miss
   const piped = await kubectl(fx, ['exec', '-i', 'web', '-c', 'c1', '--', 'cat'], 'hi\n');
   assert.equal(piped.code, 0, piped.stderr);
   assert.equal(piped.stdout, 'hi\n');
+
+  // The command ends while kubectl's stdin is still open: the session ends all the same.
+  const early = await kubectl(fx, ['exec', '-i', 'web', '-c', 'c1', '--', 'head', '-n', '1'], 'first\nsecond\n', true);
+  assert.equal(early.code, 0, early.stderr);
+  assert.equal(early.stdout, 'first\n');
 
   const big = 'x'.repeat(3 * 1024 * 1024);
   const bulk = await kubectl(fx, ['exec', '-i', 'web', '-c', 'c1', '--', 'wc', '-c'], big);
