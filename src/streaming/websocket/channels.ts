@@ -8,7 +8,8 @@ import type { ChannelProtocol } from './protocols.js';
 
 /**
  * Output waits while more than this is queued on the socket (ws's queue plus the kernel's buffer
- * as Node reports it): enough to keep a fast link busy, small enough to hold per connection.
+ * as Node reports it), and input from the client pauses the socket once this much waits for a
+ * slow consumer: enough to ride out a short stall, small enough to hold per connection.
  */
 const MAX_QUEUED_BYTES = 1024 * 1024;
 
@@ -62,6 +63,7 @@ export class ChannelConnection {
   /** A stream of what the client sends on `channel`; it ends on the client's close of it or of the connection. */
   input(channel: number): Readable {
     const reader = new Readable({
+      highWaterMark: MAX_QUEUED_BYTES,
       read: () => this.caughtUp(reader),
     });
     reader.on('close', () => this.caughtUp(reader));
