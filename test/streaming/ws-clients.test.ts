@@ -1,6 +1,6 @@
 // The official clients' WebSocket streams against the streaming fixture: the Python client's
 // stream(connect_get_namespaced_pod_exec) and portforward() (v4.channel.k8s.io), and
-// @kubernetes/client-node's Exec (v5.channel.k8s.io).
+// @kubernetes/client-node's Exec (v5.channel.k8s.io) and PortForward (v4).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import * as k8s from '@kubernetes/client-node';
 import { requirePythonClient } from '../e2e/clients.js';
 import { defer } from '../cleanup.js';
 import { startStreamingFixture } from './fixture.js';
+import { waitFor } from './ws-raw-client.js';
 
 const SCRIPT = join(import.meta.dirname, 'ws_python_client.py');
 
@@ -123,3 +124,23 @@ test('@kubernetes/client-node Exec: v5, stdout, stderr, stdin end and the status
   assert.equal(piped.status.status, 'Success');
   assert.ok(fx.seen.every((s) => s.protocol === 'v5.channel.k8s.io'), JSON.stringify(fx.seen.map((s) => s.protocol)));
 });
+
+test('@kubernetes/client-node PortForward: offers v5 first, gets the kubelet\'s v4 port-forward, bytes both ways', async (t) => {
+  const fx = await startStreamingFixture(t);
+  const port = await echoServer(t);
+  const forward = new k8s.PortForward(kubeConfig(fx.url));
+  const output = new PassThrough();
+  const errors = new PassThrough();
+  const input = new PassThrough();
+  const received = collect(output);
+  const errorText = collect(errors);
+  const ws = (await forward.portForward('default', 'web', [port], output, errors, input)) as { close(): void; protocol: string };
+  t.after(() => ws.close());
+  assert.equal(ws.protocol, 'v4.channel.k8s.io');
+  const payload = 'x'.repeat(256 * 1024);
+  input.write(payload);
+  await waitFor('the echo of 256 KiB', () => received().length >= payload.length, () => `${received().length} bytes, errors: ${errorText()}`);
+  assert.equal(received(), payload);
+  assert.equal(errorText(), '');
+});
+
