@@ -4,10 +4,12 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startStreamingFixture, type StreamingFixture } from './fixture.js';
+import { waitFor } from './ws-raw-client.js';
 
 interface Run {
   code: number | null;
@@ -27,20 +29,12 @@ function kubectl(fx: StreamingFixture, args: string[], input?: string, keepStdin
   });
 }
 
-async function waitFor(what: string, check: () => boolean, detail?: () => string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${detail ? `\n${detail()}` : ""}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 test('kubectl exec and attach over WebSocket v5: output, exit codes, stdin, missing command', async (t) => {
   const fx = await startStreamingFixture(t);
 
   const hostname = await kubectl(fx, ['exec', 'web', '-c', 'c1', '--', 'cat', '/etc/hostname']);
   assert.equal(hostname.code, 0, hostname.stderr);
-  assert.equal(hostname.stdout.trim(), (await import('node:fs')).readFileSync('/etc/hostname', 'utf8').trim());
+  assert.equal(hostname.stdout.trim(), readFileSync('/etc/hostname', 'utf8').trim());
   const first = fx.seen.find((s) => s.kind === 'exec');
   assert.equal(first?.transport, 'websocket', 'kubectl 1.32 should upgrade to a WebSocket, not SPDY');
   assert.equal(first?.protocol, 'v5.channel.k8s.io');
