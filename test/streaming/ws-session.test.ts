@@ -83,3 +83,16 @@ test('a session whose client is gone: signal aborted, writes dropped, finish har
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(errors, []);
 });
+
+test('a write that comes after finish() ended stdout is dropped without an unhandled error', async (t) => {
+  const srv = await sessionServer(t, { stdin: false, stdout: true, stderr: true, tty: false });
+  const client = await connectRaw(srv.url, '/exec', ['v5.channel.k8s.io']);
+  const session = await srv.next();
+  session.stdout!.write('before\n');
+  session.finish({ exitCode: 0 });
+  // finish() has ended stdout but it has not finished yet: a write now is a write after end.
+  session.stdout!.write('too late\n');
+  session.stderr!.write('too late\n');
+  await client.closed;
+  assert.equal(channelBytes(client.frames, 1).toString(), 'before\n');
+});
