@@ -20,6 +20,7 @@ import { writeFileAtomic } from '../state/index.js';
 import { startNodeServer, type ContainerLogRef, type NodeRefusal, type NodeServer, type NodeState } from '../server/index.js';
 import { FileSource, HttpSource, type PodSource } from '../sources/index.js';
 import { podWithStatus } from '../status/index.js';
+import { renderResourceMetrics, StatsCollector } from '../stats/index.js';
 import { PodManager, type PodEventSink, type PodView } from '../workers/index.js';
 import { auditSink, loadInputTrust, plainHttpWarning } from './input-trust.js';
 import { nodeLogReader } from './node-logs.js';
@@ -35,6 +36,7 @@ export class Agent {
   private mirror: Mirror | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private readonly metrics = new MetricsRegistry();
+  private readonly stats: StatsCollector;
   private runtime: Runtime | undefined;
   private manager: PodManager | undefined;
   private readonly config: PodConfig;
@@ -60,6 +62,7 @@ export class Agent {
         else this.manager?.apply(update);
       },
     });
+    this.stats = new StatsCollector({ nodeName: o.nodeName, runtime: () => this.runtime, views: () => this.manager?.views() ?? [], fsPath: o.rootDir });
     this.registerMetrics();
   }
 
@@ -173,6 +176,7 @@ export class Agent {
     this.resyncTimer = setInterval(() => manager.resyncAll(), o.syncFrequencyMs);
     this.resyncTimer.unref();
     await this.mirror?.start();
+    await this.stats.start();
     this.log.info('berth is running', {
       node: o.nodeName,
       endpoints: `http://${o.address}:${this.server.port}`,
@@ -246,6 +250,7 @@ export class Agent {
   async stop(stopPods = false): Promise<void> {
     this.stopping = true;
     clearInterval(this.resyncTimer);
+    this.stats.stop();
     await Promise.all(this.sources.map((s) => s.stop()));
     await this.mirror?.stop();
     await this.server?.close();
@@ -280,8 +285,12 @@ export class Agent {
         if (!view || !this.runtime) return Promise.reject(new RuntimeError('PodNotFound', `pod "${pod}" not found in namespace "${namespace}" on this node`));
         return this.runtime.portForward(view.pod, port, signal);
       },
-      statsSummary: () => Promise.resolve({}),
-      resourceMetrics: () => Promise.resolve(''),
+      statsSummary: () => this.stats.summary(),
+      resourceMetrics: () =>
+        this.stats.summary().then(renderResourceMetrics, (err: unknown) => {
+          this.log.warn('reading resource usage for /metrics/resource failed', { err: (err as Error).message });
+          return renderResourceMetrics(undefined);
+        }),
     };
   }
 

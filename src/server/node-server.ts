@@ -1,5 +1,5 @@
 // The node's own HTTP endpoints, as the kubelet serves them on its port: /healthz, /pods,
-// /metrics and /containerLogs/{namespace}/{pod}/{container}.
+// /metrics, /metrics/resource, /stats/summary and /containerLogs/{namespace}/{pod}/{container}.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -101,11 +101,19 @@ async function handle(req: IncomingMessage, res: ServerResponse, state: NodeStat
     send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', state.metrics());
     return;
   }
+  if (path === '/stats/summary' || path === '/stats/summary/') {
+    send(res, 200, 'application/json', JSON.stringify(await state.statsSummary()));
+    return;
+  }
+  if (path === '/metrics/resource') {
+    send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', await state.resourceMetrics());
+    return;
+  }
   if (path.startsWith('/containerLogs/')) {
     await containerLogs(path, url, res, state);
     return;
   }
-  send(res, 404, 'text/plain', `404 page not found: ${path} (endpoints: /healthz /pods /metrics /containerLogs/{namespace}/{pod}/{container})\n`);
+  send(res, 404, 'text/plain', `404 page not found: ${path} (endpoints: /healthz /pods /metrics /metrics/resource /stats/summary /containerLogs/{namespace}/{pod}/{container})\n`);
 }
 
 async function containerLogs(path: string, url: URL, res: ServerResponse, state: NodeState): Promise<void> {
