@@ -23,7 +23,6 @@ import { podWithStatus } from '../status/index.js';
 import { renderResourceMetrics, StatsCollector } from '../stats/index.js';
 import { PodManager, type PodEventSink, type PodView } from '../workers/index.js';
 import { auditSink, loadInputTrust, plainHttpWarning } from './input-trust.js';
-import { nodeLogReader } from './node-logs.js';
 import type { RunOptions } from './options.js';
 import { berthVersion } from './version.js';
 
@@ -220,7 +219,8 @@ export class Agent {
       token,
       nodeName: o.nodeName,
       logger: this.log.child({ component: 'apiserver' }),
-      logs: nodeLogReader(o.address, () => this.server?.port ?? o.port),
+      // Plain HTTP to the node server for now, as it is served; the node API's TLS and client certificate come with its HTTPS mode.
+      node: { url: () => `http://${connectHost(o.address)}:${this.server?.port ?? o.port}` },
       stateFile: join(apiDir, 'state.db'),
     });
     const existing = await readFile(o.writeKubeconfig, 'utf8').catch(() => undefined);
@@ -404,6 +404,13 @@ async function makeStateDir(dir: string, flag: string): Promise<void> {
             : `${(err as Error).message} (fix it or give another folder with ${flag})`;
     throw new Error(`${flag} ${dir} cannot be used: ${why}`);
   }
+}
+
+/** An address to connect to for one that is listened on (a wildcard means this host). */
+function connectHost(address: string): string {
+  if (address === '0.0.0.0' || address === '') return '127.0.0.1';
+  if (address === '::') return '[::1]';
+  return address.includes(':') ? `[${address}]` : address;
 }
 
 function firstIPv4(): string {

@@ -28,6 +28,7 @@ export class StatsCollector {
   private readonly rates = new CpuRates();
   private timer: NodeJS.Timeout | undefined;
   private boot: Promise<string | undefined> | undefined;
+  private followUp: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: StatsCollectorOptions) {}
 
@@ -46,6 +47,7 @@ export class StatsCollector {
 
   stop(): void {
     clearInterval(this.timer);
+    clearTimeout(this.followUp);
     this.timer = undefined;
   }
 
@@ -63,6 +65,14 @@ export class StatsCollector {
     const live = new Set<string>([NODE_KEY]);
     const pods = await this.podStats(at, time, live);
     this.rates.retain(live);
+    // A container seen for the first time gets its rate a window later, not at the next tick.
+    if (this.timer && !this.followUp && pods.some((p) => p.containers.some((c) => c.cpu && c.cpu.usageNanoCores === undefined))) {
+      this.followUp = setTimeout(() => {
+        this.followUp = undefined;
+        void this.summary().catch(() => undefined);
+      }, MIN_WINDOW_MS);
+      this.followUp.unref();
+    }
     const nodeCpu: CpuStats = { time, usageCoreNanoSeconds: cpu.usageCoreNanoSeconds };
     const nodeRate = this.rates.observe(NODE_KEY, at, cpu.usageCoreNanoSeconds);
     if (nodeRate !== undefined) nodeCpu.usageNanoCores = nodeRate;
