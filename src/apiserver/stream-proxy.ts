@@ -96,9 +96,11 @@ function httpReason(code: number): string {
  */
 export function proxyUpgrade(node: NodeConnection, path: string, req: IncomingMessage, client: Duplex, head: Buffer, logger: Logger, track: (stop: () => void) => () => void): void {
   const upstream = nodeRequest(node, req.method ?? 'GET', path, forwardedHeaders(req));
+  let backend: Duplex | undefined;
   let done = false;
   let untrack = () => {};
-  const closeAll = (backend?: Duplex) => {
+  // Either side finishing ends the stream for both, as kube's proxy does once one copy loop ends.
+  const closeAll = () => {
     if (done) return;
     done = true;
     untrack();
@@ -106,25 +108,26 @@ export function proxyUpgrade(node: NodeConnection, path: string, req: IncomingMe
     backend?.destroy();
     upstream.destroy();
   };
-  untrack = track(() => closeAll());
-  client.on('error', () => closeAll());
-  client.on('close', () => closeAll());
+  untrack = track(closeAll);
+  client.on('error', closeAll);
+  client.on('end', closeAll);
+  client.on('close', closeAll);
 
-  upstream.on('upgrade', (res, backend: Duplex, backendHead: Buffer) => {
+  upstream.on('upgrade', (res, socket: Duplex, backendHead: Buffer) => {
+    backend = socket;
     if (done) {
-      backend.destroy();
+      socket.destroy();
       return;
     }
     client.write(rawHead(101, res.statusMessage || 'Switching Protocols', res.rawHeaders));
     if (backendHead.length) client.write(backendHead);
-    if (head.length) backend.write(head);
-    backend.on('error', () => closeAll(backend));
-    backend.on('close', () => closeAll(backend));
-    client.removeAllListeners('close');
-    client.on('close', () => closeAll(backend));
+    if (head.length) socket.write(head);
+    socket.on('error', closeAll);
+    socket.on('end', closeAll);
+    socket.on('close', closeAll);
     // pipe() keeps back-pressure: a slow side pauses the other instead of buffering here.
-    client.pipe(backend);
-    backend.pipe(client);
+    client.pipe(socket);
+    socket.pipe(client);
   });
   // The node refused the upgrade (no such pod, not running, bad credentials): its answer goes back as it is.
   upstream.on('response', (res) => {
