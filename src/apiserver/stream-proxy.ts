@@ -1,13 +1,13 @@
 // pods/exec, pods/attach and pods/portforward: translated to the node API's /exec, /attach and
 // /portForward as kube-apiserver's pod strategy does it, then proxied as its UpgradeAwareHandler
 // does: the upgrade request goes to the node with the stream headers, the node's 101 (or its error
-// answer) comes back verbatim, then bytes are piped both ways until either side closes.
+// answer) comes back, then bytes are piped both ways until either side closes.
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Pod } from 'kubernetes-types/core/v1';
 import type { Logger } from '../log/index.js';
 import type { NodeConnection } from './node-connection.js';
-import { nodeRequest, nodeUnreachable } from './node-client.js';
+import { nodeRequest, nodeUnreachable, readText } from './node-client.js';
 import { boolParam } from './query.js';
 import type { StreamSubresource } from './resources.js';
 import { ApiError, badRequest } from './status.js';
@@ -85,6 +85,18 @@ export function refuseUpgrade(socket: Duplex, e: ApiError): void {
   );
 }
 
+/** The Status reason kube uses for each HTTP code. */
+const REASONS: Record<number, string> = {
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  405: 'MethodNotAllowed',
+  409: 'Conflict',
+  500: 'InternalError',
+  503: 'ServiceUnavailable',
+};
+
 function httpReason(code: number): string {
   return ({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' } as Record<number, string>)[code] ?? 'Error';
 }
@@ -129,22 +141,39 @@ export function proxyUpgrade(node: NodeConnection, path: string, req: IncomingMe
     client.pipe(socket);
     socket.pipe(client);
   });
-  // The node refused the upgrade (no such pod, not running, bad credentials): its answer goes back as it is.
+  // The node refused the upgrade (no such pod, not running, bad credentials). A JSON answer (a
+  // Status) goes back as it is. A plain-text one (the kubelet's way) goes back as a Status
+  // carrying the node's words: kubectl decodes an error body as JSON or YAML, and a text such as
+  // `container "x" is not running: exited` parses as YAML into an empty Status, so the user would
+  // see a bare "Error from server:".
   upstream.on('response', (res) => {
     if (done) return;
-    // The body arrives decoded (no chunk framing): it is sent as it comes and ended by closing.
-    const headers: string[] = [];
-    for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
-      if (!/^(connection|keep-alive|transfer-encoding|content-length)$/i.test(res.rawHeaders[i]!)) headers.push(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
+    const code = res.statusCode ?? 502;
+    if (/json/i.test(String(res.headers['content-type'] ?? ''))) {
+      // The body arrives decoded (no chunk framing): it is sent as it comes and ended by closing.
+      const headers: string[] = [];
+      for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
+        if (!/^(connection|keep-alive|transfer-encoding|content-length)$/i.test(res.rawHeaders[i]!)) headers.push(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
+      }
+      client.write(rawHead(code, res.statusMessage ?? '', [...headers, 'Connection', 'close']));
+      res.on('data', (c: Buffer) => client.write(c));
+      res.on('end', () => {
+        client.end();
+        done = true;
+        untrack();
+      });
+      res.on('error', closeAll);
+      return;
     }
-    client.write(rawHead(res.statusCode ?? 502, res.statusMessage ?? '', [...headers, 'Connection', 'close']));
-    res.on('data', (c: Buffer) => client.write(c));
-    res.on('end', () => {
-      client.end();
-      done = true;
-      untrack();
-    });
-    res.on('error', () => closeAll());
+    readText(res, 64 * 1024)
+      .catch(() => '')
+      .then((text) => {
+        if (done) return;
+        done = true;
+        untrack();
+        const message = text.trim() || `the node API answered ${code} ${res.statusMessage ?? ''}`.trim();
+        refuseUpgrade(client, new ApiError(code, REASONS[code] ?? (code >= 500 ? 'InternalError' : 'BadRequest'), message));
+      });
   });
   upstream.on('error', (err) => {
     if (done) return;

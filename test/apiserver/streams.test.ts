@@ -13,6 +13,8 @@ import { TOKEN, call, mirrorPodBody, nodeBody, startTestServer, waitFor, type Te
 type Upgraded = { kind: 'upgraded'; res: IncomingMessage; socket: Duplex; head: Buffer };
 type Answered = { kind: 'answered'; status: number; headers: IncomingMessage['headers']; text: string };
 
+const JSON_REFUSAL = JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'attach is forbidden here', reason: 'Forbidden', code: 403 });
+
 const WS_HEADERS = {
   Connection: 'Upgrade',
   Upgrade: 'websocket',
@@ -64,6 +66,10 @@ describe('stream subresources proxied to the node API', () => {
         socket.end();
       });
       socket.on('error', () => socket.destroy());
+      if (seen.url.includes('input=1') && seen.url.startsWith('/attach/')) {
+        socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(JSON_REFUSAL)}\r\n\r\n${JSON_REFUSAL}`);
+        return;
+      }
       if (seen.url.startsWith('/attach/')) {
         // As the node API refuses an attach to a container that is not running.
         const body = 'container "web" in pod "p" is not running (exited: Error)\n';
@@ -123,12 +129,23 @@ describe('stream subresources proxied to the node API', () => {
     u.socket.destroy();
   });
 
-  test("the node's refusal comes back verbatim", async () => {
+  test("the node's refusal comes back: a plain-text one as a Status in the node's words, a JSON one as it is", async () => {
     const r = answered(await upgrade(ts, 'POST', '/api/v1/namespaces/default/pods/p/attach?container=web&stdout=true&stderr=true'));
     assert.equal(upgrades.at(-1)!.url, '/attach/default/p/web?output=1&error=1');
     assert.equal(r.status, 400);
-    assert.equal(r.headers['content-type'], 'text/plain; charset=utf-8');
-    assert.equal(r.text, 'container "web" in pod "p" is not running (exited: Error)\n');
+    assert.equal(r.headers['content-type'], 'application/json');
+    assert.deepEqual(JSON.parse(r.text), {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'container "web" in pod "p" is not running (exited: Error)',
+      reason: 'BadRequest',
+      code: 400,
+    });
+    const j = answered(await upgrade(ts, 'POST', '/api/v1/namespaces/default/pods/p/attach?container=web&stdout=true&stdin=true'));
+    assert.equal(j.status, 403);
+    assert.equal(j.text, JSON_REFUSAL);
   });
 
   test('refused before the node is asked: no token, no pod, no container named, no command, bad ports, not a stream path', async () => {
