@@ -85,20 +85,21 @@ export function refuseUpgrade(socket: Duplex, e: ApiError): void {
   );
 }
 
-/** The Status reason kube uses for each HTTP code. */
-const REASONS: Record<number, string> = {
-  400: 'BadRequest',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'NotFound',
-  405: 'MethodNotAllowed',
-  409: 'Conflict',
-  500: 'InternalError',
-  503: 'ServiceUnavailable',
+/** For each HTTP code: kube's Status reason and the status line's text. */
+const CODES: Record<number, [reason: string, text: string]> = {
+  400: ['BadRequest', 'Bad Request'],
+  401: ['Unauthorized', 'Unauthorized'],
+  403: ['Forbidden', 'Forbidden'],
+  404: ['NotFound', 'Not Found'],
+  405: ['MethodNotAllowed', 'Method Not Allowed'],
+  409: ['Conflict', 'Conflict'],
+  500: ['InternalError', 'Internal Server Error'],
+  502: ['InternalError', 'Bad Gateway'],
+  503: ['ServiceUnavailable', 'Service Unavailable'],
 };
 
 function httpReason(code: number): string {
-  return ({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' } as Record<number, string>)[code] ?? 'Error';
+  return CODES[code]?.[1] ?? 'Error';
 }
 
 /**
@@ -159,6 +160,7 @@ export function proxyUpgrade(node: NodeConnection, path: string, req: IncomingMe
       res.on('data', (c: Buffer) => client.write(c));
       res.on('end', () => {
         client.end();
+        upstream.destroy();
         done = true;
         untrack();
       });
@@ -171,8 +173,9 @@ export function proxyUpgrade(node: NodeConnection, path: string, req: IncomingMe
         if (done) return;
         done = true;
         untrack();
+        upstream.destroy();
         const message = text.trim() || `the node API answered ${code} ${res.statusMessage ?? ''}`.trim();
-        refuseUpgrade(client, new ApiError(code, REASONS[code] ?? (code >= 500 ? 'InternalError' : 'BadRequest'), message));
+        refuseUpgrade(client, new ApiError(code, CODES[code]?.[0] ?? (code >= 500 ? 'InternalError' : 'BadRequest'), message));
       });
   });
   upstream.on('error', (err) => {
