@@ -247,6 +247,8 @@ export const selfSubjectAccessReviews = review('authorization.k8s.io', 'selfsubj
 export const selfSubjectRulesReviews = review('authorization.k8s.io', 'selfsubjectrulesreviews', 'SelfSubjectRulesReview');
 export const selfSubjectReviews = review('authentication.k8s.io', 'selfsubjectreviews', 'SelfSubjectReview');
 
+// The singular names are the kinds in lower case, as metrics-server's discovery has them: `node`
+// and `pod` would make `kubectl get node` ambiguous, and `kubectl get podmetrics` needs them.
 function usage(plural: string, singular: string, kind: string, namespaced: boolean): ResourceDef {
   return {
     group: 'metrics.k8s.io',
@@ -270,9 +272,9 @@ function usage(plural: string, singular: string, kind: string, namespaced: boole
 }
 
 /** `kubectl top node`: the node's CPU and memory, as metrics-server serves them. */
-export const nodeMetrics = usage('nodes', 'node', 'NodeMetrics', false);
+export const nodeMetrics = usage('nodes', 'nodemetrics', 'NodeMetrics', false);
 /** `kubectl top pod`: each pod's containers' CPU and memory. */
-export const podMetrics = usage('pods', 'pod', 'PodMetrics', true);
+export const podMetrics = usage('pods', 'podmetrics', 'PodMetrics', true);
 
 export const ALL_RESOURCES: readonly ResourceDef[] = [
   pods,

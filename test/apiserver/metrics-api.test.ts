@@ -109,7 +109,15 @@ describe('metrics.k8s.io from the node API', () => {
   test('Table on request, JSON when protobuf is asked for, read-only verbs', async () => {
     const table = await call(ts, 'GET', '/apis/metrics.k8s.io/v1beta1/pods', { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' });
     assert.equal(table.json.kind, 'Table');
-    assert.deepEqual(table.json.rows.map((r: { cells: unknown[] }) => r.cells[0]), ['web-a', 'web-b', 'dns']);
+    assert.deepEqual(table.json.columnDefinitions.map((c: { name: string }) => c.name), ['Name', 'CPU', 'Memory', 'Window']);
+    assert.deepEqual(table.json.rows.map((r: { cells: unknown[] }) => r.cells), [
+      ['web-a', '300000000n', '73728Ki', '10s'],
+      ['web-b', '2000000n', '3072Ki', '10s'],
+      ['dns', '10000000n', '20480Ki', '10s'],
+    ]);
+    const got = await kubectl(ts, ['get', 'nodemetrics']);
+    assert.equal(got.code, 0, got.stderr);
+    assert.match(got.stdout, new RegExp(`^${NODE}\\s+750000000n\\s+1572864Ki\\s+10s\\s*$`, 'm'));
     const pb = await call(ts, 'GET', '/apis/metrics.k8s.io/v1beta1/nodes', { accept: 'application/vnd.kubernetes.protobuf,application/json' });
     assert.equal(pb.status, 200);
     assert.match(String(pb.headers['content-type']), /^application\/json/);

@@ -10,7 +10,7 @@ import { nodeMetricsOf, podMetricsOf } from './objects.js';
 import type { UsageSource } from './source.js';
 
 export { UsageSource, SUMMARY_TTL_MS } from './source.js';
-export { cpuQuantity, memoryQuantity } from './objects.js';
+export { cpuQuantity, memoryQuantity } from './quantities.js';
 
 export interface MetricsRequest {
   def: ResourceDef;

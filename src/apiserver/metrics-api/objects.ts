@@ -3,18 +3,10 @@
 // pod without a CPU rate yet (one reading so far) has no metrics, as with metrics-server.
 import type { Summary } from '../../stats/index.js';
 import type { KubeObject } from '../resources.js';
+import { cpuQuantity, memoryQuantity } from './quantities.js';
 
 /** The window the node's rates are averaged over: the node API's sampling interval. */
 export const WINDOW = '10s';
-
-export function cpuQuantity(nanocores: number): string {
-  return `${Math.max(0, Math.round(nanocores))}n`;
-}
-
-export function memoryQuantity(bytes: number): string {
-  const b = Math.max(0, Math.round(bytes));
-  return b % 1024 === 0 ? `${b / 1024}Ki` : String(b);
-}
 
 export function nodeMetricsOf(s: Summary, labels: Record<string, string> | undefined, now: string): KubeObject[] {
   const n = s.node;
