@@ -19,6 +19,9 @@ export function nodeLogReader(node: NodeConnection): LogReader {
     if (res.statusCode === 200) return res;
     const message = (await readText(res, 64 * 1024).catch(() => '')).trim() || `node answered ${res.statusCode}`;
     if (res.statusCode === 404) throw new LogNotFoundError(message);
+    if (res.statusCode === 401 || res.statusCode === 403) {
+      throw new Error(`the node API at ${node.url()} refused the API server's credentials (${res.statusCode}): ${message}; check the node API's --client-ca-file and the API server's client certificate or token`);
+    }
     throw Object.assign(new Error(message), { statusCode: res.statusCode === 400 ? 400 : 500 });
   };
 }

@@ -137,7 +137,7 @@ describe('a node API over HTTPS with client certificates or a token', () => {
     await withServer({ url: () => url, caCertPem: pem('node-ca.crt') }, async (ts) => {
       const log = await call(ts, 'GET', '/api/v1/namespaces/default/pods/p/log');
       assert.equal(log.status, 500);
-      assert.match(log.json.message, /Unauthorized/);
+      assert.match(log.json.message, /^reading the log failed: the node API at https:\/\/127\.0\.0\.1:\d+ refused the API server's credentials \(401\): Unauthorized; check /);
       const e = await exec(ts);
       assert.equal(e.status, 401);
       assert.equal(JSON.parse(e.text).message, 'Unauthorized');
