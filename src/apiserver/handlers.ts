@@ -11,7 +11,7 @@ import { markDeleting, podDeletionGrace } from './graceful.js';
 import { encodeList, encodeObject, type Encoded, type ListMore, type Output } from './output.js';
 import { listPage } from './paging.js';
 import { applyPatch, PATCH_TYPES, type Json, type PatchType } from './patch.js';
-import { namespaces, pods, resourceKey, ALL_RESOURCES, type KubeObject, type ResourceDef } from './resources.js';
+import { namespaces, pods, resourceKey, ALL_RESOURCES, type KubeObject, type ResourceDef, type SubresourceName } from './resources.js';
 import { stringsParam } from './query.js';
 import { staticPodsOnly } from './refusals.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
@@ -42,7 +42,7 @@ export interface ResourceRequest {
   /** Namespace from the URL; undefined for cluster-scoped resources and all-namespace lists. */
   namespace: string | undefined;
   name: string | undefined;
-  subresource: 'status' | 'log' | undefined;
+  subresource: SubresourceName | undefined;
   query: URLSearchParams;
   /** The client's User-Agent: names the field manager when the request has no fieldManager. */
   userAgent?: string;

@@ -14,7 +14,9 @@ import { createAuthenticator, tokenMatcher } from './auth.js';
 import { defaultHosts, ensureCertificates } from './certs.js';
 import { DEFAULT_EVENT_LIMITS, pruneEvents, type EventLimits } from './events.js';
 import { buildKubeconfig, type KubeconfigOptions } from './kubeconfig.js';
-import type { LogReader } from './logs.js';
+import { UsageSource } from './metrics-api/index.js';
+import type { NodeConnection } from './node-connection.js';
+import { nodeLogReader } from './node-logs.js';
 import { events, namespaces, resourceKey } from './resources.js';
 import { tlsFront } from './listener.js';
 import { createDispatcher } from './server.js';
@@ -51,8 +53,11 @@ export interface ApiServerOptions {
   /** Bearer token required on every request (health checks excepted). */
   token: string;
   nodeName: string;
-  /** Reads a container log for pods/log: a readable stream, or throws (LogNotFoundError: 404). */
-  logs?: LogReader;
+  /**
+   * The node API, reached over the network as kube-apiserver reaches a kubelet: pods/log,
+   * pods/exec, pods/attach, pods/portforward and metrics.k8s.io are served through it.
+   */
+  node: NodeConnection;
   logger: Logger;
   /** Changes a watch can resume across (default 10000). */
   historySize?: number;
@@ -137,13 +142,16 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     eventLimits,
     authenticate,
     tokenMatches: tokenMatcher(o.token),
-    logs: o.logs,
+    node: o.node,
+    logs: nodeLogReader(o.node),
+    usage: new UsageSource(o.node),
     bookmarkIntervalMs: o.bookmarkIntervalMs ?? 30_000,
     serverAddress: () => `${advertised}:${port}`,
     shuttingDown: () => shuttingDown,
   });
 
   const server: Server = createServer({ cert: tls.certPem, key: tls.keyPem }, dispatcher.handle);
+  server.on('upgrade', dispatcher.upgrade);
   // Connections arrive through the front listener, which answers plain HTTP with kube's 400 text.
   const front = tlsFront(server);
   const sockets = new Set<Socket>();

@@ -103,7 +103,7 @@ function mapReaderError(err: unknown): ApiError {
 }
 
 export async function serveLogs(
-  reader: LogReader | undefined,
+  reader: LogReader,
   logger: Logger,
   pod: Pod,
   q: URLSearchParams,
@@ -112,9 +112,6 @@ export async function serveLogs(
   track: (stop: () => void) => () => void,
 ): Promise<void> {
   const lr = logRequestFor(pod, q);
-  if (!reader) {
-    throw new ApiError(503, 'ServiceUnavailable', 'logs are not available: this API server was started without a log reader');
-  }
   let stream: NodeJS.ReadableStream;
   try {
     stream = await reader(lr);

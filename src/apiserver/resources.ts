@@ -10,8 +10,17 @@ export interface KubeObject {
   [key: string]: unknown;
 }
 
+/** Pod subresources proxied to the node API as upgraded streams (kube's "connect" subresources). */
+export const STREAM_SUBRESOURCES = ['exec', 'attach', 'portforward'] as const;
+export type StreamSubresource = (typeof STREAM_SUBRESOURCES)[number];
+export type SubresourceName = 'status' | 'log' | StreamSubresource;
+
+export function isStreamSubresource(s: string | undefined): s is StreamSubresource {
+  return (STREAM_SUBRESOURCES as readonly string[]).includes(s ?? '');
+}
+
 export interface SubresourceDef {
-  name: 'status' | 'log';
+  name: SubresourceName;
   verbs: string[];
 }
 
@@ -40,6 +49,8 @@ export interface ResourceDef {
   nameRule: 'subdomain' | 'label' | 'segment';
   /** A create-only question about the caller (SelfSubjectAccessReview, ...): answered, never stored. */
   review?: boolean;
+  /** Read from the node API's resource usage (metrics.k8s.io), never stored. */
+  metrics?: boolean;
 }
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -76,7 +87,10 @@ export const pods: ResourceDef = {
   categories: ['all'],
   verbs: ALL_VERBS,
   subresources: [
+    { name: 'attach', verbs: ['create', 'get'] },
+    { name: 'exec', verbs: ['create', 'get'] },
     { name: 'log', verbs: ['get'] },
+    { name: 'portforward', verbs: ['create', 'get'] },
     { name: 'status', verbs: ['get', 'patch', 'update'] },
   ],
   fields: getters(
@@ -236,6 +250,35 @@ export const selfSubjectReviews = review('authentication.k8s.io', 'selfsubjectre
 export const tokenReviews = review('authentication.k8s.io', 'tokenreviews', 'TokenReview');
 export const subjectAccessReviews = review('authorization.k8s.io', 'subjectaccessreviews', 'SubjectAccessReview');
 
+// The singular names are the kinds in lower case, as metrics-server's discovery has them: `node`
+// and `pod` would make `kubectl get node` ambiguous, and `kubectl get podmetrics` needs them.
+function usage(plural: string, singular: string, kind: string, namespaced: boolean): ResourceDef {
+  return {
+    group: 'metrics.k8s.io',
+    version: 'v1beta1',
+    apiVersion: 'metrics.k8s.io/v1beta1',
+    plural,
+    singular,
+    kind,
+    listKind: `${kind}List`,
+    namespaced,
+    shortNames: [],
+    categories: [],
+    verbs: ['get', 'list'],
+    subresources: [],
+    fields: getters(namespaced ? ['metadata.name', 'metadata.namespace'] : ['metadata.name']),
+    allowCreateOnUpdate: false,
+    statusSubresource: false,
+    nameRule: 'subdomain',
+    metrics: true,
+  };
+}
+
+/** `kubectl top node`: the node's CPU and memory, as metrics-server serves them. */
+export const nodeMetrics = usage('nodes', 'nodemetrics', 'NodeMetrics', false);
+/** `kubectl top pod`: each pod's containers' CPU and memory. */
+export const podMetrics = usage('pods', 'podmetrics', 'PodMetrics', true);
+
 export const ALL_RESOURCES: readonly ResourceDef[] = [
   pods,
   nodes,
@@ -248,6 +291,8 @@ export const ALL_RESOURCES: readonly ResourceDef[] = [
   selfSubjectReviews,
   tokenReviews,
   subjectAccessReviews,
+  nodeMetrics,
+  podMetrics,
 ];
 
 /** Group versions served, in discovery order. '' is the core group (/api/v1). */

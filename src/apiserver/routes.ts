@@ -3,7 +3,7 @@
 //   /apis/{group}/{version}/[watch/][namespaces/{ns}/]{resource}[/{name}[/{subresource}]]
 // plus discovery (/api, /apis, /apis/{group}, /api/v1, /apis/{group}/{version}), /version and the
 // health checks.
-import { findResource, type ResourceDef } from './resources.js';
+import { findResource, type ResourceDef, type SubresourceName } from './resources.js';
 import { badRequest } from './status.js';
 
 export type Route =
@@ -20,7 +20,7 @@ export type Route =
       def: ResourceDef;
       namespace: string | undefined;
       name: string | undefined;
-      subresource: 'status' | 'log' | undefined;
+      subresource: SubresourceName | undefined;
       legacyWatch: boolean;
     }
   | { kind: 'notFound' };
@@ -61,7 +61,7 @@ export function route(path: string): Route {
   return { kind: 'notFound' };
 }
 
-function subresourceOf(def: ResourceDef, sub: string | undefined): 'status' | 'log' | undefined | null {
+function subresourceOf(def: ResourceDef, sub: string | undefined): SubresourceName | undefined | null {
   if (sub === undefined) return undefined;
   const found = def.subresources.find((x) => x.name === sub);
   return found ? found.name : null;

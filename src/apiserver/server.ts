@@ -1,6 +1,7 @@
 // HTTP dispatch: authenticate, route, run the verb, write the answer. Any failure becomes a
 // Kubernetes Status body; nothing a client sends can throw out of here.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { hasCredentials, isPublicPath } from './auth.js';
 import { HEALTH_ENDPOINTS, health, healthCheckNames } from './health.js';
 import { notServed, staticPodsOnly, unsupportedPodSubresource, verbNotAllowed } from './refusals.js';
@@ -29,13 +30,16 @@ import {
   type ResourceRequest,
 } from './handlers.js';
 import { serveLogs, type LogReader } from './logs.js';
+import { serveMetrics, type UsageSource } from './metrics-api/index.js';
+import type { NodeConnection } from './node-connection.js';
+import { proxyUpgrade, refuseUpgrade, streamLocation } from './stream-proxy.js';
 import { serveOpenApi } from './openapi/index.js';
 import { errorMedia, negotiate, serialize, type Media, type Negotiated } from './media/index.js';
 import { kindHasProtobuf } from './protobuf/index.js';
 import { boolParam } from './query.js';
-import { groupVersions, pods, resourceKey, type KubeObject } from './resources.js';
+import { groupVersions, isStreamSubresource, pods, resourceKey, type KubeObject } from './resources.js';
 import { route, type Route } from './routes.js';
-import { ApiError, internalError, methodNotAllowed, notFound, notFoundPath, unauthorized } from './status.js';
+import { ApiError, badRequest, internalError, methodNotAllowed, notFound, notFoundPath, unauthorized } from './status.js';
 import { serveWatch, type WatchContext } from './watch.js';
 import type { Pod } from 'kubernetes-types/core/v1';
 
@@ -43,7 +47,12 @@ export interface DispatchDeps extends HandlerContext {
   authenticate: (req: IncomingMessage) => boolean;
   /** Whether a token is this server's: what a TokenReview asks. */
   tokenMatches: (token: string) => boolean;
-  logs: LogReader | undefined;
+  /** The node API, for the streams of pods/exec, pods/attach and pods/portforward. */
+  node: NodeConnection;
+  /** pods/log, read from the node API. */
+  logs: LogReader;
+  /** metrics.k8s.io, read from the node API. */
+  usage: UsageSource;
   bookmarkIntervalMs: number;
   /** host:port clients reach us at, for /api's serverAddressByClientCIDRs. */
   serverAddress: () => string;
@@ -87,7 +96,9 @@ function rootPaths(): string[] {
 
 export interface Dispatcher {
   handle(req: IncomingMessage, res: ServerResponse): void;
-  /** Ends every open watch and log stream (server shutdown). */
+  /** A request to upgrade the connection: pods/exec, pods/attach, pods/portforward, proxied to the node API. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Ends every open watch, log stream and proxied stream (server shutdown). */
   endStreams(): void;
   /** Open watch streams. */
   watchers(): number;
@@ -130,7 +141,7 @@ export function createDispatcher(d: DispatchDeps): Dispatcher {
     const watching = method === 'GET' && (rt.legacyWatch || boolParam(q, 'watch'));
     // Negotiated before anything is read or written, so a 406 changes nothing (as in kube).
     const n: Negotiated | undefined =
-      rt.subresource === 'log'
+      rt.subresource === 'log' || isStreamSubresource(rt.subresource)
         ? undefined
         : negotiate(req.headers.accept, {
             includeObject: q.get('includeObject'),
@@ -149,6 +160,16 @@ export function createDispatcher(d: DispatchDeps): Dispatcher {
       return sendJson(res, 201, answerReview(rt.def, await body(), ct, d.nodeName, d.tokenMatches));
     }
     if (!rt.subresource && !rt.def.verbs.includes(verb)) throw verbNotAllowed(rt.def, verb, path);
+
+    if (isStreamSubresource(rt.subresource)) {
+      if (method !== 'GET' && method !== 'POST') throw methodNotAllowed(method, path);
+      // The upgrade itself arrives through upgrade() below; a plain request cannot carry a stream.
+      throw badRequest('Upgrade request required');
+    }
+    if (rt.def.metrics) {
+      if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed(method, path);
+      return sendAnswer(res, await serveMetrics(d, d.usage, { def: rt.def, namespace: rt.namespace, name: rt.name, query: q }, out()), media);
+    }
 
     if (rt.subresource === 'log') {
       if (method !== 'GET') throw methodNotAllowed(method, path);
@@ -258,7 +279,39 @@ export function createDispatcher(d: DispatchDeps): Dispatcher {
     }
   }
 
+  /** Resolves the node API path of a stream request; throws ApiErrors (401, 404, 400, 405). */
+  function streamTarget(req: IncomingMessage): string {
+    const url = new URL(req.url ?? '/', 'http://apiserver.invalid');
+    if (!d.authenticate(req)) throw unauthorized();
+    const rt = route(url.pathname);
+    if (rt.kind !== 'resource' || rt.def !== pods || !isStreamSubresource(rt.subresource) || rt.name === undefined || rt.namespace === undefined) {
+      throw badRequest(`${url.pathname} cannot be upgraded: only pods/exec, pods/attach and pods/portforward are streams; send this request without an Upgrade header`);
+    }
+    const method = req.method ?? 'GET';
+    if (method !== 'GET' && method !== 'POST') throw methodNotAllowed(method, url.pathname);
+    const pod = d.store.get(resourceKey(pods), rt.namespace, rt.name);
+    if (!pod) throw notFound(pods, rt.name);
+    return streamLocation(pod as unknown as Pod, rt.subresource, url.searchParams);
+  }
+
   return {
+    upgrade(req, socket, head) {
+      socket.on('error', () => socket.destroy());
+      let target: string;
+      try {
+        target = streamTarget(req);
+      } catch (err) {
+        const e = err instanceof ApiError ? err : internalError((err as Error)?.message ?? String(err));
+        d.logger.debug('apiserver: stream refused', { method: req.method, url: req.url, code: e.code });
+        refuseUpgrade(socket, e);
+        return;
+      }
+      d.logger.debug('apiserver: stream', { method: req.method, url: req.url, node: target });
+      proxyUpgrade(d.node, target, req, socket, head, d.logger, (stop) => {
+        logStreams.add(stop);
+        return () => logStreams.delete(stop);
+      });
+    },
     handle(req, res) {
       const started = Date.now();
       res.on('finish', () => {

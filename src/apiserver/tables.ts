@@ -8,6 +8,7 @@ import type { Container, ContainerStatus, Pod, Node, Event, Namespace, Service }
 import type { Lease } from 'kubernetes-types/coordination/v1';
 import type { ObjectMeta } from 'kubernetes-types/meta/v1';
 import type { KubeObject, ResourceDef } from './resources.js';
+import { cpuQuantity, memoryQuantity, quantityValue } from './metrics-api/quantities.js';
 
 export interface ColumnDefinition {
   name: string;
@@ -138,13 +139,26 @@ const COLUMNS: Record<string, ColumnDefinition[]> = {
 
 const DEFAULT_COLUMNS = [col('Name', 0, 'name'), col('Age')];
 
+/** NodeMetrics and PodMetrics, as metrics-server prints them (`kubectl get podmetrics`). */
+const METRICS_COLUMNS = [col('Name', 0, 'name'), col('CPU'), col('Memory'), col('Window')];
+
 export function columnsFor(def: ResourceDef): ColumnDefinition[] {
+  if (def.metrics) return METRICS_COLUMNS;
   return COLUMNS[def.plural] ?? DEFAULT_COLUMNS;
+}
+
+/** A PodMetrics row shows the pod's containers together. */
+function metricsCells(o: KubeObject): unknown[] {
+  const containers = o['containers'] as Array<{ usage?: Record<string, unknown> }> | undefined;
+  const usages = containers ? containers.map((c) => c.usage ?? {}) : [(o['usage'] as Record<string, unknown> | undefined) ?? {}];
+  const sum = (k: string) => usages.reduce((a, u) => a + quantityValue(u[k]), 0);
+  return [o.metadata.name ?? '', cpuQuantity(sum('cpu')), memoryQuantity(sum('memory')), o['window'] ?? ''];
 }
 
 // ---- rows -----------------------------------------------------------------------------------------
 
 function cellsFor(def: ResourceDef, o: KubeObject, now: number): { cells: unknown[]; conditions?: TableRowCondition[] } {
+  if (def.metrics) return { cells: metricsCells(o) };
   switch (def.plural) {
     case 'pods':
       return podCells(o as unknown as Pod, now);

@@ -33,9 +33,9 @@ import {
 } from '../server/index.js';
 import { FileSource, HttpSource, type PodSource } from '../sources/index.js';
 import { podWithStatus } from '../status/index.js';
+import { renderResourceMetrics, StatsCollector } from '../stats/index.js';
 import { PodManager, type PodEventSink, type PodView } from '../workers/index.js';
 import { auditSink, loadInputTrust, plainHttpWarning } from './input-trust.js';
-import { nodeLogReader } from './node-logs.js';
 import type { RunOptions } from './options.js';
 import { berthVersion } from './version.js';
 
@@ -55,6 +55,7 @@ export class Agent {
   private mirror: Mirror | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private readonly metrics = new MetricsRegistry();
+  private readonly stats: StatsCollector;
   private runtime: Runtime | undefined;
   private manager: PodManager | undefined;
   private readonly config: PodConfig;
@@ -80,6 +81,7 @@ export class Agent {
         else this.manager?.apply(update);
       },
     });
+    this.stats = new StatsCollector({ nodeName: o.nodeName, runtime: () => this.runtime, views: () => this.manager?.views() ?? [], fsPath: o.rootDir });
     this.registerMetrics();
   }
 
@@ -193,6 +195,7 @@ export class Agent {
     this.resyncTimer = setInterval(() => manager.resyncAll(), o.syncFrequencyMs);
     this.resyncTimer.unref();
     await this.mirror?.start();
+    await this.stats.start();
     this.log.info('berth is running', {
       node: o.nodeName,
       endpoints: `https://${urlHost(advertisedAddress(o.address, this.nodeIP))}:${this.server!.port}`,
@@ -238,7 +241,7 @@ export class Agent {
       token,
       nodeName: o.nodeName,
       logger: this.log.child({ component: 'apiserver' }),
-      logs: nodeLogReader(this.nodeConnection!),
+      node: this.nodeConnection!,
       stateFile: join(apiDir, 'state.db'),
     });
     const existing = await readFile(o.writeKubeconfig, 'utf8').catch(() => undefined);
@@ -327,6 +330,7 @@ export class Agent {
   async stop(stopPods = false): Promise<void> {
     this.stopping = true;
     clearInterval(this.resyncTimer);
+    this.stats.stop();
     await Promise.all(this.sources.map((s) => s.stop()));
     await this.mirror?.stop();
     await this.server?.close();
@@ -366,8 +370,12 @@ export class Agent {
         if (!view || !this.runtime) return Promise.reject(new RuntimeError('PodNotFound', `pod "${pod}" not found in namespace "${namespace}" on this node`));
         return this.runtime.portForward(view.pod, port, signal);
       },
-      statsSummary: () => Promise.resolve({}),
-      resourceMetrics: () => Promise.resolve(''),
+      statsSummary: () => this.stats.summary(),
+      resourceMetrics: () =>
+        this.stats.summary().then(renderResourceMetrics, (err: unknown) => {
+          this.log.warn('reading resource usage for /metrics/resource failed', { err: (err as Error).message });
+          return renderResourceMetrics(undefined);
+        }),
     };
   }
 

@@ -7,21 +7,27 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../src/log/index.js';
-import { kubeconfigFor, startApiServer, type ApiServer, type ApiServerOptions } from '../../src/apiserver/index.js';
+import { kubeconfigFor, startApiServer, type ApiServer, type ApiServerOptions, type LogReader } from '../../src/apiserver/index.js';
+import { NO_NODE, startFakeNode, type FakeNode } from './fake-node.js';
 
 export const TOKEN = 'test-token-0123456789';
 export const NODE = 'my-node1';
 
 export interface TestServer {
   server: ApiServer;
+  /** The node API the server proxies to, when the test gave one (logs or a handler). */
+  node?: FakeNode;
   dir: string;
   kubeconfig: string;
   env: NodeJS.ProcessEnv;
   close(): Promise<void>;
 }
 
-export async function startTestServer(extra: Partial<ApiServerOptions> = {}): Promise<TestServer> {
+/** `logs`: a fake node API serves /containerLogs from it (pods/log goes there over HTTP). */
+export async function startTestServer(extra: Partial<ApiServerOptions> & { logs?: LogReader } = {}): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-apiserver-'));
+  const { logs, ...options } = extra;
+  const node = logs ? await startFakeNode({ logs }) : undefined;
   let server: ApiServer;
   try {
     server = await startApiServer({
@@ -31,9 +37,11 @@ export async function startTestServer(extra: Partial<ApiServerOptions> = {}): Pr
       token: TOKEN,
       nodeName: NODE,
       logger: silentLogger,
-      ...extra,
+      node: node?.connection ?? NO_NODE,
+      ...options,
     });
   } catch (err) {
+    await node?.close();
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
@@ -47,12 +55,14 @@ export async function startTestServer(extra: Partial<ApiServerOptions> = {}): Pr
   };
   return {
     server,
+    ...(node ? { node } : {}),
     dir,
     kubeconfig,
     env,
     async close() {
       try {
         await server.close();
+        await node?.close();
       } finally {
         await rm(dir, { recursive: true, force: true });
       }

@@ -11,6 +11,7 @@ import { PassThrough } from 'node:stream';
 import { startApiServer } from '../../src/apiserver/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import { NODE, TOKEN, call, mirrorPodBody, nodeBody, openWatch, startTestServer, waitFor, type TestServer } from './helpers.js';
+import { NO_NODE } from './fake-node.js';
 
 const PODS = '/api/v1/namespaces/default/pods';
 const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
@@ -79,7 +80,7 @@ describe('embedded API server REST', () => {
       assert.equal((await stat(join(certDir, key))).mode & 0o777, 0o600, key);
     }
     const caBefore = await readFile(join(certDir, 'ca.crt'), 'utf8');
-    const second = await startApiServer({ certDir, token: TOKEN, nodeName: NODE, logger: silentLogger, port: 0 });
+    const second = await startApiServer({ certDir, token: TOKEN, nodeName: NODE, logger: silentLogger, port: 0, node: NO_NODE });
     try {
       assert.equal(second.caCertPem, caBefore);
     } finally {
@@ -272,15 +273,22 @@ describe('embedded API server REST', () => {
       assert.equal(api.headers['content-type'], `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList`);
       const pods = api.json.items[0].versions[0].resources.find((r: { resource: string }) => r.resource === 'pods');
       assert.deepEqual(pods.shortNames, ['po']);
-      assert.deepEqual(pods.subresources.map((s: { subresource: string }) => s.subresource).sort(), ['log', 'status']);
+      assert.deepEqual(pods.subresources.map((s: { subresource: string }) => s.subresource).sort(), ['attach', 'exec', 'log', 'portforward', 'status']);
+      assert.deepEqual(pods.subresources.find((s: { subresource: string }) => s.subresource === 'exec').verbs, ['create', 'get']);
       const apis = await call(ts, 'GET', '/apis', { accept });
       assert.equal(apis.json.items[0].metadata.name, 'coordination.k8s.io');
       assert.equal(apis.json.items[0].versions[0].resources[0].resource, 'leases');
+      const metrics = apis.json.items.find((i: { metadata: { name: string } }) => i.metadata.name === 'metrics.k8s.io');
+      assert.equal(metrics.versions[0].version, 'v1beta1');
+      const scopes = Object.fromEntries(metrics.versions[0].resources.map((r: { resource: string; scope: string }) => [r.resource, r.scope]));
+      assert.deepEqual(scopes, { nodes: 'Cluster', pods: 'Namespaced' });
     }
     const legacy = await call(ts, 'GET', '/api', { accept: 'application/json' });
     assert.equal(legacy.json.kind, 'APIVersions');
     const v1 = await call(ts, 'GET', '/api/v1');
-    assert.ok(v1.json.resources.some((r: { name: string }) => r.name === 'pods/log'));
+    for (const sub of ['pods/log', 'pods/exec', 'pods/attach', 'pods/portforward']) assert.ok(v1.json.resources.some((r: { name: string }) => r.name === sub), sub);
+    const m = await call(ts, 'GET', '/apis/metrics.k8s.io/v1beta1');
+    assert.deepEqual(m.json.resources.map((r: { name: string; kind: string; verbs: string[] }) => [r.name, r.kind, r.verbs.join(',')]), [['nodes', 'NodeMetrics', 'get,list'], ['pods', 'PodMetrics', 'get,list']]);
     const g = await call(ts, 'GET', '/apis');
     assert.equal(g.json.groups[0].name, 'coordination.k8s.io');
     assert.equal((await call(ts, 'GET', '/apis/coordination.k8s.io/v1')).json.resources[0].name, 'leases');

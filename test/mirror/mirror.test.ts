@@ -11,6 +11,7 @@ import { createLogger, silentLogger } from '../../src/log/index.js';
 import type { ManifestProblem } from '../../src/manifest/problem.js';
 import { loadKubeconfig, Mirror, RestClient, isNotFound, type MirrorOptions, type NodeFacts } from '../../src/mirror/index.js';
 import { FakeSource, defer, sleep, staticPod, tempDir, waitFor } from './helpers.js';
+import { NO_NODE } from '../apiserver/fake-node.js';
 
 const NODE = 'node-a';
 const TOKEN = 'mirror-test-token';
@@ -55,7 +56,7 @@ async function setup(t: TestContext, opts: { serverUp?: boolean; mirror?: Partia
   const kubeconfig = join(dir, 'kubeconfig');
   const env = { dir, certDir, kubeconfig, port, server: undefined } as unknown as Env;
   env.restart = async () => {
-    env.server = await startApiServer({ bindAddress: '127.0.0.1', port, certDir, token: TOKEN, nodeName: NODE, logger: silentLogger });
+    env.server = await startApiServer({ bindAddress: '127.0.0.1', port, certDir, token: TOKEN, nodeName: NODE, logger: silentLogger, node: NO_NODE });
     await writeFile(kubeconfig, kubeconfigFor(env.server, TOKEN));
   };
   env.stopServer = async () => {

@@ -3,7 +3,7 @@
 // ../resources.ts, so a resource added there is documented without touching this file. Operation
 // ids, x-kubernetes-action values and parameters follow kube-apiserver's naming, which clients
 // (kubectl's parameter checks, generated clients) key on.
-import type { ResourceDef } from '../resources.js';
+import { isStreamSubresource, type ResourceDef, type StreamSubresource } from '../resources.js';
 import { definitionOf, type Definitions, type Schema } from './schema.js';
 
 export interface Parameter {
@@ -117,6 +117,19 @@ export interface ResourcePaths {
   roots: string[];
 }
 
+const STREAM_FLAGS = [
+  q('container', 'string', 'The container to connect to; may be omitted when the pod has one container.'),
+  q('stderr', 'boolean', 'Redirect the standard error stream of the pod for this call.'),
+  q('stdin', 'boolean', 'Redirect the standard input stream of the pod for this call.'),
+  q('stdout', 'boolean', 'Redirect the standard output stream of the pod for this call.'),
+  q('tty', 'boolean', 'Allocate a terminal for this call.'),
+];
+const CONNECT_PARAMS: Record<StreamSubresource, Parameter[]> = {
+  attach: STREAM_FLAGS,
+  exec: [q('command', 'string', 'The command and its arguments, one parameter each.'), ...STREAM_FLAGS],
+  portforward: [q('ports', 'integer', 'Ports to forward.')],
+};
+
 /** The path items of one resource; undefined when the kind has no generated definition. */
 export function resourcePaths(defs: Definitions, def: ResourceDef): ResourcePaths | undefined {
   const kindDef = definitionOf(defs, { group: def.group, version: def.version, kind: def.kind });
@@ -205,6 +218,13 @@ export function resourcePaths(defs: Definitions, def: ResourceDef): ResourcePath
         q('tailLines', 'integer', 'Only this many lines from the end of the log.'),
         q('timestamps', 'boolean', 'Start every line with its RFC 3339 timestamp.'),
       ], { '200': { description: 'OK', schema: { type: 'string' } } }, ['*/*'], ['text/plain', 'application/json', 'application/yaml']);
+    } else if (isStreamSubresource(sub.name)) {
+      // kube's "connect" operations: an upgraded stream (SPDY or WebSocket), proxied to the node.
+      const params = CONNECT_PARAMS[sub.name];
+      const stream = { '200': { description: 'OK', schema: { type: 'string' } } };
+      const name = sub.name === 'portforward' ? 'PortForward' : cap;
+      p.get = op('connect', `connectGet${id}${scope}${what}${name}`, `connect GET requests to ${sub.name} of ${what}`, params, stream, ['*/*'], ['*/*']);
+      p.post = op('connect', `connectPost${id}${scope}${what}${name}`, `connect POST requests to ${sub.name} of ${what}`, params, stream, ['*/*'], ['*/*']);
     } else {
       if (sub.verbs.includes('get')) p.get = op('get', `read${id}${scope}${what}${cap}`, `read ${sub.name} of the specified ${what}`, [], ok(kindDef));
       if (sub.verbs.includes('update')) {
