@@ -6,8 +6,10 @@ import { parseAllDocuments, type Tags } from 'yaml';
 import { msg, showValue, ProblemList } from './errors.js';
 import { toStaticPod } from './identity.js';
 import { isObject, type JsonObject } from './json.js';
+import { checkParseLimits } from './limits.js';
 import type { ManifestProblem, ManifestWarning } from './problem.js';
 import { MAX_MANIFEST_BYTES, type DecodeResult, type StaticIdentity } from './types.js';
+import { firstDuplicateKey } from './unique-keys.js';
 import { validatePodAt } from './validate.js';
 import { podWarnings } from './warnings.js';
 
@@ -107,10 +109,13 @@ function parseJson(text: string, origin: string): ParseResult {
 
 /** Parses exactly one YAML/JSON document. */
 export function parseManifest(text: string, origin: string): ParseResult {
-  if (text.trimStart().startsWith('{')) return parseJson(text, origin);
+  const json = text.trimStart().startsWith('{');
+  const limited = checkParseLimits(text, origin, json);
+  if (limited) return { problem: limited };
+  if (json) return parseJson(text, origin);
   let docs;
   try {
-    docs = parseAllDocuments(text, { version: '1.1', customTags: kubernetesYamlTags, prettyErrors: true });
+    docs = parseAllDocuments(text, { version: '1.1', customTags: kubernetesYamlTags, prettyErrors: true, uniqueKeys: false });
   } catch (err) {
     return { problem: parseProblem(origin, '', `is not valid YAML or JSON: ${(err as Error).message}`, 'fix the YAML syntax') };
   }
@@ -145,10 +150,30 @@ export function parseManifest(text: string, origin: string): ParseResult {
       ),
     };
   }
+  const duplicate = firstDuplicateKey(real[0]!);
+  if (duplicate) {
+    const pos = lineCol(text, duplicate.offset);
+    return {
+      problem: parseProblem(
+        origin,
+        '',
+        `is not valid YAML: the key ${JSON.stringify(duplicate.key)} appears twice in one mapping (at line ${pos.line}, column ${pos.col})`,
+        `remove or rename one of the two ${JSON.stringify(duplicate.key)} keys at line ${pos.line}`,
+      ),
+    };
+  }
   try {
     return { empty: false, value: real[0]!.toJS({ maxAliasCount: 100 }) };
   } catch (err) {
-    return { problem: parseProblem(origin, '', `is not valid YAML: ${(err as Error).message}`, 'remove the YAML aliases (*name) and write the values out') };
+    // The yaml library refuses aliases whose expansion grows too big (billion laughs) here.
+    return {
+      problem: parseProblem(
+        origin,
+        '',
+        `is refused: its YAML aliases expand to too many values (parse limit: alias expansion; ${(err as Error).message})`,
+        'write the aliased values (*name) out in full instead of nesting aliases of aliases',
+      ),
+    };
   }
 }
 

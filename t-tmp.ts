@@ -1,0 +1,15 @@
+import { decodePodManifest } from './src/manifest/index.js';
+const id = (o: string) => ({ nodeName: 'n', source: 'file' as const, origin: o });
+const pod = (extra: string) => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: x\n${extra}`;
+const show = (name: string, t: string) => { const r0 = process.memoryUsage().rss; const t0 = performance.now(); const r = decodePodManifest(t, id(name)); console.log(name, (performance.now()-t0).toFixed(0), 'ms', ((process.memoryUsage().rss-r0)/1e6).toFixed(1),'MB', r.pods.length, r.problems.map(p=>p.message+' | '+p.fix).join('\n')); };
+show('ok', pod("    command: ['sh', '-c', 'echo [ {']\n    args:\n    - |\n      [[[[[[ {{{{{\n      x\n"));
+show('flowdeep', pod('    args: ' + '['.repeat(100000) + ']'.repeat(100000) + '\n'));
+show('blockdeep', pod('    args: ' + '- '.repeat(100000) + 'x\n'));
+show('jsondeep', '{"a":' + '['.repeat(100000) + ']'.repeat(100000) + '}');
+show('dup', pod('    image: y\n'));
+show('laughs', 'a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\nh: [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n');
+show('bigstring', pod('    args: ["' + 'x'.repeat(2_000_000) + '"]\n'));
+let s = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: big\n  labels:\n';
+for (let i = 0; i < 120000; i++) s += `    label-number-${i}: value-${i}-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n`;
+s += 'spec:\n  containers:\n  - name: c\n    image: x\n';
+show('big', s);
