@@ -74,6 +74,8 @@ export class ProcessRuntime implements Runtime {
   private readonly reported = new Map<string, ContainerRecord>();
   private readonly finalizing = new Map<string, Promise<ExitFile>>();
   private readonly exitWaiters = new Map<string, Array<(record: ContainerRecord) => void>>();
+  /** Container id -> pod UID (never changes for an id), so one pod's containers are found without reading every meta.json. */
+  private readonly podOf = new Map<string, string>();
   private pollTimer: NodeJS.Timeout | undefined;
   private polling = false;
   private closed = false;
@@ -142,6 +144,7 @@ export class ProcessRuntime implements Runtime {
       exec: { runAs: user, env: fullEnv, workingDir },
       gracePeriodSeconds: pod.spec?.terminationGracePeriodSeconds ?? 30,
     };
+    this.podOf.set(id, meta.podUid);
     try {
       await Promise.all([
         fs.mkdir(this.state.dir(id), { recursive: true }),
@@ -254,10 +257,20 @@ export class ProcessRuntime implements Runtime {
     this.adopted.delete(id);
     this.reported.delete(id);
     await this.state.remove(id);
+    this.podOf.delete(id);
   }
 
-  async listContainers(): Promise<ContainerRecord[]> {
-    const ids = await this.state.ids();
+  async listContainers(podUid?: string): Promise<ContainerRecord[]> {
+    let ids = await this.state.ids();
+    if (podUid !== undefined) {
+      // Ids not seen yet (left by a previous agent) are read once; after that the map answers.
+      const unknown = ids.filter((id) => !this.podOf.has(id));
+      const metas = await Promise.all(unknown.map((id) => this.state.readMeta(id)));
+      metas.forEach((meta, i) => {
+        if (meta) this.podOf.set(unknown[i]!, meta.podUid);
+      });
+      ids = ids.filter((id) => this.podOf.get(id) === podUid);
+    }
     const records = await Promise.all(ids.map((id) => this.readRecord(id)));
     const result: ContainerRecord[] = [];
     for (const record of records) {
@@ -340,6 +353,7 @@ export class ProcessRuntime implements Runtime {
       this.state.readExit(id),
     ]);
     if (!meta) return undefined;
+    this.podOf.set(id, meta.podUid);
     const base = baseRecord(meta);
     if (pidFile) {
       base.pid = pidFile.pid;
