@@ -4,7 +4,7 @@
 // `--scale-pods=N` runs them with N pods instead (a quick look on a small machine).
 import { join } from 'node:path';
 import type { Benchmark, Check, Outcome, Unit } from './core.js';
-import { createEnv, markerPid, type Berth, type BenchEnv } from './lib/berth.js';
+import { createEnv, markerPid, toMono, type Berth, type BenchEnv } from './lib/berth.js';
 import { KubeClient, readKubeconfig } from './lib/kube.js';
 import { processAlive, sleep, statusKb } from './lib/proc.js';
 import { percentile, round } from './lib/stats.js';
@@ -85,6 +85,14 @@ async function withScaleEnv<T>(label: string, args: string[], body: (env: BenchE
   }
 }
 
+/** performance.now() - t0 of the last agent log line `msg` about a pod whose name starts with `prefix`. */
+function lastLogMs(berth: Berth, msg: string, prefix: string, t0: number): number {
+  const times = berth.logs
+    .filter((l) => l.line.msg === msg && String(l.line.pod).startsWith(prefix) && typeof l.line.time === 'string')
+    .map((l) => toMono(Date.parse(String(l.line.time))) - t0);
+  return times.length ? Math.max(...times) : Number.NaN;
+}
+
 const queueFullLines = (berth: Berth) => berth.logs.filter((l) => /queue full|dropping/.test(String(l.line.msg))).length;
 
 const scale: Benchmark = {
@@ -114,7 +122,11 @@ const scale: Benchmark = {
             check(`  scale ${PODS}: "queue full ... dropping" log lines`, queueFullLines(berth), 'count', 0),
             check(`  scale ${PODS}: agent peak RSS`, peakMb, 'MB'),
           ],
-          breakdown: [],
+          breakdown: [
+            { label: `scale ${PODS}: first rename -> last "adding static pod" log`, medianMs: round(lastLogMs(berth, 'adding static pod', 'scale-', t0)) },
+            { label: `scale ${PODS}: first rename -> last "container started" log`, medianMs: round(lastLogMs(berth, 'container started', 'scale-', t0)) },
+            { label: `scale ${PODS}: first rename -> last marker seen`, medianMs: round(allMs) },
+          ],
           raw: { pods: PODS, allMs, apiMs: api.ms, apiFailures: api.failures.slice(0, 20), peakMb },
         };
       } finally {
@@ -160,7 +172,10 @@ const removal: Benchmark = {
           check(`  remove ${PODS}: containers of removed pods still running`, alive.length, 'count', 0),
           check(`  remove ${PODS}: agent RSS before removing`, rssBeforeMb, 'MB'),
         ],
-        breakdown: [],
+        breakdown: [
+          { label: `remove ${PODS}: first unlink -> last "removing static pod" log`, medianMs: round(lastLogMs(berth, 'removing static pod', 'rm-', t0)) },
+          { label: `remove ${PODS}: first unlink -> last "pod stopped" log`, medianMs: round(lastLogMs(berth, 'pod stopped', 'rm-', t0)) },
+        ],
         raw: { pods: PODS, goneMs, allStoppedMs, peakMb, rssBeforeMb, stillRunning: alive.length, stoppedLogged: stopped() },
       };
     }),
