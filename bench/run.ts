@@ -16,6 +16,7 @@ import { cleanupAll as cleanupBerths, ROOT } from './lib/berth.js';
 import { formatTable } from './lib/table.js';
 import { cleanupStoreBench, storeBenchmarks } from './store.js';
 import { probeBenchmarks } from './probes.js';
+import { parseBenchmarks } from './parse.js';
 import { scaleBenchmarks } from './scale.js';
 
 interface Result extends Partial<Outcome> {
@@ -25,7 +26,7 @@ interface Result extends Partial<Outcome> {
   error?: string;
 }
 
-const benchmarks = [...coreBenchmarks, ...apiBenchmarks, ...storeBenchmarks, ...containerBenchmarks, ...probeBenchmarks, ...logBenchmarks, ...scaleBenchmarks];
+const benchmarks = [...coreBenchmarks, ...apiBenchmarks, ...storeBenchmarks, ...containerBenchmarks, ...probeBenchmarks, ...logBenchmarks, ...scaleBenchmarks, ...parseBenchmarks];
 const cleanupAll = () => Promise.allSettled([cleanupStoreBench(), cleanupBerths(), cleanupApiChildren(), cleanupContainers()]);
 
 const args = process.argv.slice(2);
