@@ -18,6 +18,7 @@ import { cleanupStoreBench, storeBenchmarks } from './store.js';
 import { probeBenchmarks } from './probes.js';
 import { parseBenchmarks } from './parse.js';
 import { scaleBenchmarks } from './scale.js';
+import { soakBenchmarks } from './soak.js';
 
 interface Result extends Partial<Outcome> {
   id: string;
@@ -26,7 +27,7 @@ interface Result extends Partial<Outcome> {
   error?: string;
 }
 
-const benchmarks = [...coreBenchmarks, ...apiBenchmarks, ...storeBenchmarks, ...containerBenchmarks, ...probeBenchmarks, ...logBenchmarks, ...scaleBenchmarks, ...parseBenchmarks];
+const benchmarks = [...coreBenchmarks, ...apiBenchmarks, ...storeBenchmarks, ...containerBenchmarks, ...probeBenchmarks, ...logBenchmarks, ...scaleBenchmarks, ...parseBenchmarks, ...soakBenchmarks];
 const cleanupAll = () => Promise.allSettled([cleanupStoreBench(), cleanupBerths(), cleanupApiChildren(), cleanupContainers()]);
 
 const args = process.argv.slice(2);

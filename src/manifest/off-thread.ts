@@ -36,7 +36,8 @@ const fromSource = import.meta.url.endsWith('.ts');
 const workerUrl = new URL(fromSource ? './decode-worker.ts' : './decode-worker.js', import.meta.url);
 
 function newThread(): Worker {
-  const resourceLimits = { maxOldGenerationSizeMb: THREAD_HEAP_MB };
+  // A young generation large enough for a big document's short-lived nodes: fewer, cheaper collections.
+  const resourceLimits = { maxOldGenerationSizeMb: THREAD_HEAP_MB, maxYoungGenerationSizeMb: 64 };
   if (!fromSource) return new Worker(workerUrl, { resourceLimits });
   const tsx = import.meta.resolve('tsx/esm/api');
   const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); })`;
