@@ -1,5 +1,4 @@
 import { decodePodManifest } from './src/manifest/index.js';
-import { checkParseLimits } from './src/manifest/limits.js';
 import { parseAllDocuments } from 'yaml';
 const lines = ['apiVersion: v1', 'kind: Pod', 'metadata:', `  name: big`, '  labels:'];
 for (let i = 0; i < 120000; i++) lines.push(`    label-number-${i}: value-${i}-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx`);
@@ -7,7 +6,7 @@ lines.push('spec:', '  containers:', '  - name: c', '    image: x', '    command
 const text = lines.join('\n');
 const id = { nodeName: 'n', source: 'file' as const, origin: '/x' };
 let t = performance.now();
-checkParseLimits(text, 'x', false); console.log('limits', performance.now() - t);
+console.log('limits', performance.now() - t);
 t = performance.now();
 const d = parseAllDocuments(text, { version: '1.1', uniqueKeys: false }) as any; console.log('parse', performance.now() - t);
 t = performance.now();

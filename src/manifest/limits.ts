@@ -93,12 +93,24 @@ function scanJson(text: string): Crossed | undefined {
   return undefined;
 }
 
+/** Thrown by yamlTokensWithinLimits when the text crosses a limit. */
+export class ParseLimitCrossed extends Error {
+  constructor(
+    readonly limit: ParseLimit,
+    readonly offset: number,
+  ) {
+    super(`parse limit ${limit} crossed at offset ${offset}`);
+  }
+}
+
 /**
- * YAML through the yaml library's lexer (linear, no tree): it knows quotes, comments and block
- * scalars, so brackets inside a script are not mistaken for nesting. Block nesting is the stack of
- * the columns where nodes start (a `- - -` line nests once per dash); flow nesting is counted on top.
+ * The yaml library's lexer tokens of `text`, each checked before it is handed on, so the parser
+ * that consumes them never sees the token that crosses a limit (it throws ParseLimitCrossed
+ * instead). The lexer is linear and builds no tree; it knows quotes, comments and block scalars, so
+ * brackets inside a script are not mistaken for nesting. Block nesting is the stack of the columns
+ * where nodes start (a `- - -` line nests once per dash); flow nesting is counted on top.
  */
-function scanYaml(text: string): Crossed | undefined {
+export function* yamlTokensWithinLimits(text: string): Generator<string, void> {
   let offset = 0;
   let lineStart = 0;
   let flowDepth = 0;
@@ -115,9 +127,13 @@ function scanYaml(text: string): Crossed | undefined {
   // The lexer marks a plain or block scalar with a control token (not in the text) before its value.
   let valueNext = false;
   for (const token of new Lexer().lex(text)) {
-    if (token === CST.DOCUMENT || token === CST.FLOW_END) continue;
+    if (token === CST.DOCUMENT || token === CST.FLOW_END) {
+      yield token;
+      continue;
+    }
     if (token === CST.SCALAR) {
       valueNext = true;
+      yield token;
       continue;
     }
     const column = offset - lineStart;
@@ -152,17 +168,22 @@ function scanYaml(text: string): Crossed | undefined {
       default:
         break;
     }
-    if (crossed) return crossed;
+    if (crossed) throw new ParseLimitCrossed(crossed.limit, crossed.offset);
+    yield token;
     offset += token.length;
     // A newline, a multi-line scalar or a block scalar's body: the next column counts from its last '\n'.
     const nl = token.lastIndexOf('\n');
     if (nl !== -1) lineStart = offset - token.length + nl + 1;
   }
-  return undefined;
 }
 
-/** The first parse limit the manifest text crosses, as a problem; undefined when within all limits. */
-export function checkParseLimits(text: string, origin: string, json: boolean): ManifestProblem | undefined {
-  const crossed = json ? scanJson(text) : scanYaml(text);
+/** The first parse limit a JSON manifest crosses, as a problem; undefined when within all limits. */
+export function checkJsonLimits(text: string, origin: string): ManifestProblem | undefined {
+  const crossed = scanJson(text);
   return crossed ? limitProblem(origin, crossed.limit, lineOf(text, crossed.offset)) : undefined;
+}
+
+/** The problem for a ParseLimitCrossed thrown while parsing `text`. */
+export function crossedProblem(text: string, origin: string, crossed: ParseLimitCrossed): ManifestProblem {
+  return limitProblem(origin, crossed.limit, lineOf(text, crossed.offset));
 }
