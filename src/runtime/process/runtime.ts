@@ -5,7 +5,6 @@ import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import type { Container, Pod } from 'kubernetes-types/core/v1';
 import type { CgroupUsage } from '../../cgroups/index.js';
 import type { Logger } from '../../log/index.js';
@@ -28,6 +27,7 @@ import { containerExecContext } from './exec-context.js';
 import { runInContainer } from './exec.js';
 import { ContainerIsolation, type PodWarning } from './isolation.js';
 import { launchShim } from './shim.js';
+import type { SpawnedShim } from './spawner.js';
 import { podTerminationMessageBudget, readTerminationMessage, truncateTerminationMessage } from '../termination-message.js';
 import { StateDir, baseRecord, exitedRecord, type ContainerMeta, type ExitFile, type PidFile } from './state.js';
 import { within } from '../within.js';
@@ -54,7 +54,7 @@ const STOPPING_POLL_MS = 25;
 const KILL_WAIT_MS = 10_000;
 
 interface LiveShim {
-  child: ChildProcess;
+  child: SpawnedShim;
   started: Promise<{ pid: number; startTime: number } | undefined>;
 }
 
@@ -338,10 +338,7 @@ export class ProcessRuntime implements Runtime {
     this.closed = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = undefined;
-    for (const live of this.live.values()) {
-      live.child.stdout?.destroy();
-      live.child.unref();
-    }
+    for (const live of this.live.values()) live.child.release();
     this.listeners.length = 0;
   }
 
