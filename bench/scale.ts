@@ -93,6 +93,22 @@ function lastLogMs(berth: Berth, msg: string, prefix: string, t0: number): numbe
   return times.length ? Math.max(...times) : Number.NaN;
 }
 
+/** Waits with `p`; when it fails, says what the agent warned about meanwhile (counts by message). */
+async function explained<T>(berth: Berth, p: Promise<T>): Promise<T> {
+  try {
+    return await guard(berth, p);
+  } catch (err) {
+    const counts = new Map<string, number>();
+    for (const l of berth.logs) {
+      if (l.line.level !== 'warn' && l.line.level !== 'error') continue;
+      const key = `${String(l.line.msg)}${l.line.message ? `: ${String(l.line.message).slice(0, 160)}` : ''}${l.line.error ? `: ${String(l.line.error).slice(0, 160)}` : ''}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, n]) => `  ${n} x ${k}`);
+    throw new Error(`${(err as Error).message}\nthe agent's warnings and errors meanwhile:\n${top.join('\n') || '  none'}`);
+  }
+}
+
 const queueFullLines = (berth: Berth) => berth.logs.filter((l) => /queue full|dropping/.test(String(l.line.msg))).length;
 
 const scale: Benchmark = {
@@ -109,7 +125,7 @@ const scale: Benchmark = {
         const rss = sampleRss(berth.pid);
         const t0 = performance.now();
         for (const commit of commits) commit();
-        const hits = await guard(berth, env.markers.waitMany((m) => /^scale-\d+\.c\.\d+$/.test(m), PODS, `${PODS} containers to start`, 120_000));
+        const hits = await explained(berth, env.markers.waitMany((m) => /^scale-\d+\.c\.\d+$/.test(m), PODS, `${PODS} containers to start`, 120_000));
         const allMs = Math.max(...hits.map((h) => h.at - t0));
         await sleep(3_000); // status, mirror pods and events follow the containers: keep asking meanwhile
         const api = await load.stop();
@@ -142,7 +158,7 @@ const removal: Benchmark = {
     withScaleEnv('remove-many', ['--serve-api=false'], async (env, berth): Promise<Outcome> => {
       const names = Array.from({ length: PODS }, (_, i) => `rm-${i}`);
       for (const name of names) env.writeManifest(name, markedPod(name, env.markers.dir, ['a', 'b']));
-      const hits = await guard(
+      const hits = await explained(
         berth,
         env.markers.waitMany((m) => /^rm-\d+\.[ab]\.\d+$/.test(m), 2 * PODS, `${2 * PODS} containers to start`, 300_000),
       );

@@ -101,6 +101,8 @@ type StatResult =
 
 /** Manifest files read at the same time. */
 const SYNC_PARALLEL = 16;
+/** At most one save of the last good pods per this long (the first change is saved at once). */
+const PERSIST_EVERY_MS = 1_000;
 /** How often a long-running batch hands over the pods read so far. */
 const PROGRESS_MS = 250;
 
@@ -126,6 +128,8 @@ export class FileSource implements PodSource {
   private fullPending = false;
   private readonly dirty = new Set<string>();
   private kickTimer: NodeJS.Timeout | undefined;
+  private persistTimer: NodeJS.Timeout | undefined;
+  private lastPersistAt = 0;
   private loopDone: Promise<void> | undefined;
   private relistTimer: NodeJS.Timeout | undefined;
 
@@ -166,6 +170,12 @@ export class FileSource implements PodSource {
     for (const e of this.entries.values()) clearTimeout(e.recheck);
     this.closeWatch();
     await this.loopDone;
+    if (this.persistTimer) {
+      // A save still waiting for its turn is done now, so a stop loses nothing.
+      clearTimeout(this.persistTimer);
+      this.persistTimer = undefined;
+      this.persistNow();
+    }
     await this.persistChain;
   }
 
@@ -543,7 +553,22 @@ export class FileSource implements PodSource {
   }
 
   /** Writes file-source.json when some file's last good pod changed. Writes are serialized. */
+  /**
+   * Saves the last good pods at once, or, within PERSIST_EVERY_MS of the last save, once that time
+   * is up: 2000 files changing one after another were 2000 saves of every pod (seconds of JSON).
+   */
   private persist(): void {
+    if (this.persistTimer) return;
+    const wait = this.lastPersistAt + PERSIST_EVERY_MS - Date.now();
+    if (wait <= 0) return this.persistNow();
+    this.persistTimer = setTimeout(() => {
+      this.persistTimer = undefined;
+      if (!this.stopped) this.persistNow();
+    }, wait);
+  }
+
+  private persistNow(): void {
+    this.lastPersistAt = Date.now();
     const current = new Map<string, Pod>();
     for (const [path, entry] of this.entries) if (entry.lastGood) current.set(path, entry.lastGood);
     let same = current.size === this.persistedPods.size;
