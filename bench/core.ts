@@ -9,7 +9,7 @@ import { createEnv, markerOf, markerPid, markerPod, toMono, type Berth, type Ben
 import { clockTicksPerSecond, cpuTicks, sleep, statusKb, waitGone } from './lib/proc.js';
 import { median, round, summarize } from './lib/stats.js';
 
-export type Unit = 'ms' | 's' | 'MB' | '%';
+export type Unit = 'ms' | 's' | 'MB' | '%' | 'count';
 
 /** One table row: a measured value, with a target unless it is context (e.g. the spawn floor). */
 export interface Check {

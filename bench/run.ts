@@ -2,7 +2,8 @@
 // table with targets and a pass/fail mark, and writes all raw numbers to bench/results/latest.json
 // plus a dated copy. Options: --only=id[,id] (start, restart, burst100, burst500, resources,
 // remove, mirror-recreate, mirror-visible, api-list, api-watch, api-memory, store-events, store-restart,
-// store-memory, cri-start, cri-burst10, probes-cpu, probes-react, log-windows)
+// store-memory, cri-start, cri-burst10, probes-cpu, probes-react, log-windows, scale2000, remove2000,
+// bigmanifest, nested, sigverify, soak; --scale-pods=N and --soak-minutes=N shorten the last ones)
 // and --strict (exit 1 when a target is missed).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
@@ -15,6 +16,9 @@ import { cleanupAll as cleanupBerths, ROOT } from './lib/berth.js';
 import { formatTable } from './lib/table.js';
 import { cleanupStoreBench, storeBenchmarks } from './store.js';
 import { probeBenchmarks } from './probes.js';
+import { parseBenchmarks } from './parse.js';
+import { scaleBenchmarks } from './scale.js';
+import { soakBenchmarks } from './soak.js';
 
 interface Result extends Partial<Outcome> {
   id: string;
@@ -23,7 +27,7 @@ interface Result extends Partial<Outcome> {
   error?: string;
 }
 
-const benchmarks = [...coreBenchmarks, ...apiBenchmarks, ...storeBenchmarks, ...containerBenchmarks, ...probeBenchmarks, ...logBenchmarks];
+const benchmarks = [...coreBenchmarks, ...apiBenchmarks, ...storeBenchmarks, ...containerBenchmarks, ...probeBenchmarks, ...logBenchmarks, ...scaleBenchmarks, ...parseBenchmarks, ...soakBenchmarks];
 const cleanupAll = () => Promise.allSettled([cleanupStoreBench(), cleanupBerths(), cleanupApiChildren(), cleanupContainers()]);
 
 const args = process.argv.slice(2);
@@ -54,6 +58,8 @@ function fmt(value: number, unit: Check['unit']): string {
       return `${value.toFixed(1)} MB`;
     case '%':
       return `${value.toFixed(2)} %`;
+    case 'count':
+      return String(Math.round(value));
   }
 }
 

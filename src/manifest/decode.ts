@@ -2,12 +2,14 @@
 // A manifest is checked in layers: is it text, is it YAML, is it one object, is it a Pod; then the
 // pod gets its static identity and is validated. Each layer reports what it finds with a fix.
 import type { Pod } from 'kubernetes-types/core/v1';
-import { parseAllDocuments, type Tags } from 'yaml';
+import { Composer, Parser, type Document, type Tags } from 'yaml';
 import { msg, showValue, ProblemList } from './errors.js';
 import { toStaticPod } from './identity.js';
 import { isObject, type JsonObject } from './json.js';
+import { checkJsonLimits, crossedProblem, ParseLimitCrossed, yamlTokensWithinLimits } from './limits.js';
 import type { ManifestProblem, ManifestWarning } from './problem.js';
 import { MAX_MANIFEST_BYTES, type DecodeResult, type StaticIdentity } from './types.js';
+import { firstDuplicateKey } from './unique-keys.js';
 import { validatePodAt } from './validate.js';
 import { podWarnings } from './warnings.js';
 
@@ -107,27 +109,36 @@ function parseJson(text: string, origin: string): ParseResult {
 
 /** Parses exactly one YAML/JSON document. */
 export function parseManifest(text: string, origin: string): ParseResult {
-  if (text.trimStart().startsWith('{')) return parseJson(text, origin);
-  let docs;
+  if (text.trimStart().startsWith('{')) {
+    const limited = checkJsonLimits(text, origin);
+    return limited ? { problem: limited } : parseJson(text, origin);
+  }
+  // The library's parse pipeline (lexer -> parser -> composer), with the lexer's tokens checked
+  // against the parse limits on their way to the parser: the limits cost no second pass.
+  const parser = new Parser();
+  const composer = new Composer({ version: '1.1', customTags: kubernetesYamlTags, uniqueKeys: false });
+  function* cst() {
+    for (const token of yamlTokensWithinLimits(text)) yield* parser.next(token);
+    yield* parser.end();
+  }
+  let list: Document.Parsed[];
   try {
-    docs = parseAllDocuments(text, { version: '1.1', customTags: kubernetesYamlTags, prettyErrors: true });
+    list = Array.from(composer.compose(cst()));
   } catch (err) {
+    if (err instanceof ParseLimitCrossed) return { problem: crossedProblem(text, origin, err) };
     return { problem: parseProblem(origin, '', `is not valid YAML or JSON: ${(err as Error).message}`, 'fix the YAML syntax') };
   }
-  // parseAllDocuments returns an EmptyStream (an empty array) for a blank or comment-only file.
-  const list = Array.isArray(docs) ? docs : [docs];
   for (const doc of list) {
     const err = doc.errors[0];
     if (err) {
-      const pos = err.linePos?.[0];
-      const where = pos ? `line ${pos.line}, column ${pos.col}` : 'an unknown position';
+      const pos = lineCol(text, err.pos[0]);
       const what = err.message.split(/ at line \d+, column \d+/)[0]!.split('\n')[0]!;
       return {
         problem: parseProblem(
           origin,
           '',
-          `is not valid YAML or JSON: ${what} (at ${where})`,
-          pos ? `fix the syntax at line ${pos.line} (check indentation, quoting and brackets)` : 'fix the YAML syntax',
+          `is not valid YAML or JSON: ${what} (at line ${pos.line}, column ${pos.col})`,
+          `fix the syntax at line ${pos.line} (check indentation, quoting and brackets)`,
         ),
       };
     }
@@ -145,10 +156,30 @@ export function parseManifest(text: string, origin: string): ParseResult {
       ),
     };
   }
+  const duplicate = firstDuplicateKey(real[0]!);
+  if (duplicate) {
+    const pos = lineCol(text, duplicate.offset);
+    return {
+      problem: parseProblem(
+        origin,
+        '',
+        `is not valid YAML: the key ${JSON.stringify(duplicate.key)} appears twice in one mapping (at line ${pos.line}, column ${pos.col})`,
+        `remove or rename one of the two ${JSON.stringify(duplicate.key)} keys at line ${pos.line}`,
+      ),
+    };
+  }
   try {
     return { empty: false, value: real[0]!.toJS({ maxAliasCount: 100 }) };
   } catch (err) {
-    return { problem: parseProblem(origin, '', `is not valid YAML: ${(err as Error).message}`, 'remove the YAML aliases (*name) and write the values out') };
+    // The yaml library refuses aliases whose expansion grows too big (billion laughs) here.
+    return {
+      problem: parseProblem(
+        origin,
+        '',
+        `is refused: its YAML aliases expand to too many values (parse limit: alias expansion; ${(err as Error).message})`,
+        'write the aliased values (*name) out in full instead of nesting aliases of aliases',
+      ),
+    };
   }
 }
 

@@ -3,6 +3,8 @@
 export { type ManifestProblem, type ManifestWarning, formatProblem, formatWarning, problemKey } from './problem.js';
 export { MAX_MANIFEST_BYTES, type StaticIdentity, type DecodeResult } from './types.js';
 export { decodePodManifest, decodePodListManifest } from './decode.js';
+export { decodePodManifestOffThread, decodePodListManifestOffThread } from './off-thread.js';
+export { PARSE_LIMITS } from './limits.js';
 export { readPodManifestFile, type ManifestGate } from './read.js';
 export { validatePod } from './validate.js';
 export { podWarnings } from './warnings.js';

@@ -2,7 +2,8 @@
 // size limit, and says in plain words why a path in the manifest directory is not a usable file.
 import { constants, promises as fs, type Stats } from 'node:fs';
 import type { ManifestProblem } from './problem.js';
-import { decodePodManifest, tooLargeProblem } from './decode.js';
+import { tooLargeProblem } from './decode.js';
+import { decodePodManifestOffThread } from './off-thread.js';
 import { MAX_MANIFEST_BYTES, type DecodeResult, type StaticIdentity } from './types.js';
 
 function failed(origin: string, message: string, fix: string): DecodeResult {
@@ -37,7 +38,7 @@ function fsProblem(path: string, origin: string, err: unknown): DecodeResult {
  */
 export type ManifestGate = (file: { path: string; stats: Stats; content: Buffer }) => Promise<ManifestProblem | undefined>;
 
-/** Reads a manifest file safely and decodes it with decodePodManifest. Never throws. */
+/** Reads a manifest file safely and decodes it with decodePodManifest (off the main thread when large). Never throws. */
 export async function readPodManifestFile(path: string, identity: StaticIdentity, gate?: ManifestGate): Promise<DecodeResult> {
   const origin = identity.origin;
   try {
@@ -78,7 +79,7 @@ export async function readPodManifestFile(path: string, identity: StaticIdentity
       const content = await readCapped(handle, st.size, origin);
       const refused = gate ? await gate({ path, stats: st, content }) : undefined;
       if (refused) return { pods: [], problems: [refused], warnings: [] };
-      return decodePodManifest(content, identity);
+      return await decodePodManifestOffThread(content, identity);
     } finally {
       await handle.close().catch(() => undefined);
     }

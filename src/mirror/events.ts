@@ -1,12 +1,15 @@
-// Kubernetes Events (core/v1) from this node: queued in memory (bounded, oldest dropped, so an
-// unreachable API server never grows memory), sent one at a time, and a repeat of the same
-// (object, type, reason, message) within 10 minutes increments `count` on the existing Event
-// instead of creating another (upstream client-go tools/record, events_cache.go).
+// Kubernetes Events (core/v1) from this node, correlated as the kubelet's recorder does (client-go
+// tools/record, events_cache.go): a repeat of the same (object, type, reason, message) is one Event
+// whose `count` and `lastTimestamp` grow, also while the first is still queued (2000 pods starting
+// at once queue a few thousand distinct events, not tens of thousands); an object posting more than
+// its spam allowance (25, then one per 5 minutes) is filtered. The queue is bounded (oldest dropped,
+// so an unreachable API server never grows memory) and sent one event at a time.
 import type { Event, ObjectReference } from 'kubernetes-types/core/v1';
 import type { Logger } from '../log/index.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import type { RestClient } from './client.js';
 import { ApiError, isNotFound } from './errors.js';
+import { EventSpamFilter } from './event-spam.js';
 import type { ApiHealth } from './health.js';
 import { rfc3339 } from './time.js';
 
@@ -23,7 +26,11 @@ interface Pending {
   type: EventType;
   reason: string;
   message: string;
+  /** First and last occurrence, and how many were coalesced into this entry while it waited. */
   at: number;
+  last: number;
+  count: number;
+  key: string;
 }
 
 interface Sent {
@@ -39,17 +46,22 @@ export interface EventRecorderOptions {
   health: ApiHealth;
   log: Logger;
   retry: BackoffOptions;
-  /** Queue bound (default 1000). */
+  /** Queue bound (default 10 000: distinct events of 2000 pods starting at once fit). */
   maxQueued?: number;
   /** Repeats within this window are counted on one Event (default 10 min). */
   dedupWindowMs?: number;
 }
 
 const MAX_MESSAGE = 1024;
+const truncate = (message: string) => (message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 1)}…` : message);
 const MAX_REMEMBERED = 4096;
 
 export class EventRecorder {
   private readonly queue: Pending[] = [];
+  /** The queued entry of each (object, type, reason, message), for coalescing repeats. */
+  private readonly queuedByKey = new Map<string, Pending>();
+  private readonly spam = new EventSpamFilter();
+  private filtered = 0;
   private readonly sent = new Map<string, Sent>();
   private readonly backoff: Backoff;
   private readonly max: number;
@@ -62,7 +74,7 @@ export class EventRecorder {
 
   constructor(private readonly o: EventRecorderOptions) {
     this.backoff = new Backoff(o.retry);
-    this.max = o.maxQueued ?? 1000;
+    this.max = o.maxQueued ?? 10_000;
     this.window = o.dedupWindowMs ?? 600_000;
   }
 
@@ -74,9 +86,22 @@ export class EventRecorder {
   record(resolve: ReferenceResolver, fallback: ObjectReference, type: EventType, reason: string, message: string, waitMs = 0): void {
     if (this.stopped) return;
     const now = Date.now();
-    this.queue.push({ resolve, fallback, waitUntil: now + waitMs, type, reason, message, at: now });
+    if (!this.spam.allow(`kubelet\u0000${this.o.nodeName}`, fallback, now)) {
+      if (this.filtered++ === 0) this.o.log.info('events: an object posts more events than its allowance (25, then one per 5 minutes); filtering the surplus', { object: `${fallback.kind}/${fallback.name}`, reason });
+      return;
+    }
+    const key = [fallback.kind, fallback.namespace, fallback.name, fallback.uid, fallback.fieldPath, type, reason, truncate(message)].join('\u0000');
+    const queued = this.queuedByKey.get(key);
+    if (queued) {
+      queued.count++;
+      queued.last = now;
+      return;
+    }
+    const entry: Pending = { resolve, fallback, waitUntil: now + waitMs, type, reason, message, at: now, last: now, count: 1, key };
+    this.queue.push(entry);
+    this.queuedByKey.set(key, entry);
     if (this.queue.length > this.max) {
-      this.queue.shift();
+      this.forget(this.queue.shift()!);
       if (this.dropped++ === 0) this.o.log.warn('events: queue full (API server unreachable?); dropping the oldest events', { max: this.max });
     }
     this.pump();
@@ -115,8 +140,11 @@ export class EventRecorder {
         ref = e.fallback;
       }
       try {
-        await this.send(e, ref);
-        if (this.queue[0] === e) this.queue.shift();
+        const count = e.count;
+        await this.send(e, ref, count);
+        e.count -= count;
+        // Repeats that arrived while it was being sent stay queued: the next round patches them in.
+        if (e.count === 0 && this.queue[0] === e) this.forget(this.queue.shift()!);
         this.backoff.reset();
         this.o.health.ok('event');
         if (this.dropped) {
@@ -128,12 +156,16 @@ export class EventRecorder {
         this.o.health.failed('event', err);
         if (err instanceof ApiError && err.code >= 400 && err.code < 500 && err.code !== 429) {
           // The server will not take this one (validation, permissions): drop it, keep going.
-          if (this.queue[0] === e) this.queue.shift();
+          if (this.queue[0] === e) this.forget(this.queue.shift()!);
           continue;
         }
         await this.backoff.wait();
       }
     }
+  }
+
+  private forget(e: Pending): void {
+    if (this.queuedByKey.get(e.key) === e) this.queuedByKey.delete(e.key);
   }
 
   private idle(ms: number): Promise<void> {
@@ -150,20 +182,20 @@ export class EventRecorder {
     });
   }
 
-  private async send(e: Pending, ref: ObjectReference): Promise<void> {
+  private async send(e: Pending, ref: ObjectReference, count: number): Promise<void> {
     const { client, nodeName } = this.o;
-    const message = e.message.length > MAX_MESSAGE ? `${e.message.slice(0, MAX_MESSAGE - 1)}…` : e.message;
+    const message = truncate(e.message);
     const key = [ref.kind, ref.namespace, ref.name, ref.uid, ref.fieldPath, e.type, e.reason, message].join('\u0000');
     const prev = this.sent.get(key);
-    const ts = rfc3339(e.at);
+    const last = rfc3339(e.last);
     if (prev && e.at - prev.first < this.window) {
       try {
         await client.patch<Event>(
           `/api/v1/namespaces/${encodeURIComponent(prev.namespace)}/events/${encodeURIComponent(prev.name)}`,
-          { count: prev.count + 1, lastTimestamp: ts },
+          { count: prev.count + count, lastTimestamp: last },
           'merge',
         );
-        prev.count++;
+        prev.count += count;
         return;
       } catch (err) {
         if (!isNotFound(err)) throw err;
@@ -181,15 +213,15 @@ export class EventRecorder {
       message,
       type: e.type,
       source: { component: 'kubelet', host: nodeName },
-      firstTimestamp: ts,
-      lastTimestamp: ts,
-      count: 1,
+      firstTimestamp: rfc3339(e.at),
+      lastTimestamp: last,
+      count,
       reportingComponent: 'kubelet',
       reportingInstance: nodeName,
     };
     await client.create<Event>(`/api/v1/namespaces/${encodeURIComponent(namespace)}/events`, event);
     this.sent.delete(key);
-    this.sent.set(key, { name, namespace, count: 1, first: e.at });
+    this.sent.set(key, { name, namespace, count, first: e.at });
     if (this.sent.size > MAX_REMEMBERED) this.sent.delete(this.sent.keys().next().value as string);
   }
 }

@@ -99,6 +99,13 @@ type StatResult =
   /** A dangling symlink or an unreadable entry: read it to get the problem, never cache it. */
   | { kind: 'broken'; mtimeMs: number };
 
+/** Manifest files read at the same time. */
+const SYNC_PARALLEL = 16;
+/** At most one save of the last good pods per this long (the first change is saved at once). */
+const PERSIST_EVERY_MS = 1_000;
+/** How often a long-running batch hands over the pods read so far. */
+const PROGRESS_MS = 250;
+
 export class FileSource implements PodSource {
   readonly kind = 'file' as const;
 
@@ -121,6 +128,8 @@ export class FileSource implements PodSource {
   private fullPending = false;
   private readonly dirty = new Set<string>();
   private kickTimer: NodeJS.Timeout | undefined;
+  private persistTimer: NodeJS.Timeout | undefined;
+  private lastPersistAt = 0;
   private loopDone: Promise<void> | undefined;
   private relistTimer: NodeJS.Timeout | undefined;
 
@@ -161,6 +170,12 @@ export class FileSource implements PodSource {
     for (const e of this.entries.values()) clearTimeout(e.recheck);
     this.closeWatch();
     await this.loopDone;
+    if (this.persistTimer) {
+      // A save still waiting for its turn is done now, so a stop loses nothing.
+      clearTimeout(this.persistTimer);
+      this.persistTimer = undefined;
+      this.persistNow();
+    }
     await this.persistChain;
   }
 
@@ -267,10 +282,34 @@ export class FileSource implements PodSource {
 
     const keep = new Set(listed);
     for (const path of [...this.entries.keys()]) if (!keep.has(path)) this.dropEntry(path);
-    for (const path of listed) await this.syncFile(path);
+    await this.syncEach(listed);
+  }
+
+  /**
+   * Reads files SYNC_PARALLEL at a time (2000 manifests dropped at once are 20 000 small fs calls:
+   * one after another they took seconds). A batch that runs long (a 10 MB manifest being decoded)
+   * hands over what it has every PROGRESS_MS, so one slow file does not hold back the others' pods;
+   * never before the first snapshot, which must be complete.
+   */
+  private async syncEach(paths: readonly string[]): Promise<void> {
+    let next = 0;
+    const progress = this.lastEmitted
+      ? setInterval(() => {
+          if (!this.stopped) this.emit(false);
+        }, PROGRESS_MS)
+      : undefined;
+    try {
+      const lane = async () => {
+        while (next < paths.length) await this.syncFile(paths[next++]!);
+      };
+      await Promise.all(Array.from({ length: Math.min(SYNC_PARALLEL, paths.length) }, lane));
+    } finally {
+      clearInterval(progress);
+    }
   }
 
   private async syncPaths(paths: string[]): Promise<void> {
+    const wanted = new Set<string>();
     for (let path of paths) {
       // A changed signature means its manifest must be checked again.
       if (path.endsWith(SIGNATURE_SUFFIX)) path = path.slice(0, -SIGNATURE_SUFFIX.length);
@@ -280,8 +319,9 @@ export class FileSource implements PodSource {
       } else if (path !== this.path) {
         continue;
       }
-      await this.syncFile(path);
+      wanted.add(path);
     }
+    await this.syncEach([...wanted]);
   }
 
   /** A manifest directory (or a single file's directory) that others could write is not trusted. */
@@ -513,7 +553,22 @@ export class FileSource implements PodSource {
   }
 
   /** Writes file-source.json when some file's last good pod changed. Writes are serialized. */
+  /**
+   * Saves the last good pods at once, or, within PERSIST_EVERY_MS of the last save, once that time
+   * is up: 2000 files changing one after another were 2000 saves of every pod (seconds of JSON).
+   */
   private persist(): void {
+    if (this.persistTimer) return;
+    const wait = this.lastPersistAt + PERSIST_EVERY_MS - Date.now();
+    if (wait <= 0) return this.persistNow();
+    this.persistTimer = setTimeout(() => {
+      this.persistTimer = undefined;
+      if (!this.stopped) this.persistNow();
+    }, wait);
+  }
+
+  private persistNow(): void {
+    this.lastPersistAt = Date.now();
     const current = new Map<string, Pod>();
     for (const [path, entry] of this.entries) if (entry.lastGood) current.set(path, entry.lastGood);
     let same = current.size === this.persistedPods.size;

@@ -11,7 +11,7 @@ import type { Pod } from 'kubernetes-types/core/v1';
 import type { Logger } from '../log/index.js';
 import { readJsonFile, writeFileAtomic } from '../state/index.js';
 import {
-  decodePodListManifest,
+  decodePodListManifestOffThread,
   formatWarning,
   MAX_MANIFEST_BYTES,
   problemKey,
@@ -153,7 +153,7 @@ export class HttpSource implements PodSource {
     if (this.lastBad && body.equals(this.lastBad.body)) return this.lastBad.problems;
 
     const identity: StaticIdentity = { nodeName: this.options.nodeName, source: 'http', origin: url, seen: new Date() };
-    const result = decodePodListManifest(body, identity);
+    const result = await decodePodListManifestOffThread(body, identity);
     if (result.problems.length > 0) {
       this.lastBad = { body, problems: result.problems };
       if (facts) this.auditRefused(facts, result.problems[0]!.message);
@@ -219,7 +219,7 @@ export class HttpSource implements PodSource {
       origin: this.options.url,
       seen: new Date(),
     };
-    const result = decodePodListManifest(body, identity);
+    const result = await decodePodListManifestOffThread(body, identity);
     if (result.problems.length > 0) {
       // Saved by an older version with other validation rules, or edited by hand: not usable.
       this.log.warn('ignoring the saved last good manifest from the URL: it no longer validates', {

@@ -177,7 +177,7 @@ export class PodWorker {
     await Promise.all(this.slots.filter((s) => s.init && !s.sidecar && live(s)).map(stop));
     for (const slot of this.slots) await this.forget(slot);
     // Attempts the worker never got a record for (a start that failed half-way) are gone too.
-    for (const rec of await this.deps.runtime.listContainers()) {
+    for (const rec of await this.deps.runtime.listContainers(this.uid)) {
       if (rec.podUid !== this.uid) continue;
       if (rec.state !== 'exited') await this.deps.runtime.stopContainer(rec.id, 0);
       await this.deps.runtime.removeContainer(rec.id).catch(() => undefined);

@@ -274,8 +274,9 @@ export class CriRuntime implements Runtime {
     }
   }
 
-  async listContainers(): Promise<ContainerRecord[]> {
-    const containers = await this.withRuntime('list containers', () => this.listCriContainers({ labelSelector: this.managed }));
+  async listContainers(podUid?: string): Promise<ContainerRecord[]> {
+    const labelSelector = podUid === undefined ? this.managed : { ...this.managed, [LABEL_POD_UID]: podUid };
+    const containers = await this.withRuntime('list containers', () => this.listCriContainers({ labelSelector }));
     const records = await Promise.all(
       containers.map((c) => this.withRuntime('read the container status', () => this.statusRecord(c.id, c.state === 'CONTAINER_RUNNING'))),
     );

@@ -219,8 +219,8 @@ export class DockerRuntime implements Runtime {
     }));
   }
 
-  async listContainers(): Promise<ContainerRecord[]> {
-    const summaries = await this.list({ [LABEL.type]: 'container' });
+  async listContainers(podUid?: string): Promise<ContainerRecord[]> {
+    const summaries = await this.list(podUid === undefined ? { [LABEL.type]: 'container' } : { [LABEL.type]: 'container', [LABEL.podUid]: podUid });
     const infos = await Promise.all(summaries.map((s) => this.inspect(s.Id)));
     const records: ContainerRecord[] = [];
     for (const info of infos) {

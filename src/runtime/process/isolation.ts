@@ -171,6 +171,8 @@ export class ContainerIsolation {
     const uid = pod.metadata?.uid ?? pod.metadata?.name ?? '';
     if (this.warnedPods.has(uid)) return;
     this.warnedPods.add(uid);
+    // Pods come and go for days (an edited manifest is a new UID): remember a bounded number.
+    if (this.warnedPods.size > 4096) this.warnedPods.delete(this.warnedPods.values().next().value as string);
     this.o.onPodWarning?.(
       pod,
       'ResourceLimitsNotEnforced',

@@ -5,7 +5,6 @@ import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import type { Container, Pod } from 'kubernetes-types/core/v1';
 import type { CgroupUsage } from '../../cgroups/index.js';
 import type { Logger } from '../../log/index.js';
@@ -32,6 +31,7 @@ import { connectPodPort } from './port-forward.js';
 import { statsFromCgroup, statsFromProcessGroup } from './stats.js';
 import { ContainerIsolation, type PodWarning } from './isolation.js';
 import { launchShim } from './shim.js';
+import type { SpawnedShim } from './spawner.js';
 import { podTerminationMessageBudget, readTerminationMessage, truncateTerminationMessage } from '../termination-message.js';
 import { StateDir, baseRecord, exitedRecord, type ContainerMeta, type ExitFile, type PidFile } from './state.js';
 import { within } from '../within.js';
@@ -58,7 +58,7 @@ const STOPPING_POLL_MS = 25;
 const KILL_WAIT_MS = 10_000;
 
 interface LiveShim {
-  child: ChildProcess;
+  child: SpawnedShim;
   started: Promise<{ pid: number; startTime: number } | undefined>;
 }
 
@@ -78,6 +78,8 @@ export class ProcessRuntime implements Runtime {
   private readonly reported = new Map<string, ContainerRecord>();
   private readonly finalizing = new Map<string, Promise<ExitFile>>();
   private readonly exitWaiters = new Map<string, Array<(record: ContainerRecord) => void>>();
+  /** Container id -> pod UID (never changes for an id), so one pod's containers are found without reading every meta.json. */
+  private readonly podOf = new Map<string, string>();
   private pollTimer: NodeJS.Timeout | undefined;
   private polling = false;
   private closed = false;
@@ -149,6 +151,7 @@ export class ProcessRuntime implements Runtime {
     if (container.stdin || container.tty) {
       meta.terminal = { stdin: container.stdin ?? false, stdinOnce: container.stdinOnce ?? false, tty: container.tty ?? false };
     }
+    this.podOf.set(id, meta.podUid);
     try {
       await Promise.all([
         fs.mkdir(this.state.dir(id), { recursive: true }),
@@ -262,10 +265,20 @@ export class ProcessRuntime implements Runtime {
     this.adopted.delete(id);
     this.reported.delete(id);
     await this.state.remove(id);
+    this.podOf.delete(id);
   }
 
-  async listContainers(): Promise<ContainerRecord[]> {
-    const ids = await this.state.ids();
+  async listContainers(podUid?: string): Promise<ContainerRecord[]> {
+    let ids = await this.state.ids();
+    if (podUid !== undefined) {
+      // Ids not seen yet (left by a previous agent) are read once; after that the map answers.
+      const unknown = ids.filter((id) => !this.podOf.has(id));
+      const metas = await Promise.all(unknown.map((id) => this.state.readMeta(id)));
+      metas.forEach((meta, i) => {
+        if (meta) this.podOf.set(unknown[i]!, meta.podUid);
+      });
+      ids = ids.filter((id) => this.podOf.get(id) === podUid);
+    }
     const records = await Promise.all(ids.map((id) => this.readRecord(id)));
     const result: ContainerRecord[] = [];
     for (const record of records) {
@@ -355,10 +368,7 @@ export class ProcessRuntime implements Runtime {
     this.closed = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = undefined;
-    for (const live of this.live.values()) {
-      live.child.stdout?.destroy();
-      live.child.unref();
-    }
+    for (const live of this.live.values()) live.child.release();
     this.listeners.length = 0;
   }
 
@@ -370,6 +380,7 @@ export class ProcessRuntime implements Runtime {
       this.state.readExit(id),
     ]);
     if (!meta) return undefined;
+    this.podOf.set(id, meta.podUid);
     const base = baseRecord(meta);
     if (pidFile) {
       base.pid = pidFile.pid;

@@ -1,8 +1,8 @@
 // Starting berth-shim (shim.c) for one container and waiting for its "started" handshake.
-import { spawn, type ChildProcess } from 'node:child_process';
 import type { RunAs } from './host.js';
 import { setupArgs, type ContainerSetup } from './security.js';
 import type { ContainerTerminal } from './state.js';
+import { spawnShim, type SpawnedShim } from './spawner.js';
 
 export interface ShimLaunch {
   shimPath: string;
@@ -27,7 +27,7 @@ export interface ShimLaunch {
 }
 
 export interface ShimHandle {
-  child: ChildProcess;
+  child: SpawnedShim;
   /** The container's pid and /proc start time once exec succeeded; undefined if the shim exited first. */
   started: Promise<{ pid: number; startTime: number } | undefined>;
 }
@@ -50,24 +50,9 @@ export function launchShim(launch: ShimLaunch): ShimHandle {
 
   // detached: the shim gets its own session, so it (and the container) outlive the agent. Its
   // stdout is a pipe only for the one-line handshake; the shim points it at /dev/null right after.
-  const child = spawn(launch.shimPath, args, {
-    detached: true,
-    stdio: ['ignore', 'pipe', 'ignore'],
-    env: launch.env,
-  });
-  const started = new Promise<{ pid: number; startTime: number } | undefined>((resolve, reject) => {
-    let text = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      text += chunk;
-      const m = /^(\d+) (\d+)\n/.exec(text);
-      if (m) resolve({ pid: Number(m[1]), startTime: Number(m[2]) });
-    });
-    child.once('error', reject);
-    // 'close' comes after the exit AND the end of stdout, so a handshake is never missed.
-    child.once('close', () => resolve(undefined));
-  });
-  return { child, started };
+  // Spawned on a spawner thread (see spawner.ts): the event loop does not wait for the exec.
+  const child = spawnShim(launch.shimPath, args, launch.env);
+  return { child, started: child.started };
 }
 
 /** The shim options for the user, groups and working dir (the same for the container and an exec). */
