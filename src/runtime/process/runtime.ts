@@ -31,6 +31,8 @@ import { launchShim } from './shim.js';
 import { podTerminationMessageBudget, readTerminationMessage, truncateTerminationMessage } from '../termination-message.js';
 import { StateDir, baseRecord, exitedRecord, type ContainerMeta, type ExitFile, type PidFile } from './state.js';
 import { within } from '../within.js';
+import { DEFAULT_LOG_ROTATION, type DroppedOutput, type LogRotationPolicy } from '../../logs/index.js';
+import { oversizedArgument } from './arg-limits.js';
 
 export interface ProcessRuntimeOptions {
   /** State lives under <rootDir>/containers/<id>/. */
@@ -44,6 +46,8 @@ export interface ProcessRuntimeOptions {
   acceptUnenforcedSecurity?: boolean;
   /** Where warnings about a pod go (the agent makes them events), e.g. limits without cgroups. */
   onPodWarning?: PodWarning;
+  /** --container-log-max-size / --container-log-max-files: the shim rotates each log itself. */
+  logRotation?: LogRotationPolicy;
 }
 
 /** How often containers this instance did not start (found after an agent restart) are checked. */
@@ -64,6 +68,7 @@ export class ProcessRuntime implements Runtime {
   private readonly shimPath: string;
   private readonly logger: Logger;
   private readonly nodeIP: string;
+  private readonly logRotation: LogRotationPolicy;
   private readonly isolation: ContainerIsolation;
   private readonly listeners: Array<(record: ContainerRecord) => void> = [];
   /** Shims this instance started, until they exit: their 'exit' event is the exit notification. */
@@ -83,6 +88,7 @@ export class ProcessRuntime implements Runtime {
     this.shimPath = resolve(options.shimPath);
     this.logger = options.logger.child({ runtime: 'process' });
     this.nodeIP = options.nodeIP ?? firstNodeIPv4();
+    this.logRotation = options.logRotation ?? DEFAULT_LOG_ROTATION;
     this.isolation = new ContainerIsolation({
       logger: this.logger,
       shimPath: this.shimPath,
@@ -127,6 +133,10 @@ export class ProcessRuntime implements Runtime {
     const user = runAs(pod, container, process.getuid?.() ?? 0);
     const fullEnv = processEnvironment(pod, env);
     const workingDir = container.workingDir || '/';
+
+    // Refused before any state exists: spawn would only say `E2BIG`, after the folders were made.
+    const oversized = oversizedArgument(pod, container, command, args, fullEnv);
+    if (oversized) throw new RuntimeError('CreateContainerError', `container "${container.name}": ${oversized}`);
 
     const id = randomBytes(32).toString('hex');
     const meta: ContainerMeta = {
@@ -176,6 +186,7 @@ export class ProcessRuntime implements Runtime {
       shimPath: this.shimPath,
       stateDir: this.state.dir(id),
       logPath: meta.logPath,
+      logRotation: this.logRotation,
       workingDir,
       runAs: user,
       argv: meta.command,
@@ -193,6 +204,15 @@ export class ProcessRuntime implements Runtime {
       started = await shim.started;
     } catch (err) {
       this.live.delete(id);
+      if ((err as NodeJS.ErrnoException).code === 'E2BIG') {
+        // The kernel's limit was lower than the one checked above (a smaller stack rlimit): nothing ran.
+        await this.isolation.release(prepared.cgroup);
+        await this.state.remove(id).catch(() => undefined);
+        throw new RuntimeError(
+          'CreateContainerError',
+          `container "${container.name}": its command, args and env (${fieldPath(pod, container)}) are too long for the system (E2BIG); shorten them, e.g. pass big values in a file from a volume`,
+        );
+      }
       const message = `cannot run the container supervisor ${this.shimPath}: ${(err as Error).message}`;
       await this.state.writeExit(id, startFailure(message)).catch(() => undefined);
       throw new RuntimeError('RunContainerError', `container "${container.name}": ${message}`);
@@ -269,6 +289,11 @@ export class ProcessRuntime implements Runtime {
       }
     }
     return result;
+  }
+
+  /** What the shim dropped because the log could not be written (its DIR/logdrop), if anything. */
+  async droppedLogOutput(id: string): Promise<DroppedOutput | undefined> {
+    return this.state.readLogDrops(id);
   }
 
   /** Host processes share the node's network: there are no sandboxes to find. */
