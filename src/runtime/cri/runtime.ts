@@ -272,6 +272,11 @@ export class CriRuntime implements Runtime {
     }
   }
 
+  /** Log rotation: after the log manager renamed the file, containerd writes to a new one at the path. */
+  async reopenContainerLog(id: string): Promise<void> {
+    await this.client.call('RuntimeService', 'ReopenContainerLog', { containerId: id });
+  }
+
   async listContainers(): Promise<ContainerRecord[]> {
     const containers = await this.withRuntime('list containers', () => this.listCriContainers({ labelSelector: this.managed }));
     const records = await Promise.all(

@@ -54,6 +54,8 @@ export interface ProcessRuntimeOptions {
 const ADOPTED_POLL_MS = 500;
 /** The same while stopContainer waits for one of them. */
 const STOPPING_POLL_MS = 25;
+/** A state folder still without meta.json after this long belongs to no start in progress. */
+const ABANDONED_AFTER_MS = 60_000;
 /** After SIGKILL, how long to wait for the exit record before giving up on it. */
 const KILL_WAIT_MS = 10_000;
 
@@ -280,8 +282,11 @@ export class ProcessRuntime implements Runtime {
     const ids = await this.state.ids();
     const records = await Promise.all(ids.map((id) => this.readRecord(id)));
     const result: ContainerRecord[] = [];
-    for (const record of records) {
-      if (!record) continue;
+    for (const [i, record] of records.entries()) {
+      if (!record) {
+        void this.removeIfAbandoned(ids[i]!);
+        continue;
+      }
       result.push(record);
       if (record.state === 'running' && !this.live.has(record.id) && !this.adopted.has(record.id)) {
         this.logger.info('found a running container; watching it', { containerId: record.id, pod: record.podName, container: record.containerName, pid: record.pid });
@@ -289,6 +294,20 @@ export class ProcessRuntime implements Runtime {
       }
     }
     return result;
+  }
+
+  /**
+   * A state folder without meta.json is a container whose start was cut short (agent killed, disk
+   * full): nothing runs in it. Removed once it is older than any start in progress could be.
+   */
+  private async removeIfAbandoned(id: string): Promise<void> {
+    if (this.live.has(id)) return;
+    const dir = this.state.dir(id);
+    const stat = await fs.stat(dir).catch(() => undefined);
+    if (!stat || Date.now() - stat.mtimeMs < ABANDONED_AFTER_MS) return;
+    if (await this.state.readMeta(id)) return;
+    this.logger.info('removing the state folder of a container that was never created', { containerId: id, dir });
+    await this.state.remove(id).catch(() => undefined);
   }
 
   /** What the shim dropped because the log could not be written (its DIR/logdrop), if anything. */
