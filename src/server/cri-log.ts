@@ -61,14 +61,15 @@ export class CriLogDecoder {
   ) {}
 
   push(chunk: string): string {
-    this.pending += chunk;
+    const text = this.pending + chunk;
     let out = '';
-    let nl: number;
-    while ((nl = this.pending.indexOf('\n')) >= 0) {
-      const line = this.pending.slice(0, nl);
-      this.pending = this.pending.slice(nl + 1);
-      out += this.decodeLine(line);
+    let start = 0;
+    // Walk the lines by index: slicing the rest off after each line would copy it again per line.
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+      out += this.decodeLine(text.slice(start, nl));
+      start = nl + 1;
     }
+    this.pending = text.slice(start);
     return out;
   }
 
@@ -130,7 +131,7 @@ class LimitedOutput {
 }
 
 /** How often a follow looks for growth (and for a rotation) of the live file. */
-const FOLLOW_POLL_MS = 200;
+const FOLLOW_POLL_MS = 100;
 /** How long a follow waits for the live file after a rotation renamed it, before giving up. */
 const REOPEN_WAIT_MS = 30_000;
 
