@@ -437,7 +437,9 @@ const STORAGE_CHECK_MS = 10_000;
 /** Creates a state folder and writes a file in it, saying what to do when it cannot (not root, read-only, full). */
 async function makeStateDir(dir: string, flag: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true }).catch(async (err: NodeJS.ErrnoException) => {
+      throw err.code === 'ENOENT' ? await realMkdirError(dir, err) : err;
+    });
     await access(dir, constants.W_OK);
   } catch (err) {
     throw new Error(`${flag} ${dir} cannot be used: ${storageFailure(err, flag)}`);
@@ -458,6 +460,19 @@ async function storageProblem(dir: string, flag: string): Promise<string | undef
     await rm(probe, { force: true }).catch(() => undefined);
     return `${flag} ${dir}: ${storageFailure(err, flag)}`;
   }
+}
+
+/**
+ * A recursive mkdir says ENOENT on a read-only file system (it does not report the failing
+ * level's own error): make the first missing level alone to get the real one (EROFS, EACCES).
+ */
+async function realMkdirError(dir: string, fallback: Error): Promise<Error> {
+  let missing = dir;
+  while (dirname(missing) !== missing && !(await access(dirname(missing)).then(() => true, () => false))) missing = dirname(missing);
+  return mkdir(missing).then(
+    () => fallback,
+    (err: Error) => err,
+  );
 }
 
 /** What a failed write in a state folder means, and the fix. */
