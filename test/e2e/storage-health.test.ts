@@ -4,7 +4,7 @@
 // leaves no state folder behind.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { BERTH, containerState, NODE, shPod, startBerth, waitFor, workspace, type Berth } from './harness.js';
