@@ -36,7 +36,7 @@ export class RotatingLogWriter {
     if (!text) return;
     const data = Buffer.from(text, 'utf8');
     if (this.file && this.size > 0 && this.size + data.length > this.policy.maxSizeBytes && Date.now() >= this.retryAt) await this.rotate();
-    if (!this.file && Date.now() >= this.retryAt) await this.open();
+    if (!this.file && Date.now() >= this.retryAt) await this.create();
     if (!this.file) return this.drop(data);
     let written = 0;
     try {
@@ -68,7 +68,9 @@ export class RotatingLogWriter {
     this.dropped.lines += lines;
   }
 
-  private async open(): Promise<void> {
+  /** Creates (or opens) the live file now, so readers find it before the first line arrives. */
+  async create(): Promise<void> {
+    if (this.file) return;
     try {
       this.file = await fs.open(this.path, 'a', 0o640);
       this.size = (await this.file.stat()).size;
@@ -88,6 +90,6 @@ export class RotatingLogWriter {
     await this.close();
     const rotated = await rotatedLogs(this.path);
     for (const old of rotated.slice(0, Math.max(0, rotated.length - (this.policy.maxFiles - 1)))) await fs.rm(old.path, { force: true });
-    await this.open();
+    await this.create();
   }
 }

@@ -191,6 +191,7 @@ export class LogCopier {
 
   private async run(): Promise<void> {
     await fs.mkdir(dirname(this.o.logPath), { recursive: true });
+    await this.file.create();
     try {
       await this.follow();
     } finally {
