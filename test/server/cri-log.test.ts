@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { appendFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, open, rename, writeFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -163,5 +163,41 @@ describe('CRI log windows across rotated files', () => {
     writing = false;
     await done;
     assert.deepEqual(seq(text), range(0, 21));
+  });
+});
+
+describe('CRI log windows on a 512 MB log', () => {
+  it('5 concurrent tailLines=1 read from the end: right line, little memory; limitBytes and since too', async (t) => {
+    const dir = await tempDir(t, 'crilog-big');
+    const path = join(dir, '0.log');
+    const T0 = Date.parse('2024-01-01T00:00:00Z');
+    const lineAt = (i: number) => `${new Date(T0 + i).toISOString().replace('Z', '000000Z')} stdout F request ${String(i).padStart(9, '0')} served\n`;
+    const perChunk = Math.floor((1 << 20) / lineAt(0).length);
+    const fh = await open(path, 'w');
+    let n = 0;
+    try {
+      for (let c = 0; c < 512; c++) {
+        let chunk = '';
+        for (let k = 0; k < perChunk; k++) chunk += lineAt(n++);
+        await fh.write(chunk);
+      }
+    } finally {
+      await fh.close();
+    }
+    const read = async (o: Partial<LogReadOptions>) => {
+      const out = new PassThrough();
+      let text = '';
+      out.on('data', (c: Buffer) => (text += c.toString()));
+      await streamCriLog(path, out, { timestamps: false, follow: false, stillWriting: () => false, aborted: () => false, ...o });
+      return text;
+    };
+    const before = process.memoryUsage().rss;
+    const tails = await Promise.all(Array.from({ length: 5 }, () => read({ tailLines: 1 })));
+    const grew = process.memoryUsage().rss - before;
+    for (const tail of tails) assert.equal(tail, `request ${String(n - 1).padStart(9, '0')} served\n`);
+    assert.ok(grew < 50 * 1024 * 1024, `RSS grew by ${grew} bytes`);
+    assert.equal(await read({ limitBytes: 16 }), 'request 00000000');
+    const since = await read({ sinceNs: BigInt(T0 + n - 3) * 1_000_000n });
+    assert.equal(since.split('\n').length - 1, 3);
   });
 });

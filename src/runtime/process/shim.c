@@ -315,13 +315,13 @@ static void log_rotate(void) {
     log_retry_at_ms = now_ms() + LOG_RETRY_MS; /* keep appending to the live file meanwhile */
     return;
   }
+  /* Pruned before the new file exists, so there are never more than max-files files. */
+  log_prune();
   if (log_open() < 0) {
     /* Lines keep going to the renamed file (still open) until the new one can be created. */
     log_reopen_pending = 1;
     log_retry_at_ms = now_ms() + LOG_RETRY_MS;
-    return;
   }
-  log_prune();
 }
 
 static void log_report_drops(void) {
