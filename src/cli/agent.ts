@@ -72,8 +72,9 @@ export class Agent {
     const o = this.o;
     // Keys and certificates first: a flag naming a file that cannot be used stops the start at once.
     const { trust, tls } = loadInputTrust(o, this.log);
-    await makeStateDir(o.rootDir, '--root-dir');
-    await makeStateDir(o.podLogsDir, '--pod-logs-dir');
+    await makeStateDir(o.rootDir, '--root-dir', true);
+    // Not written to: a full log disk only drops container output, it does not stop the node.
+    await makeStateDir(o.podLogsDir, '--pod-logs-dir', false);
     if (o.ignoredConfigFields.length) this.log.warn('config file fields not used by berth were ignored', { fields: o.ignoredConfigFields });
 
     // The node endpoints and the API come first, so an operator can look while the runtime and
@@ -434,8 +435,8 @@ function runtimeDescription(name: string, endpoint: string | undefined): string 
 /** How often the root dir is checked for being writable (for /healthz). */
 const STORAGE_CHECK_MS = 10_000;
 
-/** Creates a state folder and writes a file in it, saying what to do when it cannot (not root, read-only, full). */
-async function makeStateDir(dir: string, flag: string): Promise<void> {
+/** Creates a state folder (and, with `probe`, writes a file in it), saying what to do when it cannot (not root, read-only, full). */
+async function makeStateDir(dir: string, flag: string, probe: boolean): Promise<void> {
   try {
     await mkdir(dir, { recursive: true }).catch(async (err: NodeJS.ErrnoException) => {
       throw err.code === 'ENOENT' ? await realMkdirError(dir, err) : err;
@@ -444,7 +445,7 @@ async function makeStateDir(dir: string, flag: string): Promise<void> {
   } catch (err) {
     throw new Error(`${flag} ${dir} cannot be used: ${storageFailure(err, flag)}`);
   }
-  const problem = await storageProblem(dir, flag);
+  const problem = probe ? await storageProblem(dir, flag) : undefined;
   if (problem) throw new Error(`${flag} ${dir} cannot be used: ${problem.slice(problem.indexOf(': ') + 2)}`);
 }
 
