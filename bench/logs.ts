@@ -1,13 +1,15 @@
 // Log windows on a big CRI log file (200 MB, ~2 million lines): --tail and --since must read from
 // the file's end or bisect it, not read it whole, so their cost does not grow with the log. The
 // whole-file read of the same file is printed beside them as the reference.
-import { mkdtempSync, rmSync, createWriteStream } from 'node:fs';
+import { mkdtempSync, rmSync, createWriteStream, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { streamCriLog, type LogReadOptions } from '../src/server/cri-log.js';
 import type { Benchmark, Check, Outcome, Unit } from './core.js';
-import { round, summarize } from './lib/stats.js';
+import { round, summarize, percentile } from './lib/stats.js';
+import { createEnv, NODE_NAME } from './lib/berth.js';
+import { clockTicksPerSecond, cpuTicks, sleep, statusKb } from './lib/proc.js';
 
 const check = (label: string, value: number, unit: Unit, target?: number): Check =>
   target === undefined ? { label, value: round(value), unit } : { label, value: round(value), unit, target, ok: value <= target };
@@ -70,4 +72,79 @@ const logWindows: Benchmark = {
   },
 };
 
-export const logBenchmarks: Benchmark[] = [logWindows];
+// ---- logs100mb: a container printing as fast as it can --------------------------------------------
+
+const FLOOD_SECONDS = 10;
+const MAX_SIZE = 10 * 1024 * 1024;
+const MAX_FILES = 5;
+
+/** Bytes of every file under `dir` (the pod log folder), recursively. */
+function bytesUnder(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    try {
+      total += entry.isDirectory() ? bytesUnder(path) : statSync(path).size;
+    } catch {
+      // Rotated away between the listing and the stat.
+    }
+  }
+  return total;
+}
+
+const logs100mb: Benchmark = {
+  id: 'logs100mb',
+  title: `a container printing as fast as it can for ${FLOOD_SECONDS} s (process runtime, --container-log-max-size=10Mi, 5 files)`,
+  async run(): Promise<Outcome> {
+    const env = createEnv('logs100mb');
+    try {
+      const berth = await env.startBerth([`--container-log-max-size=${MAX_SIZE}`, `--container-log-max-files=${MAX_FILES}`, '--serve-api=false']);
+      const line = 'x'.repeat(100);
+      env.writeManifest('flood', JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'flood' },
+        spec: { containers: [{ name: 'main', image: 'busybox', command: ['yes', line] }] },
+      }));
+      const deadline = Date.now() + 60_000;
+      while (!(await berth.pods()).items.some((p) => p.metadata?.name === `flood-${NODE_NAME}` && p.status?.containerStatuses?.[0]?.state?.running)) {
+        if (Date.now() > deadline) throw new Error('logs100mb: the flood pod did not start within 60 s');
+        await sleep(100);
+      }
+      const hz = clockTicksPerSecond();
+      const cpu0 = cpuTicks(berth.pid);
+      const t0 = performance.now();
+      let maxDisk = 0;
+      let maxRss = 0;
+      const health: number[] = [];
+      const base = `http://127.0.0.1:${berth.port}`;
+      while (performance.now() - t0 < FLOOD_SECONDS * 1000) {
+        maxDisk = Math.max(maxDisk, bytesUnder(env.podLogs));
+        maxRss = Math.max(maxRss, statusKb(berth.pid, 'VmRSS') * 1024);
+        const h = performance.now();
+        await fetch(`${base}/healthz`).then((r) => r.text());
+        health.push(performance.now() - h);
+        await sleep(100);
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const cpu = ((cpuTicks(berth.pid) - cpu0) / hz / seconds) * 100;
+      // What the container got written: the rotated names (one per rotation) times the size, plus the live file.
+      const files = readdirSync(env.podLogs, { recursive: true }) as string[];
+      const limit = MAX_SIZE * MAX_FILES;
+      return {
+        checks: [
+          check(`logs100mb: log disk used, max over ${FLOOD_SECONDS} s (<= max-size * max-files)`, maxDisk / 1024 / 1024, 'MB', limit / 1024 / 1024),
+          check('logs100mb: agent RSS, max', maxRss / 1024 / 1024, 'MB', 150),
+          check('logs100mb: agent CPU while the container floods', cpu, '%', 50),
+          check('logs100mb: /healthz p99 meanwhile', percentile(health, 99), 'ms', 100),
+        ],
+        breakdown: [],
+        raw: { maxDiskBytes: maxDisk, maxRssBytes: maxRss, cpuPercent: round(cpu), healthMs: health.map((x) => round(x, 2)), files },
+      };
+    } finally {
+      await env.cleanup();
+    }
+  },
+};
+
+export const logBenchmarks: Benchmark[] = [logWindows, logs100mb];

@@ -63,6 +63,8 @@ export interface ApiServerOptions {
   historySize?: number;
   /** Period of BOOKMARK events for watches that allow them (default 30 s). */
   bookmarkIntervalMs?: number;
+  /** Bound on the unsent bytes of all watches together; the slowest are ended past it (default 64 MiB). */
+  watchBacklogBytes?: number;
   /** Event retention (default: at most 10 000, none older than 1 h). */
   eventLimits?: Partial<EventLimits>;
   /**
@@ -146,6 +148,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     logs: nodeLogReader(o.node),
     usage: new UsageSource(o.node),
     bookmarkIntervalMs: o.bookmarkIntervalMs ?? 30_000,
+    ...(o.watchBacklogBytes !== undefined ? { watchBacklogBytes: o.watchBacklogBytes } : {}),
     serverAddress: () => `${advertised}:${port}`,
     shuttingDown: () => shuttingDown,
   });

@@ -41,6 +41,7 @@ import { groupVersions, isStreamSubresource, pods, resourceKey, type KubeObject 
 import { route, type Route } from './routes.js';
 import { ApiError, badRequest, internalError, methodNotAllowed, notFound, notFoundPath, unauthorized } from './status.js';
 import { serveWatch, type WatchContext } from './watch.js';
+import { WatchBacklog } from './watch-backlog.js';
 import type { Pod } from 'kubernetes-types/core/v1';
 
 export interface DispatchDeps extends HandlerContext {
@@ -54,6 +55,8 @@ export interface DispatchDeps extends HandlerContext {
   /** metrics.k8s.io, read from the node API. */
   usage: UsageSource;
   bookmarkIntervalMs: number;
+  /** Bound on the unsent bytes of all watches together (default 64 MiB). */
+  watchBacklogBytes?: number;
   /** host:port clients reach us at, for /api's serverAddressByClientCIDRs. */
   serverAddress: () => string;
   /** True once the server is shutting down (readyz fails). */
@@ -133,7 +136,7 @@ function sendAnswer(res: ServerResponse, a: Answer, media: Media): void {
 export function createDispatcher(d: DispatchDeps): Dispatcher {
   const active = new Set<() => void>();
   const logStreams = new Set<() => void>();
-  const watchCtx: WatchContext = { store: d.store, logger: d.logger, bookmarkIntervalMs: d.bookmarkIntervalMs, active };
+  const watchCtx: WatchContext = { store: d.store, logger: d.logger, bookmarkIntervalMs: d.bookmarkIntervalMs, active, backlog: new WatchBacklog(d.watchBacklogBytes) };
 
   async function resource(req: IncomingMessage, res: ServerResponse, rt: Extract<Route, { kind: 'resource' }>, q: URLSearchParams): Promise<void> {
     const method = req.method ?? 'GET';

@@ -15,6 +15,7 @@ import type { Store, StoreEvent } from './store.js';
 import { sortByKey } from './paging.js';
 import { boolParam, intParam } from './query.js';
 import { badRequest, expired } from './status.js';
+import type { WatchBacklog, WatchBacklogEntry } from './watch-backlog.js';
 
 /** Beyond this many unsent bytes the client is not reading: drop it instead of buffering forever. */
 const MAX_PENDING_BYTES = 16 * 1024 * 1024;
@@ -35,6 +36,8 @@ export interface WatchContext {
   bookmarkIntervalMs: number;
   /** Live watches, so close() can end them and metrics can count them. */
   active: Set<() => void>;
+  /** The bound on unsent bytes of all watches together. */
+  backlog: WatchBacklog;
 }
 
 export function serveWatch(ctx: WatchContext, w: WatchRequest, _req: IncomingMessage, res: ServerResponse): void {
@@ -61,15 +64,31 @@ export function serveWatch(ctx: WatchContext, w: WatchRequest, _req: IncomingMes
   let closed = false;
   const inNamespace = (o: KubeObject) => namespace === undefined || (o.metadata.namespace ?? '') === namespace;
 
+  const pendingBytes = (): number => Math.max(res.writableLength, res.socket?.writableLength ?? 0);
+  const backlogEntry: WatchBacklogEntry = {
+    pending: pendingBytes,
+    drop: (pending, total) => {
+      logger.warn('apiserver: ending the slowest watch: the unsent events of all watches passed their bound (the client re-watches)', {
+        resource,
+        pendingBytes: pending,
+        allWatchesPendingBytes: total,
+        boundBytes: ctx.backlog.limitBytes,
+      });
+      stop();
+      res.destroy();
+    },
+  };
   const send = (type: string, object: unknown): void => {
     if (closed) return;
     res.write(framer.frame(type, object));
-    const pending = Math.max(res.writableLength, res.socket?.writableLength ?? 0);
+    const pending = pendingBytes();
     if (pending > MAX_PENDING_BYTES) {
       logger.warn('apiserver: dropping a watch whose client does not read', { resource, pendingBytes: pending });
       stop();
       res.destroy();
+      return;
     }
+    ctx.backlog.wrote(backlogEntry);
   };
   const sendObject = (type: string, o: KubeObject) => send(type, encodeWatchObject(def, o, output, Date.now()));
   const sendBookmark = (rv: number, annotations?: Record<string, string>) => {
@@ -98,6 +117,7 @@ export function serveWatch(ctx: WatchContext, w: WatchRequest, _req: IncomingMes
   const stop = (): void => {
     if (closed) return;
     closed = true;
+    ctx.backlog.remove(backlogEntry);
     unsubscribe?.();
     if (timer) clearTimeout(timer);
     if (bookmarkTimer) clearInterval(bookmarkTimer);
@@ -109,6 +129,7 @@ export function serveWatch(ctx: WatchContext, w: WatchRequest, _req: IncomingMes
   };
   res.on('close', stop);
   res.on('error', stop);
+  ctx.backlog.add(backlogEntry);
 
   // Initial state, then live events. Both happen in this tick, so nothing can slip in between.
   if (rvParam === '' || rvParam === '0') {

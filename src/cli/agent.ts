@@ -4,7 +4,7 @@
 // simply was not read yet.
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, mkdir, readFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, networkInterfaces } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import type { Pod } from 'kubernetes-types/core/v1';
 import { startApiServer, StoreLockedError, updatedKubeconfig, type ApiServer, type NodeConnection } from '../apiserver/index.js';
 import { PodConfig, type PodUpdate } from '../config/index.js';
 import type { Logger } from '../log/index.js';
+import { ContainerLogManager, type LoggedContainer } from '../logs/index.js';
 import { MetricsRegistry, type Sample } from '../metrics/index.js';
 import { loadKubeconfig, Mirror, RestClient } from '../mirror/index.js';
 import { selectRuntime } from '../runtime/select.js';
@@ -67,6 +68,10 @@ export class Agent {
   private stopping = false;
   /** Why the embedded API is not served although it was asked for (said again in the start-up summary). */
   private apiProblem: string | undefined;
+  private logManager: ContainerLogManager | undefined;
+  /** Why no container could be created now (root dir read-only or full), from the last storage check. */
+  private storageProblem: string | undefined;
+  private storageTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly o: RunOptions,
@@ -89,8 +94,9 @@ export class Agent {
     const o = this.o;
     // Keys and certificates first: a flag naming a file that cannot be used stops the start at once.
     const { trust, tls } = loadInputTrust(o, this.log);
-    await makeStateDir(o.rootDir, '--root-dir');
-    await makeStateDir(o.podLogsDir, '--pod-logs-dir');
+    await makeStateDir(o.rootDir, '--root-dir', true);
+    // Not written to: a full log disk only drops container output, it does not stop the node.
+    await makeStateDir(o.podLogsDir, '--pod-logs-dir', false);
     if (o.ignoredConfigFields.length) this.log.warn('config file fields not used by berth were ignored', { fields: o.ignoredConfigFields });
 
     // The node endpoints and the API come first, so an operator can look while the runtime and
@@ -112,6 +118,7 @@ export class Agent {
       acceptUnenforcedSecurity: o.processRuntimeAcceptUnenforcedSecurity,
       // Through the same sink as the workers' events (defined below, used only once pods run).
       onPodWarning: (pod, reason, message, container) => events.podEvent(pod, 'Warning', reason, message, container),
+      logRotation: o.containerLogRotation,
     });
     this.runtime = runtime;
     this.log.info(`container runtime: ${runtimeDescription(runtime.name, o.containerRuntimeEndpoint)}`, { runtime: runtime.name });
@@ -194,6 +201,15 @@ export class Agent {
 
     this.resyncTimer = setInterval(() => manager.resyncAll(), o.syncFrequencyMs);
     this.resyncTimer.unref();
+    this.logManager = new ContainerLogManager({
+      policy: o.containerLogRotation,
+      monitorIntervalMs: o.containerLogMonitorIntervalMs,
+      runtime,
+      containers: () => this.runningContainers(),
+      logger: this.log.child({ component: 'logs' }),
+    });
+    this.logManager.start();
+    this.watchStorage();
     await this.mirror?.start();
     await this.stats.start();
     this.log.info('berth is running', {
@@ -331,6 +347,8 @@ export class Agent {
     this.stopping = true;
     clearInterval(this.resyncTimer);
     this.stats.stop();
+    clearTimeout(this.storageTimer);
+    await this.logManager?.stop();
     await Promise.all(this.sources.map((s) => s.stop()));
     await this.mirror?.stop();
     await this.server?.close();
@@ -349,11 +367,7 @@ export class Agent {
   private nodeState(): NodeState {
     return {
       pods: () => this.pods(),
-      unhealthyReason: () => {
-        if (!this.manager) return this.stopping ? 'stopping' : 'waiting for the container runtime';
-        const age = Date.now() - this.manager.lastSyncAt();
-        return age > 2 * this.o.syncFrequencyMs + 30_000 ? `pod sync loop has not run for ${Math.round(age / 1000)}s` : undefined;
-      },
+      unhealthyReason: () => this.unhealthyReason(),
       metrics: () => this.metrics.render(),
       containerLog: (namespace, pod, container, previous) => this.containerLog(namespace, pod, container, previous),
       findPod: (namespace, pod) =>
@@ -377,6 +391,43 @@ export class Agent {
           return renderResourceMetrics(undefined);
         }),
     };
+  }
+
+  /** Why /healthz fails, or undefined: no runtime yet, a stalled sync loop, or containers cannot be created. */
+  private unhealthyReason(): string | undefined {
+    if (!this.manager) return this.stopping ? 'stopping' : 'waiting for the container runtime';
+    const age = Date.now() - this.manager.lastSyncAt();
+    if (age > 2 * this.o.syncFrequencyMs + 30_000) return `pod sync loop has not run for ${Math.round(age / 1000)}s`;
+    return this.storageProblem;
+  }
+
+  /**
+   * Every few seconds, whether a file can still be written under the root dir (where every
+   * container's state goes): a read-only or full disk makes /healthz fail with that reason.
+   */
+  private watchStorage(): void {
+    const check = async (): Promise<void> => {
+      const problem = await storageProblem(this.o.rootDir, '--root-dir');
+      if (problem !== this.storageProblem) {
+        if (problem) this.log.error(`no container can be created: ${problem}`);
+        else this.log.info('the root dir is writable again; containers can be created', { rootDir: this.o.rootDir });
+      }
+      this.storageProblem = problem;
+      if (!this.stopping) this.storageTimer = setTimeout(() => void check(), STORAGE_CHECK_MS).unref();
+    };
+    void check();
+  }
+
+  /** The current attempt of every running container, for the log manager. */
+  private runningContainers(): LoggedContainer[] {
+    const out: LoggedContainer[] = [];
+    for (const v of this.manager?.views() ?? []) {
+      for (const c of v.containers) {
+        const r = c.current;
+        if (r?.state === 'running' && r.logPath) out.push({ id: r.id, logPath: r.logPath, pod: v.pod.metadata?.name ?? '', container: c.name });
+      }
+    }
+    return out;
   }
 
   private podView(namespace: string, podName: string): PodView | undefined {
@@ -456,6 +507,9 @@ export class Agent {
       }
       return [...counts.values()];
     });
+    this.metrics.counter('berth_container_log_dropped_lines_total', 'Container output lines dropped because their log file could not be written (full or read-only disk).', () => [
+      { labels: {}, value: this.logManager?.droppedLines ?? 0 },
+    ]);
     this.metrics.gauge('process_resident_memory_bytes', 'Resident memory of the berth process.', () => [
       { labels: {}, value: process.memoryUsage.rss() },
     ]);
@@ -472,23 +526,57 @@ function runtimeDescription(name: string, endpoint: string | undefined): string 
   return `${name} at ${endpoint}`;
 }
 
-/** Creates a state folder, saying what to do when it cannot (not root, read-only, full). */
-async function makeStateDir(dir: string, flag: string): Promise<void> {
+/** How often the root dir is checked for being writable (for /healthz). */
+const STORAGE_CHECK_MS = 10_000;
+
+/** Creates a state folder (and, with `probe`, writes a file in it), saying what to do when it cannot (not root, read-only, full). */
+async function makeStateDir(dir: string, flag: string, probe: boolean): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true }).catch(async (err: NodeJS.ErrnoException) => {
+      throw err.code === 'ENOENT' ? await realMkdirError(dir, err) : err;
+    });
     await access(dir, constants.W_OK);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'EACCES' || code === 'EPERM'
-        ? 'permission denied: run berth as root, or give it a folder it can write with ' + flag
-        : code === 'EROFS'
-          ? `it is on a read-only file system: give a writable folder with ${flag}`
-          : code === 'ENOSPC'
-            ? `the disk is full: free space or give another folder with ${flag}`
-            : `${(err as Error).message} (fix it or give another folder with ${flag})`;
-    throw new Error(`${flag} ${dir} cannot be used: ${why}`);
+    throw new Error(`${flag} ${dir} cannot be used: ${storageFailure(err, flag)}`);
   }
+  const problem = probe ? await storageProblem(dir, flag) : undefined;
+  if (problem) throw new Error(`${flag} ${dir} cannot be used: ${problem.slice(problem.indexOf(': ') + 2)}`);
+}
+
+/** Why nothing can be written in `dir` (a probe file is written and removed), or undefined. */
+async function storageProblem(dir: string, flag: string): Promise<string | undefined> {
+  const probe = join(dir, `.berth-write-check-${process.pid}`);
+  try {
+    // A few KiB, not one byte: a disk with a partly used block left would take a single byte.
+    await writeFile(probe, Buffer.alloc(8192));
+    await rm(probe, { force: true });
+    return undefined;
+  } catch (err) {
+    await rm(probe, { force: true }).catch(() => undefined);
+    return `${flag} ${dir}: ${storageFailure(err, flag)}`;
+  }
+}
+
+/**
+ * A recursive mkdir says ENOENT on a read-only file system (it does not report the failing
+ * level's own error): make the first missing level alone to get the real one (EROFS, EACCES).
+ */
+async function realMkdirError(dir: string, fallback: Error): Promise<Error> {
+  let missing = dir;
+  while (dirname(missing) !== missing && !(await access(dirname(missing)).then(() => true, () => false))) missing = dirname(missing);
+  return mkdir(missing).then(
+    () => fallback,
+    (err: Error) => err,
+  );
+}
+
+/** What a failed write in a state folder means, and the fix. */
+function storageFailure(err: unknown, flag: string): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied: run berth as root, or give it a folder it can write with ' + flag;
+  if (code === 'EROFS') return `it is on a read-only file system: remount it read-write or give a writable folder with ${flag}`;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return `the disk is full: free space or give another folder with ${flag}`;
+  return `${(err as Error).message} (fix it or give another folder with ${flag})`;
 }
 
 function isWildcard(address: string): boolean {

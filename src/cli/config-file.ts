@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { parseDuration } from './duration.js';
 import { UsageError } from './flags.js';
+import { parseLogSize } from './log-size.js';
 
 export interface FileConfig {
   staticPodPath?: string;
@@ -28,6 +29,10 @@ export interface FileConfig {
   authenticationWebhook?: boolean;
   /** authorization.mode */
   authorizationMode?: string;
+  /** containerLogMaxSize, a quantity such as "10Mi", in bytes. */
+  containerLogMaxSizeBytes?: number;
+  containerLogMaxFiles?: number;
+  containerLogMonitorIntervalMs?: number;
   /** Fields present in the file that Berth does not use. */
   ignored: string[];
 }
@@ -50,6 +55,9 @@ const KNOWN = new Set([
   'tlsPrivateKeyFile',
   'authentication',
   'authorization',
+  'containerLogMaxSize',
+  'containerLogMaxFiles',
+  'containerLogMonitorInterval',
 ]);
 
 export function loadConfigFile(path: string): FileConfig {
@@ -97,6 +105,17 @@ export function loadConfigFile(path: string): FileConfig {
   cfg.fileCheckFrequencyMs = dur('fileCheckFrequency');
   cfg.httpCheckFrequencyMs = dur('httpCheckFrequency');
   cfg.syncFrequencyMs = dur('syncFrequency');
+  const logSize = str('containerLogMaxSize');
+  if (logSize !== undefined) {
+    const bytes = parseLogSize(logSize);
+    if (bytes === undefined) throw fail('containerLogMaxSize', 'a size such as "10Mi" (a Kubernetes quantity greater than 0)');
+    cfg.containerLogMaxSizeBytes = bytes;
+  }
+  if (o.containerLogMaxFiles !== undefined) {
+    if (!Number.isInteger(o.containerLogMaxFiles) || (o.containerLogMaxFiles as number) < 2) throw fail('containerLogMaxFiles', 'a whole number of at least 2');
+    cfg.containerLogMaxFiles = o.containerLogMaxFiles as number;
+  }
+  cfg.containerLogMonitorIntervalMs = dur('containerLogMonitorInterval');
   if (o.port !== undefined) {
     if (!Number.isInteger(o.port) || (o.port as number) < 0 || (o.port as number) > 65535) throw fail('port', 'a port number 0-65535');
     cfg.port = o.port as number;

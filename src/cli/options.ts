@@ -4,6 +4,8 @@ import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { loadConfigFile } from './config-file.js';
 import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from './flags.js';
+import { DEFAULT_LOG_ROTATION, type LogRotationPolicy } from '../logs/index.js';
+import { parseLogSize } from './log-size.js';
 
 export interface RunOptions {
   podManifestPath?: string;
@@ -54,6 +56,10 @@ export interface RunOptions {
   authorizationMode: 'Standalone' | 'Webhook' | 'AlwaysAllow';
   /** Plain-HTTP, unauthenticated /healthz, /pods (no env values), /metrics; 0 = off. */
   readOnlyPort: number;
+  /** --container-log-max-size / --container-log-max-files. */
+  containerLogRotation: LogRotationPolicy;
+  /** How often the log manager looks at every container's log (containerLogMonitorInterval). */
+  containerLogMonitorIntervalMs: number;
 }
 
 export const RUN_FLAGS: FlagSpec[] = [
@@ -89,6 +95,8 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'container-runtime-endpoint', type: 'string', help: 'containerd CRI socket or Docker/Podman API socket, e.g. unix:///run/containerd/containerd.sock', default: 'none: the process runtime' },
   { name: 'pod-infra-container-image', type: 'string', help: 'sandbox image for Docker pods', default: 'registry.k8s.io/pause:3.6' },
   { name: 'process-runtime-accept-unenforced-security', type: 'bool', help: 'process runtime: run containers that ask for sysctls, SELinux, AppArmor, Localhost seccomp or user namespaces without them instead of refusing them', default: 'false' },
+  { name: 'container-log-max-size', type: 'string', help: 'a container log file is rotated when it reaches this size (a quantity such as 10Mi)', default: '10Mi' },
+  { name: 'container-log-max-files', type: 'int', help: 'log files kept per container, the live one included (at least 2)', default: '5' },
   { name: 'config', type: 'string', help: 'KubeletConfiguration (kubelet.config.k8s.io/v1beta1) YAML file; flags win over it' },
   { name: 'help', type: 'bool', help: 'show this help' },
 ];
@@ -151,6 +159,17 @@ export function parseRunOptions(argv: string[], parseHeader: (value: string) => 
   if (endpoint !== undefined && endpoint !== '' && !/^unix:\/\/\/.+/.test(endpoint)) {
     throw new UsageError(`invalid value ${JSON.stringify(endpoint)} for --container-runtime-endpoint: expected a unix socket URL such as unix:///run/containerd/containerd.sock`);
   }
+  const logSizeFlag = str(flags, 'container-log-max-size');
+  let logMaxSize = file.containerLogMaxSizeBytes ?? DEFAULT_LOG_ROTATION.maxSizeBytes;
+  if (logSizeFlag !== undefined) {
+    const bytes = parseLogSize(logSizeFlag);
+    if (bytes === undefined) throw new UsageError(`invalid value ${JSON.stringify(logSizeFlag)} for --container-log-max-size: expected a size such as 10Mi (a Kubernetes quantity greater than 0)`);
+    logMaxSize = bytes;
+  }
+  const logMaxFiles = (flags.get('container-log-max-files') as number | undefined) ?? file.containerLogMaxFiles ?? DEFAULT_LOG_ROTATION.maxFiles;
+  if (logMaxFiles < 2) throw new UsageError(`invalid value "${logMaxFiles}" for --container-log-max-files: at least 2 files are needed (the live log and one rotated file)`);
+  const logMonitorMs = file.containerLogMonitorIntervalMs ?? 10_000;
+  if (logMonitorMs < 3000) throw new UsageError(`invalid containerLogMonitorInterval in --config ${configPath}: it must be at least 3s, as the kubelet requires`);
   const tlsCertFile = str(flags, 'tls-cert-file') ?? file.tlsCertFile;
   const tlsPrivateKeyFile = str(flags, 'tls-private-key-file') ?? file.tlsPrivateKeyFile;
   if ((tlsCertFile === undefined) !== (tlsPrivateKeyFile === undefined)) {
@@ -177,6 +196,8 @@ export function parseRunOptions(argv: string[], parseHeader: (value: string) => 
     authenticationTokenWebhook: tokenWebhook,
     authorizationMode: mode ?? (kubeconfig !== undefined ? 'Webhook' : 'Standalone'),
     readOnlyPort,
+    containerLogRotation: { maxSizeBytes: logMaxSize, maxFiles: logMaxFiles },
+    containerLogMonitorIntervalMs: logMonitorMs,
     kubeconfig,
     serveApi,
     apiBindAddress: str(flags, 'api-bind-address') ?? '127.0.0.1',

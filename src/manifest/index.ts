@@ -11,3 +11,4 @@ export { podWarnings } from './warnings.js';
 export { processRuntimeNotices } from './runtime-notes.js';
 export { loadPodSchema, unknownFieldWarnings } from './unknown-fields.js';
 export { toStaticPod, podFullName } from './identity.js';
+export { parseQuantity } from './quantity.js';

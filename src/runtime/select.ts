@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Logger } from '../log/index.js';
 import { ProcessRuntime, type PodWarning } from './process/index.js';
 import type { Runtime } from './types.js';
+import type { LogRotationPolicy } from '../logs/index.js';
 
 export interface RuntimeChoice {
   endpoint?: string;
@@ -23,6 +24,8 @@ export interface RuntimeChoice {
   acceptUnenforcedSecurity?: boolean;
   /** Process runtime: warnings about a pod (limits without cgroups), made events by the agent. */
   onPodWarning?: PodWarning;
+  /** Where the runtime's own log writer rotates (process shim, Docker copier). */
+  logRotation?: LogRotationPolicy;
 }
 
 const PROBE_TIMEOUT_MS = 2000;
@@ -35,6 +38,7 @@ export async function selectRuntime(c: RuntimeChoice): Promise<Runtime> {
       logger: c.logger,
       nodeIP: c.nodeIP,
       acceptUnenforcedSecurity: c.acceptUnenforcedSecurity ?? false,
+      ...(c.logRotation ? { logRotation: c.logRotation } : {}),
       ...(c.onPodWarning ? { onPodWarning: c.onPodWarning } : {}),
     });
     await runtime.init();
@@ -53,7 +57,7 @@ export async function selectRuntime(c: RuntimeChoice): Promise<Runtime> {
       if (await isCriEndpoint(endpoint, PROBE_TIMEOUT_MS)) {
         runtime = new CriRuntime({ endpoint, podLogsDir: c.podLogsDir, logger: c.logger, nodeName: c.nodeName, nodeIP: c.nodeIP, volumesDir, seccompProfileRoot: join(c.rootDir, 'seccomp') });
       } else if (await isDockerEndpoint(endpoint, PROBE_TIMEOUT_MS)) {
-        runtime = new DockerRuntime({ endpoint, podLogsDir: c.podLogsDir, logger: c.logger, nodeName: c.nodeName, nodeIP: c.nodeIP, podInfraImage: c.podInfraImage, volumesDir, seccompProfileRoot: join(c.rootDir, 'seccomp') });
+        runtime = new DockerRuntime({ endpoint, podLogsDir: c.podLogsDir, logger: c.logger, nodeName: c.nodeName, nodeIP: c.nodeIP, podInfraImage: c.podInfraImage, volumesDir, seccompProfileRoot: join(c.rootDir, 'seccomp'), ...(c.logRotation ? { logRotation: c.logRotation } : {}) });
       } else {
         throw new Error('it answers neither the CRI (runtime.v1 Version) nor the Docker Engine API (/_ping)');
       }

@@ -178,6 +178,14 @@ export interface Runtime {
   portForward(pod: Pod, port: number, signal: AbortSignal): Promise<Duplex>;
   /** Current usage of a container (cgroups where it has one, /proc otherwise); undefined when unknown. */
   containerStats(id: string): Promise<ContainerStats | undefined>;
+  /**
+   * Log rotation for a runtime that only reopens its log file on request (CRI ReopenContainerLog):
+   * the agent renames the file at the size limit and calls this. Runtimes whose writer rotates
+   * the file itself (process, Docker) do not have it.
+   */
+  reopenContainerLog?(id: string): Promise<void>;
+  /** Output of a container dropped because its log file could not be written (full disk), when counted. */
+  droppedLogOutput?(id: string): Promise<{ lines: number; bytes: number; failing: boolean } | undefined>;
   /** Called once for every container that exits, with its final record. */
   onContainerExit(listener: (record: ContainerRecord) => void): void;
   close(): Promise<void>;

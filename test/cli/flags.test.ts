@@ -84,3 +84,40 @@ describe('berth run options', () => {
     }
   });
 });
+
+describe('container log rotation options', () => {
+  it('default to the kubelet\'s 10Mi and 5 files, and take flags over the config file', () => {
+    const d = parse();
+    assert.ok(d !== 'help');
+    assert.deepEqual(d.containerLogRotation, { maxSizeBytes: 10 * 1024 * 1024, maxFiles: 5 });
+    assert.equal(d.containerLogMonitorIntervalMs, 10_000);
+    const dir = mkdtempSync(join(tmpdir(), 'berth-cfg-'));
+    try {
+      const cfg = join(dir, 'config.yaml');
+      writeFileSync(cfg, 'kind: KubeletConfiguration\ncontainerLogMaxSize: 500Ki\ncontainerLogMaxFiles: 3\ncontainerLogMonitorInterval: 5s\n');
+      const f = parse(`--config=${cfg}`);
+      assert.ok(f !== 'help');
+      assert.deepEqual(f.containerLogRotation, { maxSizeBytes: 500 * 1024, maxFiles: 3 });
+      assert.equal(f.containerLogMonitorIntervalMs, 5000);
+      const both = parse(`--config=${cfg}`, '--container-log-max-size=1M', '--container-log-max-files=2');
+      assert.ok(both !== 'help');
+      assert.deepEqual(both.containerLogRotation, { maxSizeBytes: 1_000_000, maxFiles: 2 });
+      for (const [text, message] of [
+        ['containerLogMaxSize: lots\n', /containerLogMaxSize: invalid value "lots": expected a size such as "10Mi"/],
+        ['containerLogMaxFiles: 1\n', /containerLogMaxFiles: invalid value 1: expected a whole number of at least 2/],
+        ['containerLogMonitorInterval: 1s\n', /containerLogMonitorInterval .* at least 3s/],
+      ] as const) {
+        writeFileSync(cfg, text);
+        assert.throws(() => parse(`--config=${cfg}`), (err: Error) => err instanceof UsageError && message.test(err.message));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a size that is not a quantity and fewer than 2 files', () => {
+    assert.throws(() => parse('--container-log-max-size=10MB'), /invalid value "10MB" for --container-log-max-size: expected a size such as 10Mi/);
+    assert.throws(() => parse('--container-log-max-size=0'), /--container-log-max-size/);
+    assert.throws(() => parse('--container-log-max-files=1'), /--container-log-max-files: at least 2 files are needed/);
+  });
+});

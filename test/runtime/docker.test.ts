@@ -123,6 +123,11 @@ test('resumePointOf counts the lines sharing the last timestamp', async () => {
     await writeFile(path, '2024-05-01T10:00:00.1Z stdout F a\n2024-05-01T10:00:00.2Z stdout F b\n2024-05-01T10:00:00.2Z stderr F c\n');
     assert.deepEqual(await resumePointOf(path), { ns: timestampNs('2024-05-01T10:00:00.200000000Z'), count: 2 });
     assert.equal(await resumePointOf(join(dir, 'missing.log')), undefined);
+    // Just rotated: the live file is empty, the newest rotated file holds the last line copied.
+    const { rename } = await import('node:fs/promises');
+    await rename(path, `${path}.20240501-100001`);
+    await writeFile(path, '');
+    assert.deepEqual(await resumePointOf(path), { ns: timestampNs('2024-05-01T10:00:00.200000000Z'), count: 2 });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { appendFile, writeFile } from 'node:fs/promises';
+import { appendFile, open, rename, writeFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { CriLogDecoder, streamCriLog, type LogReadOptions } from '../../src/server/cri-log.js';
@@ -85,5 +86,118 @@ describe('CRI log windows (tailLines, sinceNs, limitBytes) on real files', () =>
     assert.equal(text, 'line-2\nline-3\n');
     const limited = await read(p, { follow: true, stillWriting: () => true, limitBytes: 3 });
     assert.equal(limited, 'lin');
+  });
+});
+
+describe('CRI log windows across rotated files', () => {
+  const T0 = Date.parse('2024-01-01T00:00:00Z');
+  const ts = (i: number) => new Date(T0 + i * 1000).toISOString().replace('Z', '123456Z');
+  const lines = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => `${ts(from + k)} stdout F line-${from + k}\n`).join('');
+  /** 0.log.<older>.gz (lines 0-9), 0.log.<newer> (10-19), 0.log (20-24). */
+  async function rotatedLog(t: TestLike): Promise<string> {
+    const dir = await tempDir(t, 'crilog-rot');
+    const path = join(dir, '0.log');
+    await writeFile(`${path}.20240101-000010.gz`, gzipSync(lines(0, 10)));
+    await writeFile(`${path}.20240101-000020`, lines(10, 20));
+    await writeFile(path, lines(20, 25));
+    return path;
+  }
+  async function read(path: string, o: Partial<LogReadOptions>): Promise<string> {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (c: Buffer) => (text += c.toString()));
+    await streamCriLog(path, out, { timestamps: false, follow: false, stillWriting: () => false, aborted: () => false, ...o });
+    return text;
+  }
+  const seq = (text: string) => [...text.matchAll(/line-(\d+)/g)].map((m) => Number(m[1]));
+  const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
+
+  it('tailLines reaches back into the newest rotated file when the live one holds fewer lines', async (t) => {
+    const p = await rotatedLog(t);
+    assert.deepEqual(seq(await read(p, { tailLines: 3 })), [22, 23, 24]);
+    assert.deepEqual(seq(await read(p, { tailLines: 8 })), range(17, 25));
+    // Compressed files are not unpacked for a tail: it stops at the plain ones.
+    assert.deepEqual(seq(await read(p, { tailLines: 100 })), range(10, 25));
+  });
+
+  it('sinceTime starts in the rotated file that holds it', async (t) => {
+    const p = await rotatedLog(t);
+    const ns = (i: number) => BigInt(T0 + i * 1000) * 1_000_000n;
+    assert.deepEqual(seq(await read(p, { sinceNs: ns(21) })), range(21, 25));
+    assert.deepEqual(seq(await read(p, { sinceNs: ns(15) })), range(15, 25));
+  });
+
+  it('a whole read streams every rotated file, compressed ones too, in order', async (t) => {
+    const p = await rotatedLog(t);
+    assert.deepEqual(seq(await read(p, {})), range(0, 25));
+    assert.deepEqual(await read(p, { limitBytes: 7 }), 'line-0\n');
+  });
+
+  it('a follow goes on into the new file after rotations, also several between two looks, losing no line', async (t) => {
+    const dir = await tempDir(t, 'crilog-follow');
+    const path = join(dir, '0.log');
+    await writeFile(path, lines(0, 5));
+    let writing = true;
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (c: Buffer) => (text += c.toString()));
+    const done = streamCriLog(path, out, { timestamps: false, follow: true, stillWriting: () => writing, aborted: () => false });
+    const until = async (n: number) => {
+      const deadline = Date.now() + 30_000;
+      while (!text.includes(`line-${n}\n`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    };
+    await until(4);
+    // One rotation: rename, then more lines in a new file.
+    await appendFile(path, lines(5, 8));
+    await rename(path, `${path}.20240101-000001`);
+    await writeFile(path, lines(8, 10));
+    await until(9);
+    // Three rotations faster than the follow looks.
+    for (let k = 0; k < 3; k++) {
+      await appendFile(path, lines(10 + k * 3, 13 + k * 3));
+      await rename(path, `${path}.20240101-00001${k + 2}`);
+      await writeFile(path, '');
+    }
+    await appendFile(path, lines(19, 21));
+    await until(20);
+    writing = false;
+    await done;
+    assert.deepEqual(seq(text), range(0, 21));
+  });
+});
+
+describe('CRI log windows on a 512 MB log', () => {
+  it('5 concurrent tailLines=1 read from the end: right line, little memory; limitBytes and since too', async (t) => {
+    const dir = await tempDir(t, 'crilog-big');
+    const path = join(dir, '0.log');
+    const T0 = Date.parse('2024-01-01T00:00:00Z');
+    const lineAt = (i: number) => `${new Date(T0 + i).toISOString().replace('Z', '000000Z')} stdout F request ${String(i).padStart(9, '0')} served\n`;
+    const perChunk = Math.floor((1 << 20) / lineAt(0).length);
+    const fh = await open(path, 'w');
+    let n = 0;
+    try {
+      for (let c = 0; c < 512; c++) {
+        let chunk = '';
+        for (let k = 0; k < perChunk; k++) chunk += lineAt(n++);
+        await fh.write(chunk);
+      }
+    } finally {
+      await fh.close();
+    }
+    const read = async (o: Partial<LogReadOptions>) => {
+      const out = new PassThrough();
+      let text = '';
+      out.on('data', (c: Buffer) => (text += c.toString()));
+      await streamCriLog(path, out, { timestamps: false, follow: false, stillWriting: () => false, aborted: () => false, ...o });
+      return text;
+    };
+    const before = process.memoryUsage().rss;
+    const tails = await Promise.all(Array.from({ length: 5 }, () => read({ tailLines: 1 })));
+    const grew = process.memoryUsage().rss - before;
+    for (const tail of tails) assert.equal(tail, `request ${String(n - 1).padStart(9, '0')} served\n`);
+    assert.ok(grew < 50 * 1024 * 1024, `RSS grew by ${grew} bytes`);
+    assert.equal(await read({ limitBytes: 16 }), 'request 00000000');
+    const since = await read({ sinceNs: BigInt(T0 + n - 3) * 1_000_000n });
+    assert.equal(since.split('\n').length - 1, 3);
   });
 });

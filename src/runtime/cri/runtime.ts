@@ -274,6 +274,11 @@ export class CriRuntime implements Runtime {
     }
   }
 
+  /** Log rotation: after the log manager renamed the file, containerd writes to a new one at the path. */
+  async reopenContainerLog(id: string): Promise<void> {
+    await this.client.call('RuntimeService', 'ReopenContainerLog', { containerId: id });
+  }
+
   async listContainers(podUid?: string): Promise<ContainerRecord[]> {
     const labelSelector = podUid === undefined ? this.managed : { ...this.managed, [LABEL_POD_UID]: podUid };
     const containers = await this.withRuntime('list containers', () => this.listCriContainers({ labelSelector }));

@@ -1,11 +1,14 @@
 // Copies a container's output from the Engine (GET /containers/{id}/logs?follow=1&timestamps=1)
 // into the kubelet's log file layout in CRI format (`<RFC3339Nano> stdout|stderr P|F <text>`), so
 // the node's /containerLogs reads the same files whatever the runtime. After an agent restart the
-// copy resumes after the last line already in the file: no line is written twice.
-import { createWriteStream, promises as fs, type WriteStream } from 'node:fs';
+// copy resumes after the last line already in the file (or in its newest rotated file): no line is
+// written twice. The file is rotated by its writer at the size limit (RotatingLogWriter), and
+// output that cannot be written (full disk) is dropped and counted while the copy goes on.
+import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from '../../log/index.js';
+import { RotatingLogWriter, rotatedLogs, type DroppedOutput, type LogRotationPolicy } from '../../logs/index.js';
 import { EngineError, type EngineClient } from './client.js';
 import type { ContainerInspect } from './engine-types.js';
 
@@ -29,8 +32,18 @@ export function timestampNs(ts: string): bigint | undefined {
   return BigInt(ms) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
 }
 
-/** The resume point from the end of an existing CRI log file (undefined: start from the beginning). */
+/**
+ * The resume point from the end of an existing CRI log file, or of its newest rotated file when
+ * the live one was just rotated and is still empty (undefined: start from the beginning).
+ */
 export async function resumePointOf(logPath: string): Promise<ResumePoint | undefined> {
+  const live = await resumePointOfFile(logPath);
+  if (live) return live;
+  const newest = (await rotatedLogs(logPath)).at(-1);
+  return newest && !newest.compressed ? resumePointOfFile(newest.path) : undefined;
+}
+
+async function resumePointOfFile(logPath: string): Promise<ResumePoint | undefined> {
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(logPath, 'r');
@@ -148,6 +161,7 @@ export interface LogCopierOptions {
   logPath: string;
   tty: boolean;
   logger: Logger;
+  rotation: LogRotationPolicy;
 }
 
 /** Follows one container's output into its log file until the container stops or stop() is called. */
@@ -156,8 +170,10 @@ export class LogCopier {
   readonly done: Promise<void>;
   private stopped = false;
   private current: IncomingMessage | undefined;
+  private readonly file: RotatingLogWriter;
 
   constructor(private readonly o: LogCopierOptions) {
+    this.file = new RotatingLogWriter(o.logPath, o.rotation);
     this.done = this.run().catch((err: Error) => {
       o.logger.warn('copying container logs failed', { containerId: o.id, logPath: o.logPath, err: err.message });
     });
@@ -168,8 +184,22 @@ export class LogCopier {
     this.current?.destroy();
   }
 
+  /** Output lost because the log file could not be written. */
+  get dropped(): DroppedOutput {
+    return { ...this.file.dropped };
+  }
+
   private async run(): Promise<void> {
     await fs.mkdir(dirname(this.o.logPath), { recursive: true });
+    await this.file.create();
+    try {
+      await this.follow();
+    } finally {
+      await this.file.close();
+    }
+  }
+
+  private async follow(): Promise<void> {
     while (!this.stopped) {
       const resume = await resumePointOf(this.o.logPath);
       let broken = false;
@@ -209,19 +239,15 @@ export class LogCopier {
     const res = await this.o.client.stream('GET', `/containers/${this.o.id}/logs`, { query });
     this.current = res;
     const decoder = new EngineLogDecoder(this.o.tty, resume);
-    const out: WriteStream = createWriteStream(this.o.logPath, { flags: 'a' });
-    const outClosed = new Promise<void>((resolve, reject) => {
-      out.once('close', resolve);
-      out.once('error', reject);
-    });
+    // One write at a time, in order: the stream is paused while a chunk is being written.
+    let writing: Promise<void> = Promise.resolve();
     try {
       await new Promise<void>((resolve, reject) => {
         res.on('data', (chunk: Buffer) => {
           const text = decoder.push(chunk);
-          if (text && !out.write(text)) {
-            res.pause();
-            out.once('drain', () => res.resume());
-          }
+          if (!text) return;
+          res.pause();
+          writing = writing.then(() => this.file.write(text)).finally(() => res.resume());
         });
         res.once('end', resolve);
         res.once('aborted', () => reject(new Error('log stream aborted')));
@@ -230,10 +256,8 @@ export class LogCopier {
       });
     } finally {
       if (this.current === res) this.current = undefined;
-      const rest = decoder.flush();
-      if (rest) out.write(rest);
-      out.end();
-      await outClosed;
+      await writing;
+      await this.file.write(decoder.flush());
     }
   }
 }

@@ -37,6 +37,7 @@ import { engineAttach, engineExec } from './streaming.js';
 import { ensureImage, pullPolicy } from './images.js';
 import { LABEL, kubeletContainerName, managedFilter, podIdentity, recordFromInspect } from './labels.js';
 import { LogCopier } from './logs.js';
+import { DEFAULT_LOG_ROTATION, type DroppedOutput, type LogRotationPolicy } from '../../logs/index.js';
 import { appBody, isHostNetwork, sandboxBody, type CreateBody } from './spec.js';
 import { within } from '../within.js';
 
@@ -56,6 +57,8 @@ export interface DockerRuntimeOptions {
   nodeIP?: string;
   /** Where seccomp Localhost profiles are (the kubelet's <root-dir>/seccomp); default /var/lib/berth/seccomp. */
   seccompProfileRoot?: string;
+  /** --container-log-max-size / --container-log-max-files: the log copier rotates each file itself. */
+  logRotation?: LogRotationPolicy;
 }
 
 export const DEFAULT_POD_INFRA_IMAGE = 'registry.k8s.io/pause:3.6';
@@ -101,6 +104,8 @@ export class DockerRuntime implements Runtime {
   /** The engine is Podman (its compat API needs a few different settings). */
   private podman = false;
 
+  private readonly logRotation: LogRotationPolicy;
+
   constructor(options: DockerRuntimeOptions) {
     this.client = new EngineClient(options.endpoint);
     this.logger = options.logger.child({ runtime: 'docker' });
@@ -111,6 +116,7 @@ export class DockerRuntime implements Runtime {
     this.nodeIP = options.nodeIP ?? firstNodeIPv4();
     this.podLogsDir = options.podLogsDir;
     this.seccompProfileRoot = options.seccompProfileRoot ?? DEFAULT_SECCOMP_PROFILE_ROOT;
+    this.logRotation = options.logRotation ?? DEFAULT_LOG_ROTATION;
     this.watcher = new DieWatcher({
       client: this.client,
       nodeName: this.nodeName,
@@ -495,7 +501,12 @@ export class DockerRuntime implements Runtime {
 
   private copyLogs(id: string, logPath: string, tty: boolean): void {
     if (this.copiers.has(id) || this.closed) return;
-    this.copiers.set(id, new LogCopier({ client: this.client, id, logPath, tty, logger: this.logger }));
+    this.copiers.set(id, new LogCopier({ client: this.client, id, logPath, tty, logger: this.logger, rotation: this.logRotation }));
+  }
+
+  /** What the log copier dropped because the container's log file could not be written. */
+  async droppedLogOutput(id: string): Promise<DroppedOutput | undefined> {
+    return this.copiers.get(id)?.dropped;
   }
 
   // --- sandboxes --------------------------------------------------------------------------------

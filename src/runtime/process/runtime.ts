@@ -35,6 +35,8 @@ import type { SpawnedShim } from './spawner.js';
 import { podTerminationMessageBudget, readTerminationMessage, truncateTerminationMessage } from '../termination-message.js';
 import { StateDir, baseRecord, exitedRecord, type ContainerMeta, type ExitFile, type PidFile } from './state.js';
 import { within } from '../within.js';
+import { DEFAULT_LOG_ROTATION, type DroppedOutput, type LogRotationPolicy } from '../../logs/index.js';
+import { oversizedArgument } from './arg-limits.js';
 
 export interface ProcessRuntimeOptions {
   /** State lives under <rootDir>/containers/<id>/. */
@@ -48,12 +50,16 @@ export interface ProcessRuntimeOptions {
   acceptUnenforcedSecurity?: boolean;
   /** Where warnings about a pod go (the agent makes them events), e.g. limits without cgroups. */
   onPodWarning?: PodWarning;
+  /** --container-log-max-size / --container-log-max-files: the shim rotates each log itself. */
+  logRotation?: LogRotationPolicy;
 }
 
 /** How often containers this instance did not start (found after an agent restart) are checked. */
 const ADOPTED_POLL_MS = 500;
 /** The same while stopContainer waits for one of them. */
 const STOPPING_POLL_MS = 25;
+/** A state folder still without meta.json after this long belongs to no start in progress. */
+const ABANDONED_AFTER_MS = 60_000;
 /** After SIGKILL, how long to wait for the exit record before giving up on it. */
 const KILL_WAIT_MS = 10_000;
 
@@ -68,6 +74,7 @@ export class ProcessRuntime implements Runtime {
   private readonly shimPath: string;
   private readonly logger: Logger;
   private readonly nodeIP: string;
+  private readonly logRotation: LogRotationPolicy;
   private readonly isolation: ContainerIsolation;
   private readonly listeners: Array<(record: ContainerRecord) => void> = [];
   /** Shims this instance started, until they exit: their 'exit' event is the exit notification. */
@@ -89,6 +96,7 @@ export class ProcessRuntime implements Runtime {
     this.shimPath = resolve(options.shimPath);
     this.logger = options.logger.child({ runtime: 'process' });
     this.nodeIP = options.nodeIP ?? firstNodeIPv4();
+    this.logRotation = options.logRotation ?? DEFAULT_LOG_ROTATION;
     this.isolation = new ContainerIsolation({
       logger: this.logger,
       shimPath: this.shimPath,
@@ -133,6 +141,10 @@ export class ProcessRuntime implements Runtime {
     const user = runAs(pod, container, process.getuid?.() ?? 0);
     const fullEnv = processEnvironment(pod, env);
     const workingDir = container.workingDir || '/';
+
+    // Refused before any state exists: spawn would only say `E2BIG`, after the folders were made.
+    const oversized = oversizedArgument(pod, container, command, args, fullEnv);
+    if (oversized) throw new RuntimeError('CreateContainerError', `container "${container.name}": ${oversized}`);
 
     const id = randomBytes(32).toString('hex');
     const meta: ContainerMeta = {
@@ -186,6 +198,7 @@ export class ProcessRuntime implements Runtime {
       shimPath: this.shimPath,
       stateDir: this.state.dir(id),
       logPath: meta.logPath,
+      logRotation: this.logRotation,
       workingDir,
       runAs: user,
       argv: meta.command,
@@ -204,6 +217,15 @@ export class ProcessRuntime implements Runtime {
       started = await shim.started;
     } catch (err) {
       this.live.delete(id);
+      if ((err as NodeJS.ErrnoException).code === 'E2BIG') {
+        // The kernel's limit was lower than the one checked above (a smaller stack rlimit): nothing ran.
+        await this.isolation.release(prepared.cgroup);
+        await this.state.remove(id).catch(() => undefined);
+        throw new RuntimeError(
+          'CreateContainerError',
+          `container "${container.name}": its command, args and env (${fieldPath(pod, container)}) are too long for the system (E2BIG); shorten them, e.g. pass big values in a file from a volume`,
+        );
+      }
       const message = `cannot run the container supervisor ${this.shimPath}: ${(err as Error).message}`;
       await this.state.writeExit(id, startFailure(message)).catch(() => undefined);
       throw new RuntimeError('RunContainerError', `container "${container.name}": ${message}`);
@@ -281,8 +303,11 @@ export class ProcessRuntime implements Runtime {
     }
     const records = await Promise.all(ids.map((id) => this.readRecord(id)));
     const result: ContainerRecord[] = [];
-    for (const record of records) {
-      if (!record) continue;
+    for (const [i, record] of records.entries()) {
+      if (!record) {
+        void this.removeIfAbandoned(ids[i]!);
+        continue;
+      }
       result.push(record);
       if (record.state === 'running' && !this.live.has(record.id) && !this.adopted.has(record.id)) {
         this.logger.info('found a running container; watching it', { containerId: record.id, pod: record.podName, container: record.containerName, pid: record.pid });
@@ -290,6 +315,25 @@ export class ProcessRuntime implements Runtime {
       }
     }
     return result;
+  }
+
+  /**
+   * A state folder without meta.json is a container whose start was cut short (agent killed, disk
+   * full): nothing runs in it. Removed once it is older than any start in progress could be.
+   */
+  private async removeIfAbandoned(id: string): Promise<void> {
+    if (this.live.has(id)) return;
+    const dir = this.state.dir(id);
+    const stat = await fs.stat(dir).catch(() => undefined);
+    if (!stat || Date.now() - stat.mtimeMs < ABANDONED_AFTER_MS) return;
+    if (await this.state.readMeta(id)) return;
+    this.logger.info('removing the state folder of a container that was never created', { containerId: id, dir });
+    await this.state.remove(id).catch(() => undefined);
+  }
+
+  /** What the shim dropped because the log could not be written (its DIR/logdrop), if anything. */
+  async droppedLogOutput(id: string): Promise<DroppedOutput | undefined> {
+    return this.state.readLogDrops(id);
   }
 
   /** Host processes share the node's network: there are no sandboxes to find. */

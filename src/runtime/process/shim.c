@@ -36,6 +36,11 @@
  *   - on fd 1 (a pipe from the agent) prints "PID STARTTIME\n" once exec succeeded, then closes it;
  *   - copies the container's stdout/stderr into FILE in CRI format
  *     "<RFC3339Nano> stdout|stderr F|P <line>\n" (lines over 16 KiB are split with tag P);
+ *     with --log-max-size BYTES [--log-max-files N] it rotates FILE itself before a line would
+ *     pass BYTES (FILE -> FILE.<UTC yyyymmdd-hhmmss>[-kkk], the kubelet's names) and removes the
+ *     oldest rotated files beyond N-1 (the agent compresses the older ones); a line that cannot be
+ *     written (full disk, read-only) is dropped and counted in DIR/logdrop
+ *     {"lines","bytes","failing"}, and writing resumes when space returns;
  *   - when the container exits: kills what is left of its process group (as a pid namespace would),
  *     writes DIR/exit {"exitCode","signal","finishedAt"[,"startError","message"]} atomically
  *     (temp + rename), then exits. Exit code as containerd reports it: code, or 128+signal.
@@ -47,6 +52,7 @@
  */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -232,15 +238,149 @@ static void fail_setup(const char *what, int err) {
   exit(1);
 }
 
+/* ---- The log file: rotation at the size limit, and dropping (counted) when it cannot be written.
+ * Rotation happens here, before the line that would pass the limit, so the disk never holds more
+ * than max-files * max-size whatever the container prints between two passes of the agent. */
+static const char *log_file;
+static long long log_max_size; /* 0: never rotate */
+static int log_max_files = 5;
+static long long log_size;
+static int log_reopen_pending; /* renamed, but the new file could not be created yet */
+static long long log_retry_at_ms;
+static unsigned long long log_dropped_lines, log_dropped_bytes;
+static int log_failing;
+static long long log_drop_reported_ms;
+#define LOG_RETRY_MS 1000
+#define MAX_ROTATED 256
+
+static int log_open(void) {
+  int fd = open(log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd < 0) return -1;
+  struct stat st;
+  log_size = fstat(fd, &st) == 0 ? (long long)st.st_size : 0;
+  if (log_fd >= 0) close(log_fd);
+  log_fd = fd;
+  return 0;
+}
+
+/* Rotated files sort by name without ".gz", so a compressed file keeps its place. */
+static int rotated_order(const void *a, const void *b) {
+  const char *x = *(char *const *)a, *y = *(char *const *)b;
+  size_t lx = strlen(x), ly = strlen(y);
+  if (lx > 3 && strcmp(x + lx - 3, ".gz") == 0) lx -= 3;
+  if (ly > 3 && strcmp(y + ly - 3, ".gz") == 0) ly -= 3;
+  int c = memcmp(x, y, lx < ly ? lx : ly);
+  return c ? c : (lx > ly) - (lx < ly);
+}
+
+/* Keeps the newest max-files - 1 rotated files of FILE (compressions in progress, *.tmp, aside). */
+static void log_prune(void) {
+  char dir[PATH_MAX];
+  const char *slash = strrchr(log_file, '/');
+  const char *base = slash ? slash + 1 : log_file;
+  snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - log_file) : 1, slash ? log_file : ".");
+  DIR *d = opendir(dir);
+  if (!d) return;
+  char *names[MAX_ROTATED];
+  int n = 0;
+  size_t blen = strlen(base);
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL && n < MAX_ROTATED) {
+    size_t len = strlen(e->d_name);
+    if (strncmp(e->d_name, base, blen) != 0 || e->d_name[blen] != '.') continue;
+    if (len > 4 && strcmp(e->d_name + len - 4, ".tmp") == 0) continue;
+    names[n] = strdup(e->d_name);
+    if (names[n]) n++;
+  }
+  closedir(d);
+  qsort(names, (size_t)n, sizeof *names, rotated_order);
+  for (int k = 0; k < n; k++) {
+    if (k < n - (log_max_files - 1)) {
+      char path[PATH_MAX * 2];
+      snprintf(path, sizeof path, "%s/%s", dir, names[k]);
+      unlink(path);
+    }
+    free(names[k]);
+  }
+}
+
+static void log_rotate(void) {
+  char stamp[32], target[PATH_MAX], compressed[PATH_MAX + 8];
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+  for (int k = 1;; k++) {
+    if (k == 1) snprintf(target, sizeof target, "%s.%s", log_file, stamp);
+    else snprintf(target, sizeof target, "%s.%s-%03d", log_file, stamp, k);
+    snprintf(compressed, sizeof compressed, "%s.gz", target);
+    if (access(target, F_OK) != 0 && access(compressed, F_OK) != 0) break;
+  }
+  if (rename(log_file, target) < 0) {
+    log_retry_at_ms = now_ms() + LOG_RETRY_MS; /* keep appending to the live file meanwhile */
+    return;
+  }
+  /* Pruned before the new file exists, so there are never more than max-files files. */
+  log_prune();
+  if (log_open() < 0) {
+    /* Lines keep going to the renamed file (still open) until the new one can be created. */
+    log_reopen_pending = 1;
+    log_retry_at_ms = now_ms() + LOG_RETRY_MS;
+  }
+}
+
+static void log_report_drops(void) {
+  char content[160];
+  snprintf(content, sizeof content, "{\"lines\":%llu,\"bytes\":%llu,\"failing\":%s}\n", log_dropped_lines,
+           log_dropped_bytes, log_failing ? "true" : "false");
+  write_state_file("logdrop", content);
+  log_drop_reported_ms = now_ms();
+}
+
+/* Writes one whole CRI line (one writev, so with O_APPEND it lands whole), or drops and counts it. */
+static void log_write(struct iovec *iov, int count, size_t total) {
+  if (log_reopen_pending) {
+    if (now_ms() >= log_retry_at_ms) {
+      if (log_open() == 0) {
+        log_reopen_pending = 0;
+        log_prune();
+      } else {
+        log_retry_at_ms = now_ms() + LOG_RETRY_MS;
+      }
+    }
+  } else if (log_max_size > 0 && log_size > 0 && log_size + (long long)total > log_max_size &&
+             (log_retry_at_ms == 0 || now_ms() >= log_retry_at_ms)) {
+    log_rotate();
+  }
+  ssize_t w;
+  while ((w = writev(log_fd, iov, count)) < 0 && errno == EINTR) {
+  }
+  if (w == (ssize_t)total) {
+    log_size += w;
+    if (log_failing) {
+      log_failing = 0;
+      log_report_drops();
+    }
+    return;
+  }
+  if (w > 0) { /* half a line would glue onto the next one: cut the file back to whole lines */
+    off_t end = lseek(log_fd, 0, SEEK_END);
+    if (end >= w) (void)!ftruncate(log_fd, end - w);
+  }
+  log_dropped_lines++;
+  log_dropped_bytes += total;
+  int first = !log_failing;
+  log_failing = 1;
+  if (first || now_ms() - log_drop_reported_ms >= LOG_RETRY_MS) log_report_drops();
+}
+
 static void emit(struct stream *s, const char *data, size_t n, char tag) {
   char head[96];
   now_rfc3339(head, sizeof head);
   size_t h = strlen(head);
   h += (size_t)snprintf(head + h, sizeof head - h, " %s %c ", s->name, tag);
   struct iovec iov[3] = {{head, h}, {(void *)data, n}, {"\n", 1}};
-  /* One writev per line: with O_APPEND the line lands whole even if someone else appends. */
-  while (writev(log_fd, iov, 3) < 0 && errno == EINTR) {
-  }
+  log_write(iov, 3, h + n + 1);
 }
 
 static void attach_output(const char *stream, const char *data, size_t n); /* see "attach" below */
@@ -1210,6 +1350,8 @@ int main(int argc, char **argv) {
     else if (strcmp(opt, "--caps") == 0) { S.has_caps = 1; S.caps = strtoull(val, NULL, 16); }
     else if (strcmp(opt, "--seccomp") == 0 && strcmp(val, "default") == 0) S.seccomp = 1;
     else if (strcmp(opt, "--oom-file") == 0) oom_file = val;
+    else if (strcmp(opt, "--log-max-size") == 0) log_max_size = strtoll(val, NULL, 10);
+    else if (strcmp(opt, "--log-max-files") == 0) log_max_files = (int)strtol(val, NULL, 10);
     else usage();
   }
   if (i >= argc || (!enter_pid && !pty_resize_fd && (!state_dir || !log_path)) || (!S.bind_src != !S.bind_dst)) usage();
@@ -1262,8 +1404,9 @@ int main(int argc, char **argv) {
   prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 
   if (S.bind_src) create_message_file(S.bind_src);
-  log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  if (log_fd < 0) fail_setup(log_path, errno);
+  log_file = log_path;
+  if (log_max_files < 2) log_max_files = 2;
+  if (log_open() < 0) fail_setup(log_path, errno);
 
   int out[2], err[2], execp[2], joinp[2];
   if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || pipe2(execp, O_CLOEXEC) < 0 || pipe2(joinp, O_CLOEXEC) < 0 ||
@@ -1450,6 +1593,7 @@ int main(int argc, char **argv) {
   close_stream(&so);
   close_stream(&se);
   attach_close_all();
+  if (log_dropped_lines) log_report_drops(); /* the final count, whatever the last report said */
   if (!exited) { /* only if poll itself failed: still report the real exit */
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }

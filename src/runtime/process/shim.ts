@@ -1,4 +1,5 @@
 // Starting berth-shim (shim.c) for one container and waiting for its "started" handshake.
+import type { LogRotationPolicy } from '../../logs/index.js';
 import type { RunAs } from './host.js';
 import { setupArgs, type ContainerSetup } from './security.js';
 import type { ContainerTerminal } from './state.js';
@@ -8,6 +9,8 @@ export interface ShimLaunch {
   shimPath: string;
   stateDir: string;
   logPath: string;
+  /** The shim rotates the log itself at this size. */
+  logRotation: LogRotationPolicy;
   workingDir: string;
   runAs: RunAs;
   /** command + args, already expanded. */
@@ -34,6 +37,7 @@ export interface ShimHandle {
 
 export function launchShim(launch: ShimLaunch): ShimHandle {
   const args = ['--dir', launch.stateDir, '--log', launch.logPath];
+  args.push('--log-max-size', String(launch.logRotation.maxSizeBytes), '--log-max-files', String(launch.logRotation.maxFiles));
   for (const file of launch.cgroupProcs) args.push('--cgroup', file);
   if (launch.oomFile) args.push('--oom-file', launch.oomFile);
   if (launch.terminal?.stdin) args.push('--stdin');

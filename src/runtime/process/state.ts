@@ -103,6 +103,11 @@ export class StateDir {
     return readJsonFile<ExitFile>(join(this.dir(id), 'exit'));
   }
 
+  /** The shim's count of log lines it could not write (full disk); undefined when none were lost. */
+  readLogDrops(id: string): Promise<{ lines: number; bytes: number; failing: boolean } | undefined> {
+    return readJsonFile(join(this.dir(id), 'logdrop'));
+  }
+
   /** Owner-only: it holds the container's environment (env values may be secrets). */
   writeMeta(meta: ContainerMeta): Promise<void> {
     return writeQuick(join(this.dir(meta.id), 'meta.json'), JSON.stringify(meta) + '\n', 0o600);
