@@ -81,6 +81,14 @@ function zlibHeader(): Buffer {
   return header;
 }
 
+function storedBlock(piece: Buffer): Buffer {
+  const head = Buffer.allocUnsafe(5);
+  head.writeUInt8(0, 0); // BFINAL=0, BTYPE=00 (stored), padded to the byte
+  head.writeUInt16LE(piece.length, 1);
+  head.writeUInt16LE(~piece.length & 0xffff, 3);
+  return Buffer.concat([head, piece]);
+}
+
 /**
  * The sending side. Header blocks are emitted as stored (uncompressed) deflate blocks: a valid
  * continuation of one sync-flushed zlib stream for any SPDY decompressor, computed synchronously so
@@ -96,15 +104,10 @@ export class HeaderCompressor {
       parts.push(zlibHeader());
       this.started = true;
     }
-    for (let at = 0; at < block.length || at === 0; at += 0xffff) {
-      const piece = block.subarray(at, at + 0xffff);
-      const head = Buffer.allocUnsafe(5);
-      head.writeUInt8(0, 0); // BFINAL=0, BTYPE=00 (stored), padded to the byte
-      head.writeUInt16LE(piece.length, 1);
-      head.writeUInt16LE(~piece.length & 0xffff, 3);
-      parts.push(head, piece);
-      if (block.length === 0) break;
-    }
+    for (let at = 0; at < block.length; at += 0xffff) parts.push(storedBlock(block.subarray(at, at + 0xffff)));
+    // The empty stored block a sync flush ends with: Go's inflater only hands out what it decoded
+    // when it meets one, and fails the NEXT block if it has to read past the frame to find it.
+    parts.push(storedBlock(Buffer.alloc(0)));
     return Buffer.concat(parts);
   }
 }
@@ -125,18 +128,25 @@ export class HeaderDecompressor {
       this.outputBytes += chunk.length;
       if (this.outputBytes <= MAX_HEADER_BLOCK_BYTES) this.output.push(chunk);
     });
-    this.inflate.on('error', (err) => (this.failure = err));
+    this.inflate.on('error', (err) => {
+      this.failure = err;
+      this.wake?.();
+    });
   }
+
+  /** Resolves the decompress() in progress (its flush finished, or the context failed). */
+  private wake: (() => void) | undefined;
 
   async decompress(compressed: Buffer): Promise<SpdyHeaders> {
     if (this.failure) throw new SpdyProtocolError(`header compression context is broken: ${this.failure.message}`);
     this.output = [];
     this.outputBytes = 0;
     await new Promise<void>((resolve) => {
+      this.wake = resolve;
       this.inflate.write(compressed);
       this.inflate.flush(constants.Z_SYNC_FLUSH, () => resolve());
-      this.inflate.once('error', () => resolve());
     });
+    this.wake = undefined;
     const failure = this.failure as Error | undefined; // set by the 'error' listener meanwhile
     if (failure) throw new SpdyProtocolError(`header block does not decompress: ${failure.message}`);
     if (this.outputBytes > MAX_HEADER_BLOCK_BYTES) throw new SpdyProtocolError(`header block decompresses to ${this.outputBytes} bytes, at most ${MAX_HEADER_BLOCK_BYTES} accepted`);
