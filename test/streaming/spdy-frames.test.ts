@@ -133,7 +133,7 @@ describe('SPDY header compression', () => {
       raw.writeUInt32BE(value.length, 8 + name.length);
       value.copy(raw, 12 + name.length);
       deflate.write(raw);
-      await new Promise((r) => deflate.flush(constants.Z_SYNC_FLUSH, r));
+      await new Promise<void>((r) => deflate.flush(constants.Z_SYNC_FLUSH, () => r()));
       assert.deepEqual(await decompressor.decompress(Buffer.concat(out.splice(0))), { streamtype: type });
     }
     deflate.destroy();
@@ -176,7 +176,7 @@ describe('SPDY header compression', () => {
       const out: Buffer[] = [];
       deflate.on('data', (b: Buffer) => out.push(b));
       deflate.write(block);
-      await new Promise((r) => deflate.flush(constants.Z_SYNC_FLUSH, r));
+      await new Promise<void>((r) => deflate.flush(constants.Z_SYNC_FLUSH, () => r()));
       const decompressor = new HeaderDecompressor();
       await assert.rejects(decompressor.decompress(Buffer.concat(out)), message);
       decompressor.close();

@@ -76,6 +76,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Stre
   private readonly pausers = new Set<object>();
   private readonly drainWaiters: Array<() => void> = [];
   private goneAway = false;
+  private connectionEnded = false;
   private closed = false;
 
   constructor(
@@ -89,9 +90,9 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Stre
     this.nextPingId = this.role === 'client' ? 1 : 2;
     socket.on('data', (chunk: Buffer) => this.onBytes(chunk));
     socket.on('drain', () => this.drainWaiters.splice(0).forEach((wake) => wake()));
-    socket.on('close', () => this.shutdown());
-    socket.on('end', () => this.shutdown());
-    socket.on('error', () => this.shutdown());
+    socket.on('close', () => this.connectionGone());
+    socket.on('end', () => this.connectionGone());
+    socket.on('error', () => this.connectionGone());
     this.writeFrame(encodeSettings(new Map([[SETTINGS_INITIAL_WINDOW_SIZE, this.receiveWindow]])));
   }
 
@@ -218,6 +219,13 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Stre
     }
     this.pumping = false;
     if (this.pausers.delete(this.inbox)) this.updatePause();
+    if (this.connectionEnded) this.shutdown();
+  }
+
+  /** The socket ended or failed: frames already read (often in the same segment as the FIN) are still handled first. */
+  private connectionGone(): void {
+    this.connectionEnded = true;
+    if (!this.pumping) this.shutdown();
   }
 
   private handle(frame: Frame): Promise<void> | void {
@@ -361,7 +369,12 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> implements Stre
     if (this.closed) return;
     this.closed = true;
     this.decompressor.close();
-    for (const s of [...this.streams.values()]) s.destroy();
+    for (const s of [...this.streams.values()]) {
+      // A stream the peer had finished keeps what it sent until its reader has taken it all;
+      // one cut short is destroyed, so its reader sees it end without 'end'.
+      if (s.remoteEnded && !s.readableEnded) s.once('end', () => s.destroy());
+      else s.destroy();
+    }
     this.streams.clear();
     this.drainWaiters.splice(0).forEach((wake) => wake());
     this.emit('close');
