@@ -73,10 +73,13 @@ export function servePortForward(session: SpdySession, transport: PortForwardSes
       return;
     }
     data.on('error', () => {});
-    // The error stream ends with the data stream, so the client's read of it finishes.
-    data.once('close', () => {
+    // As the kubelet: once the target has finished sending (our side of the data stream ends) the
+    // error stream ends too. kubectl waits for that before it closes the local connection.
+    const endError = () => {
       if (!error.writableEnded && !error.destroyed) error.end();
-    });
+    };
+    data.once('finish', endError);
+    data.once('close', endError);
     deliver({
       port,
       data,

@@ -2,7 +2,7 @@
 // the bare message on older protocols (which have nothing to write on success).
 import type { RemoteCommandOutcome } from '../types.js';
 
-/** Exit codes travel as a uint8 (kubectl parses them so); anything else is reported as 1... 255. */
+/** Exit codes travel as a uint8 (kubectl parses them so); one outside 0..255 is reported as 1. */
 function exitCodeOf(code: number): number {
   return Number.isInteger(code) && code >= 0 && code <= 255 ? code : 1;
 }
