@@ -146,6 +146,15 @@ describe('kubectl 1.20 (SPDY only) exec through src/streaming', { skip: haveOld 
     assert.match(r.err, /Internal error occurred: cannot run no-such-command-berth/);
   });
 
+  it('attaches with -i: the container output and what is typed', async (t) => {
+    const f = await startStreamingFixture(t);
+    const r = await run(OLD_KUBECTL, ['attach', '-i', 'web', '-c', 'c1'], kubectlEnv(f), 'typed\n');
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, 'attached\ntyped\n');
+    assert.equal(f.seen.at(-1)!.kind, 'attach');
+    assert.equal(f.seen.at(-1)!.transport, 'spdy');
+  });
+
   it('gives -it a real terminal: stty size follows the local terminal, Ctrl-C reaches the remote, exit codes come back', async (t) => {
     const f = await startStreamingFixture(t);
     // util-linux script gives kubectl a pty of its own; its size is set before kubectl starts.
@@ -237,6 +246,7 @@ describe('kubectl 1.20 (SPDY only) port-forward through src/streaming', { skip: 
     clearInterval(sampler);
     assert.equal(down, DOWN);
     const growthMb = (peak - baseline) / 1024 / 1024;
+    t.diagnostic(`RSS grew by ${growthMb.toFixed(1)} MB while 320 MB passed`);
     assert.ok(growthMb < 120, `RSS grew by ${growthMb.toFixed(0)} MB while 320 MB passed`);
   });
 });
@@ -249,7 +259,9 @@ describe('kubectl 1.32 through src/streaming', () => {
     assert.equal(await httpGet(pf.locals[0]!, '/tunnel'), 'hello /tunnel');
     const bodies = await Promise.all(Array.from({ length: 10 }, (_, i) => httpGet(pf.locals[0]!, `/t${i}`)));
     assert.deepEqual(bodies, Array.from({ length: 10 }, (_, i) => `hello /t${i}`));
-    const seen = f.seen.find((s) => s.kind === 'portforward')!;
+    const upgrades = f.seen.filter((s) => s.kind === 'portforward');
+    assert.equal(upgrades.length, 1, 'no fallback to plain SPDY');
+    const seen = upgrades[0]!;
     assert.equal(seen.headers.upgrade?.toLowerCase(), 'websocket');
     assert.match(String(seen.headers['sec-websocket-protocol']), /SPDY\/3\.1\+portforward\.k8s\.io/);
     assert.equal(seen.transport, 'websocket-spdy');

@@ -16,7 +16,6 @@ export const FrameType = {
 } as const;
 
 export const FLAG_FIN = 0x01;
-export const FLAG_UNIDIRECTIONAL = 0x02;
 /** SETTINGS id 7: the receive window each new stream starts with. */
 export const SETTINGS_INITIAL_WINDOW_SIZE = 7;
 

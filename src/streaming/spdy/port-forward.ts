@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { PortForwardSession, PortForwardStream } from '../types.js';
 import { upgradeToSpdy } from './handshake.js';
-import { spdyLog } from './log.js';
+import { pathOf, spdyLog } from './log.js';
 import { STREAM_CREATION_TIMEOUT_MS } from './remote-command.js';
 import { SpdySession } from './session.js';
 import type { SpdyStream } from './stream.js';
@@ -143,5 +143,5 @@ export function servePortForward(session: SpdySession, transport: PortForwardSes
 export async function acceptPortForward(req: IncomingMessage, socket: Duplex, head: Buffer, _ports: number[], options: PortForwardOptions = {}): Promise<PortForwardSession | undefined> {
   // SPDY clients name the port on each stream pair, not in the query (the WebSocket protocol needs it there).
   if (!upgradeToSpdy(req, socket, head, [PORT_FORWARD_PROTOCOL])) return undefined;
-  return servePortForward(new SpdySession(socket, { role: 'server' }), 'spdy', req.url ?? '', options);
+  return servePortForward(new SpdySession(socket, { role: 'server' }), 'spdy', pathOf(req), options);
 }

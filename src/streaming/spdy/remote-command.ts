@@ -6,7 +6,7 @@ import type { Duplex, Readable, Writable } from 'node:stream';
 import type { TerminalSize } from '../../runtime/types.js';
 import type { RemoteCommandOutcome, RemoteCommandRequest, RemoteCommandSession } from '../types.js';
 import { upgradeToSpdy } from './handshake.js';
-import { spdyLog } from './log.js';
+import { pathOf, spdyLog } from './log.js';
 import { SpdySession } from './session.js';
 import type { SpdyStream } from './stream.js';
 import { statusMessage } from './status.js';
@@ -40,7 +40,7 @@ function expectedStreams(request: RemoteCommandRequest, protocol: RemoteCommandP
 export async function acceptRemoteCommand(req: IncomingMessage, socket: Duplex, head: Buffer, request: RemoteCommandRequest, options: RemoteCommandOptions = {}): Promise<RemoteCommandSession | undefined> {
   const protocol = upgradeToSpdy(req, socket, head, REMOTE_COMMAND_PROTOCOLS) as RemoteCommandProtocol | undefined;
   if (!protocol) return undefined;
-  return startRemoteCommand(new SpdySession(socket, { role: 'server' }), protocol, request, options, req.url ?? '');
+  return startRemoteCommand(new SpdySession(socket, { role: 'server' }), protocol, request, options, pathOf(req));
 }
 
 /** Waits for the client's streams, then hands out the session. */

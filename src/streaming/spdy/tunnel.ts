@@ -8,6 +8,7 @@ import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { PortForwardSession } from '../types.js';
 import { refuseUpgrade } from './handshake.js';
 import { PORT_FORWARD_PROTOCOL, servePortForward, type PortForwardOptions } from './port-forward.js';
+import { pathOf } from './log.js';
 import { SpdySession } from './session.js';
 
 export const TUNNEL_SUBPROTOCOL = `SPDY/3.1+${PORT_FORWARD_PROTOCOL}`;
@@ -22,12 +23,10 @@ export function offersTunnel(req: IncomingMessage): boolean {
 }
 
 // One server for every tunnel: noServer, so it only runs the handshake on sockets we hand it.
-const tunnelServer = new WebSocketServer({
-  noServer: true,
-  perMessageDeflate: false,
-  maxPayload: 16 * 1024 * 1024,
-  handleProtocols: (protocols) => (protocols.has(TUNNEL_SUBPROTOCOL) ? TUNNEL_SUBPROTOCOL : false),
-});
+// `ws` refuses the subprotocol itself ('/' is not a token character), so the offer is checked here,
+// removed from the request before ws parses it, and the answer added to ws's 101 headers.
+const tunnelServer = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 16 * 1024 * 1024 });
+tunnelServer.on('headers', (headers) => headers.push(`Sec-WebSocket-Protocol: ${TUNNEL_SUBPROTOCOL}`));
 
 export function acceptTunnelledPortForward(req: IncomingMessage, socket: Duplex, head: Buffer, _ports: number[], options: PortForwardOptions = {}): Promise<PortForwardSession | undefined> {
   if (!offersTunnel(req)) {
@@ -37,10 +36,12 @@ export function acceptTunnelledPortForward(req: IncomingMessage, socket: Duplex,
   return new Promise((resolve) => {
     // ws answers a bad handshake (no key, wrong version) with 400 itself and never calls back.
     socket.once('close', () => resolve(undefined));
-    tunnelServer.handleUpgrade(req, socket, head, (ws) => {
+    const { 'sec-websocket-protocol': _checkedAbove, ...headers } = req.headers;
+    const withoutOffer = Object.assign(Object.create(req) as IncomingMessage, { headers });
+    tunnelServer.handleUpgrade(withoutOffer, socket, head, (ws) => {
       const bytes = createWebSocketStream(ws, { allowHalfOpen: false });
       bytes.on('error', () => {});
-      resolve(servePortForward(new SpdySession(bytes, { role: 'server' }), 'websocket-spdy', req.url ?? '', options));
+      resolve(servePortForward(new SpdySession(bytes, { role: 'server' }), 'websocket-spdy', pathOf(req), options));
     });
   });
 }
