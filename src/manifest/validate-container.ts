@@ -135,6 +135,8 @@ function checkStopSignal(c: Checker, lifecycle: JsonObject, path: string, osName
   if (signal === undefined) return;
   if (osName === undefined || osName === '') {
     c.add(path, msg.forbidden('may not be set for containers with empty `spec.os.name`'), 'set spec.os.name: linux, or remove stopSignal');
+  } else if (signal === '') {
+    c.add(path, msg.required(), 'set stopSignal to a signal name such as SIGTERM, or remove it');
   } else if (osName === 'windows') {
     if (!WINDOWS_STOP_SIGNALS.includes(signal)) c.add(path, msg.unsupported(signal, WINDOWS_STOP_SIGNALS), 'use SIGKILL or SIGTERM');
   } else if (osName === 'linux' && !LINUX_STOP_SIGNALS.includes(signal)) {

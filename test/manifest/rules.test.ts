@@ -557,6 +557,13 @@ const ROWS: Row[] = [
     expect: [/^spec\.containers\[0\]\.lifecycle\.stopSignal: Unsupported value: "SIGFOO": supported values: "SIGABRT", "SIGALRM", .*"SIGRTMAX-1", .*"SIGXFSZ"$/],
   },
   {
+    rule: 'lifecycle.stopSignal: empty is required; Windows has only SIGKILL and SIGTERM',
+    container: { lifecycle: { stopSignal: '' } },
+    spec: { os: { name: 'linux' }, initContainers: [{ name: 'side', image: 'busybox', command: ['sleep', '60'], restartPolicy: 'Always', lifecycle: { stopSignal: 'SIGINT' } }] },
+    good: { container: { lifecycle: { stopSignal: 'SIGKILL' } }, spec: { os: { name: 'windows' } } },
+    expect: ['spec.containers[0].lifecycle.stopSignal: Required value'],
+  },
+  {
     rule: 'imagePullSecrets reference API objects',
     spec: { imagePullSecrets: [{ name: 'regcred' }] },
     good: {},
