@@ -6,7 +6,7 @@ import { stat, mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLogger } from '../log/index.js';
-import { formatProblem, formatWarning, loadPodSchema, processRuntimeNotices, unhonouredFieldWarnings, unknownFieldWarnings, type ManifestWarning } from '../manifest/index.js';
+import { formatProblem, formatWarning, loadPodSchema, processRuntimeNotices, unknownFieldWarnings, type ManifestWarning } from '../manifest/index.js';
 import { FileSource, type SourceSnapshot } from '../sources/index.js';
 import { flagHelp, parseFlags, UsageError, type FlagSpec } from './flags.js';
 
@@ -96,7 +96,6 @@ export async function validateCommand(argv: string[]): Promise<number> {
         const origin = snapshot.origins?.get(pod.metadata?.uid ?? '') ?? arg;
         process.stdout.write(`ok: ${origin}: pod ${pod.metadata?.name}\n`);
         warnings.push(...unknownFieldWarnings(pod, schema, origin));
-        warnings.push(...unhonouredFieldWarnings(pod, origin));
         if (processRuntime) {
           for (const n of processRuntimeNotices(pod, origin)) {
             if (n.severity === 'note') notes.add(n.message);

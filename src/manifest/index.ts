@@ -7,6 +7,5 @@ export { readPodManifestFile, type ManifestGate } from './read.js';
 export { validatePod } from './validate.js';
 export { podWarnings } from './warnings.js';
 export { processRuntimeNotices } from './runtime-notes.js';
-export { unhonouredFieldWarnings } from './unhonoured.js';
 export { loadPodSchema, unknownFieldWarnings } from './unknown-fields.js';
 export { toStaticPod, podFullName } from './identity.js';

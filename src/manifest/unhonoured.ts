@@ -1,24 +1,24 @@
 // Fields upstream accepts but a kubelet with its default feature gates does not act on, so Berth
-// does not either. The agent runs such a pod as a kubelet would; `berth validate` says so, so that
-// the author does not count on the field.
-import type { Pod } from 'kubernetes-types/core/v1';
+// does not either. The pod runs as a kubelet would run it; `berth run` (once per file version)
+// and `berth validate` warn, so that the author does not count on the field. Computed on the pod
+// as written, like the create-time warnings, so it must not trust the shape of anything.
+import { isObject } from './json.js';
 import type { ManifestWarning } from './problem.js';
 
-export function unhonouredFieldWarnings(pod: Pod, origin: string): ManifestWarning[] {
+export function unhonouredFieldWarnings(pod: unknown, origin: string, prefix = ''): ManifestWarning[] {
   const out: ManifestWarning[] = [];
-  const lists = [
-    ['initContainers', pod.spec?.initContainers ?? []],
-    ['containers', pod.spec?.containers ?? []],
-  ] as const;
-  for (const [list, items] of lists) {
-    items.forEach((c, i) => {
-      const signal = (c.lifecycle as { stopSignal?: unknown } | undefined)?.stopSignal;
-      if (signal === undefined) return;
+  if (!isObject(pod) || !isObject(pod.spec)) return out;
+  for (const list of ['initContainers', 'containers']) {
+    const items = pod.spec[list];
+    if (!Array.isArray(items)) continue;
+    items.forEach((c: unknown, i) => {
+      if (!isObject(c) || !isObject(c.lifecycle) || c.lifecycle.stopSignal === undefined) return;
+      const signal = String(c.lifecycle.stopSignal);
       out.push({
         origin,
-        field: `spec.${list}[${i}].lifecycle.stopSignal`,
-        message: `is not used: the kubelet's ContainerStopSignals feature (Kubernetes 1.33+) is alpha and off by default, so container "${c.name}" is stopped with SIGTERM (on an engine: the image's STOPSIGNAL, else SIGTERM), not ${String(signal)}`,
-        fix: `remove stopSignal, or make the program exit on SIGTERM (a preStop hook can send it ${String(signal)} first)`,
+        field: `${prefix ? `${prefix}.` : ''}spec.${list}[${i}].lifecycle.stopSignal`,
+        message: `is not used: the kubelet's ContainerStopSignals feature (Kubernetes 1.33+) is alpha and off by default, so container "${String(c.name)}" is stopped with SIGTERM (on an engine: the image's STOPSIGNAL, else SIGTERM), not ${signal}`,
+        fix: `remove stopSignal, or make the program exit on SIGTERM (a preStop hook can send it ${signal} first)`,
         severity: 'warning',
       });
     });
