@@ -139,14 +139,13 @@ function badInputOn(t: Target): void {
       await k.rowIs(full('hanghook'), '0/1', 'ContainerCreating', 120_000);
       await k.rowIs(full('stuck'), '0/1', 'Init:0/1', 120_000);
       const uids = await Promise.all(['hanghook', 'stuck'].map(async (n) => (await berth.pod(full(n)))!.metadata!.uid!));
-      const removed = Date.now();
       rmSync(join(ws.manifests, 'hanghook.json'));
       rmSync(join(ws.manifests, 'stuck.json'));
+      // Generous deadlines for this loaded machine, yet far below the hour the hook and the init
+      // container would take if berth waited for them.
       for (const [i, n] of ['hanghook', 'stuck'].entries()) {
         await waitFor(async () => (!(await berth.pod(full(n))) && (await leftInEngine(uids[i]!)) === 0) || undefined, `${n} stopped and gone`, 60_000);
       }
-      // Generous for this loaded machine, yet far below the hour the hook and the init container would take.
-      assert.ok(Date.now() - removed < 60_000);
     });
 
     it(`${FIFTY} containers each probing every second all become ready and keep being probed`, async () => {
