@@ -8,7 +8,7 @@ import type { Checker } from './check.js';
 import { msg } from './errors.js';
 import type { JsonObject } from './json.js';
 import { dns1123Label, dns1123Subdomain, labelValue, qualifiedName } from './names.js';
-import { checkLabelKeyList, checkLabelSelector } from './validate-selector.js';
+import { checkLabelKeys, checkLabelSelector } from './validate-selector.js';
 
 const OPERATORS = new Set(['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt']);
 
@@ -105,8 +105,12 @@ function checkPodAffinityTerm(c: Checker, term: JsonObject, path: string): void 
     const kp = `${path}.${key}`;
     const written = c.stringList(term, key, kp) ?? [];
     if (written.length === 0) continue;
-    if (!selector) c.add(kp, msg.forbidden('must not be specified when labelSelector is not set'), `add a labelSelector, or remove ${key}`);
-    else lists[key] = checkLabelKeyList(c, term, key, kp);
+    if (!selector) {
+      c.add(kp, msg.forbidden('must not be specified when labelSelector is not set'), `add a labelSelector, or remove ${key}`);
+    } else {
+      checkLabelKeys(c, written, kp);
+      lists[key] = written;
+    }
   }
   if (selector) {
     // As upstream words it: a key of matchLabelKeys that the selector names both in matchLabels

@@ -3,7 +3,7 @@
 // new pod strictly (every value must be a valid label value), so Berth does too.
 import type { Checker } from './check.js';
 import { msg } from './errors.js';
-import type { JsonObject } from './json.js';
+import { isObject, type JsonObject } from './json.js';
 import { labelValue, qualifiedName } from './names.js';
 
 /** The keys a selector names (matchLabels and matchExpressions), for the matchLabelKeys rules. */
@@ -44,11 +44,20 @@ export function checkLabelSelector(c: Checker, obj: JsonObject, key: string, pat
   return keys;
 }
 
-/** Label keys listed in matchLabelKeys / mismatchLabelKeys: valid label names. */
-export function checkLabelKeyList(c: Checker, obj: JsonObject, key: string, path: string): string[] {
-  const keys = c.stringList(obj, key, path) ?? [];
+/** The label keys of matchLabelKeys / mismatchLabelKeys (as read): each must be a label name. */
+export function checkLabelKeys(c: Checker, keys: readonly string[], path: string): void {
   keys.forEach((k, i) => {
     for (const e of qualifiedName(k)) c.add(`${path}[${i}]`, msg.invalid(k, e), 'use a pod label key such as app or pod-template-hash');
   });
+}
+
+/** The keys a selector (as written) names, without checking it. */
+export function selectorKeys(selector: unknown): Set<string> {
+  const keys = new Set<string>();
+  if (!isObject(selector)) return keys;
+  if (isObject(selector.matchLabels)) for (const k of Object.keys(selector.matchLabels)) keys.add(k);
+  if (Array.isArray(selector.matchExpressions)) {
+    for (const e of selector.matchExpressions) if (isObject(e) && typeof e.key === 'string') keys.add(e.key);
+  }
   return keys;
 }

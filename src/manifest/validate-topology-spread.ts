@@ -3,8 +3,8 @@
 // on every pod, so Berth accepts exactly what the API server accepts.
 import type { Checker } from './check.js';
 import { msg } from './errors.js';
-import type { JsonObject } from './json.js';
-import { checkLabelKeyList, checkLabelSelector } from './validate-selector.js';
+import { isUnset, type JsonObject } from './json.js';
+import { checkLabelKeys, checkLabelSelector, selectorKeys } from './validate-selector.js';
 
 const WHEN_UNSATISFIABLE = ['DoNotSchedule', 'ScheduleAnyway'];
 const NODE_INCLUSION_POLICIES = ['Honor', 'Ignore'];
@@ -46,17 +46,12 @@ export function checkTopologySpreadConstraints(c: Checker, spec: JsonObject): vo
  */
 function checkSelectorAndKeys(c: Checker, t: JsonObject, path: string): void {
   const kp = `${path}.matchLabelKeys`;
-  const written = c.stringList(t, 'matchLabelKeys', kp) ?? [];
-  const selector = t.labelSelector;
-  const named = new Set<string>();
-  if (selector && typeof selector === 'object' && !Array.isArray(selector)) {
-    const s = selector as JsonObject;
-    if (s.matchLabels && typeof s.matchLabels === 'object') for (const k of Object.keys(s.matchLabels)) named.add(k);
-    if (Array.isArray(s.matchExpressions)) for (const e of s.matchExpressions) if (e && typeof e === 'object' && typeof (e as JsonObject).key === 'string') named.add((e as JsonObject).key as string);
-  }
-  if (written.length > 0) {
-    if (selector === undefined || selector === null) c.add(kp, msg.forbidden('must not be specified when labelSelector is not set'), 'add a labelSelector, or remove matchLabelKeys');
-    checkLabelKeyList(c, t, 'matchLabelKeys', kp).forEach((key, i) => {
+  const keys = c.stringList(t, 'matchLabelKeys', kp) ?? [];
+  if (keys.length > 0) {
+    if (isUnset(t.labelSelector)) c.add(kp, msg.forbidden('must not be specified when labelSelector is not set'), 'add a labelSelector, or remove matchLabelKeys');
+    checkLabelKeys(c, keys, kp);
+    const named = selectorKeys(t.labelSelector);
+    keys.forEach((key, i) => {
       if (named.has(key)) c.add(`${kp}[${i}]`, msg.invalid(key, 'exists in both matchLabelKeys and labelSelector'), `remove "${key}" from matchLabelKeys or from the labelSelector`);
     });
   }
