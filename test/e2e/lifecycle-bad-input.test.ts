@@ -1,9 +1,10 @@
 // Issue 7's bad input, the same on the process runtime and on containerd, Docker and Podman, with
 // the real kubectl: probes on a port nothing listens on, to a URL that redirects to another host,
 // to a server that never answers, an exec probe that never exits and one whose command does not
-// exist; a postStart hook that hangs far past the grace period and an init container that never
-// exits, both while their manifest is removed; and a pod of 50 containers each probing every second.
-// hostNetwork pods, so the probes reach the servers this test runs on the host.
+// exist (beside a tcpSocket probe that passes); a postStart hook that hangs far past the grace
+// period and an init container that never exits, both while their manifest is removed; and a pod
+// of 50 containers each probing every second. hostNetwork pods, so the probes reach the servers
+// this test runs on the host.
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -92,7 +93,7 @@ function badInputOn(t: Target): void {
       await ws?.cleanup();
     });
 
-    it('probes: refused port, redirect to another host, a server that never answers, an exec that never exits, a missing command', async () => {
+    it('probes: refused port, redirect to another host, a server that never answers, an exec that never exits, a missing command; tcpSocket', async () => {
       const closed = await freePort();
       ws.write(
         'bad-probes.json',
@@ -104,6 +105,7 @@ function badInputOn(t: Target): void {
             c('silent', { readinessProbe: every({ httpGet: { path: '/healthz', port: silent.port } }) }),
             c('hung', { readinessProbe: every({ exec: { command: ['sleep', '30'] } }) }),
             c('missing', { readinessProbe: every({ exec: { command: ['/no/such/command'] } }) }),
+            c('tcp', { readinessProbe: every({ tcpSocket: { port: web.port } }) }),
           ],
         }),
       );
@@ -116,9 +118,9 @@ function badInputOn(t: Target): void {
       assert.match(events, /Readiness probe (failed|errored): .*no\/such\/command/);
       const ready = await waitFor(() => {
         const statuses = k.get(name).status?.containerStatuses ?? [];
-        return statuses.length === 5 && statuses.every((s) => s.state?.running) ? statuses : undefined;
-      }, 'all five running', 60_000);
-      assert.deepEqual(ready.map((s) => [s.name, s.ready]), [['refused', false], ['redirect', true], ['silent', false], ['hung', false], ['missing', false]]);
+        return statuses.length === 6 && statuses.every((s) => s.state?.running) && statuses[5]!.ready ? statuses : undefined;
+      }, 'all six running, the tcpSocket probe passed', 60_000);
+      assert.deepEqual(ready.map((s) => [s.name, s.ready]), [['refused', false], ['redirect', true], ['silent', false], ['hung', false], ['missing', false], ['tcp', true]]);
       assert.ok(ready.every((s) => s.restartCount === 0), 'readiness failures never restart a container');
       assert.equal(berth.proc.exitCode, null, 'berth still runs');
       const uid = (await berth.pod(name))!.metadata!.uid!;
