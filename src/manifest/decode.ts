@@ -11,6 +11,7 @@ import type { ManifestProblem, ManifestWarning } from './problem.js';
 import { MAX_MANIFEST_BYTES, type DecodeResult, type StaticIdentity } from './types.js';
 import { firstDuplicateKey } from './unique-keys.js';
 import { validatePodAt } from './validate.js';
+import { unhonouredFieldWarnings } from './unhonoured.js';
 import { podWarnings } from './warnings.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
@@ -230,7 +231,7 @@ function podTypeProblems(obj: JsonObject, origin: string, prefix: string, kindRe
 
 /** Warnings (on the pod as written), then static identity + defaults, then validation. */
 function staticize(obj: JsonObject, identity: StaticIdentity, prefix: string): { pod: Pod; problems: ManifestProblem[]; warnings: ManifestWarning[] } {
-  const warnings = podWarnings(obj, identity.origin, prefix);
+  const warnings = [...podWarnings(obj, identity.origin, prefix), ...unhonouredFieldWarnings(obj as Pod, identity.origin, prefix)];
   const pod = toStaticPod(obj as Pod, identity);
   return { pod, problems: validatePodAt(pod, identity.origin, prefix), warnings };
 }

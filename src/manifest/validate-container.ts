@@ -23,6 +23,8 @@ const ENV_FIELD_PATHS = [
 // The runtimes resolve exactly these (src/runtime/env.ts); anything else would be silently empty.
 const ENV_RESOURCES = ['limits.cpu', 'limits.memory', 'requests.cpu', 'requests.memory'];
 const PROBES = ['livenessProbe', 'readinessProbe', 'startupProbe'] as const;
+const RESIZE_RESOURCES = ['cpu', 'memory'];
+const RESIZE_RESTART_POLICIES = ['NotRequired', 'RestartContainer'];
 
 /** What the containers of one pod share while being checked. */
 export interface ContainerContext {
@@ -33,6 +35,10 @@ export interface ContainerContext {
   hostPorts: Set<string>;
   /** The pod's effective terminationGracePeriodSeconds (negative counts as 1). */
   gracePeriod: number;
+  /** spec.restartPolicy (defaulted: Always). */
+  podRestartPolicy: string;
+  /** spec.os.name, when set. */
+  osName: string | undefined;
 }
 
 export function checkContainer(c: Checker, ctr: JsonObject, path: string, ctx: ContainerContext, init: boolean): void {
@@ -66,6 +72,7 @@ export function checkContainer(c: Checker, ctr: JsonObject, path: string, ctx: C
   envFrom(c, ctr, path);
   volumeMounts(c, ctr, path, ctx.volumeNames);
   resources(c, ctr, path);
+  resizePolicy(c, ctr, path, ctx.podRestartPolicy);
   checkContainerSecurityContext(c, ctr, path);
 
   let sidecar = false;
@@ -74,6 +81,9 @@ export function checkContainer(c: Checker, ctr: JsonObject, path: string, ctx: C
     sidecar = policy === 'Always';
   } else if (!isUnset(ctr.restartPolicy)) {
     c.add(`${path}.restartPolicy`, msg.forbidden('may not be set for non-init containers'), 'remove the container restartPolicy; use spec.restartPolicy for app containers');
+  }
+  if (init && Array.isArray(ctr.resizePolicy) && ctr.resizePolicy.length > 0) {
+    c.add(`${path}.resizePolicy`, msg.invalid(ctr.resizePolicy, 'must not be set for init containers'), 'remove resizePolicy from this init container');
   }
   if (init && !sidecar) {
     // A plain init container runs to completion once: probes and hooks have no meaning there.
@@ -85,12 +95,63 @@ export function checkContainer(c: Checker, ctr: JsonObject, path: string, ctx: C
     return;
   }
   const lifecycle = c.object(ctr, 'lifecycle', `${path}.lifecycle`);
-  if (lifecycle) checkLifecycle(c, lifecycle, `${path}.lifecycle`, ctx.gracePeriod);
+  if (lifecycle) {
+    checkLifecycle(c, lifecycle, `${path}.lifecycle`, ctx.gracePeriod);
+    checkStopSignal(c, lifecycle, `${path}.lifecycle.stopSignal`, ctx.osName);
+  }
   for (const kind of PROBES) {
     const probe = c.object(ctr, kind, `${path}.${kind}`);
     if (probe) checkProbe(c, probe, `${path}.${kind}`, kind, ctx.gracePeriod);
   }
 }
+
+/** Upstream validateResizePolicy (errors on the list's path, as upstream reports them). */
+function resizePolicy(c: Checker, ctr: JsonObject, path: string, podRestartPolicy: string): void {
+  const rp = `${path}.resizePolicy`;
+  const seen = new Set<string>();
+  for (const [p, i] of c.objects(ctr, 'resizePolicy', rp)) {
+    const resource = c.str(p, 'resourceName', `${rp}[${i}].resourceName`) ?? '';
+    if (seen.has(resource)) c.add(`${rp}[${i}]`, msg.duplicate(resource), `list ${resource} once in resizePolicy`);
+    seen.add(resource);
+    if (resource === '') c.add(rp, msg.required(), 'set resourceName to cpu or memory');
+    else if (!RESIZE_RESOURCES.includes(resource)) c.add(rp, msg.unsupported(resource, RESIZE_RESOURCES), 'set resourceName to cpu or memory');
+    const policy = c.str(p, 'restartPolicy', `${rp}[${i}].restartPolicy`) ?? '';
+    if (policy === '') c.add(rp, msg.required(), 'set restartPolicy to NotRequired or RestartContainer');
+    else if (!RESIZE_RESTART_POLICIES.includes(policy)) c.add(rp, msg.unsupported(policy, RESIZE_RESTART_POLICIES), 'set restartPolicy to NotRequired or RestartContainer');
+    if (podRestartPolicy === 'Never' && policy !== 'NotRequired') {
+      c.add(rp, msg.invalid(policy, "must be 'NotRequired' when `restartPolicy` is 'Never'"), 'set this resizePolicy restartPolicy to NotRequired, or change the pod restartPolicy');
+    }
+  }
+}
+
+/**
+ * lifecycle.stopSignal (Kubernetes 1.33+, validated as upstream validates it): only with
+ * spec.os.name set, and a signal that OS has. Like a kubelet with default feature gates
+ * (ContainerStopSignals is alpha, off), Berth accepts it but does not act on it: containers are
+ * stopped with SIGTERM (or the image's STOPSIGNAL on an engine); `berth validate` notes that.
+ */
+function checkStopSignal(c: Checker, lifecycle: JsonObject, path: string, osName: string | undefined): void {
+  const signal = c.str(lifecycle, 'stopSignal', path);
+  if (signal === undefined) return;
+  if (osName === undefined || osName === '') {
+    c.add(path, msg.forbidden('may not be set for containers with empty `spec.os.name`'), 'set spec.os.name: linux, or remove stopSignal');
+  } else if (signal === '') {
+    c.add(path, msg.required(), 'set stopSignal to a signal name such as SIGTERM, or remove it');
+  } else if (osName === 'windows') {
+    if (!WINDOWS_STOP_SIGNALS.includes(signal)) c.add(path, msg.unsupported(signal, WINDOWS_STOP_SIGNALS), 'use SIGKILL or SIGTERM');
+  } else if (osName === 'linux' && !LINUX_STOP_SIGNALS.includes(signal)) {
+    c.add(path, msg.unsupported(signal, LINUX_STOP_SIGNALS), 'use a signal name such as SIGTERM, SIGINT, SIGQUIT or SIGUSR1');
+  }
+}
+
+const WINDOWS_STOP_SIGNALS = ['SIGKILL', 'SIGTERM'];
+/** core.Signal's Linux values, sorted as upstream lists them (sets.List). */
+const LINUX_STOP_SIGNALS = [
+  'SIGABRT', 'SIGALRM', 'SIGBUS', 'SIGCHLD', 'SIGCLD', 'SIGCONT', 'SIGFPE', 'SIGHUP', 'SIGILL', 'SIGINT', 'SIGIO', 'SIGIOT', 'SIGKILL',
+  'SIGPIPE', 'SIGPOLL', 'SIGPROF', 'SIGPWR', 'SIGQUIT', 'SIGSEGV', 'SIGSTKFLT', 'SIGSTOP', 'SIGSYS', 'SIGTERM', 'SIGTRAP', 'SIGTSTP',
+  'SIGTTIN', 'SIGTTOU', 'SIGURG', 'SIGUSR1', 'SIGUSR2', 'SIGVTALRM', 'SIGWINCH', 'SIGXCPU', 'SIGXFSZ',
+  'SIGRTMIN', ...Array.from({ length: 15 }, (_, i) => `SIGRTMIN+${i + 1}`), ...Array.from({ length: 14 }, (_, i) => `SIGRTMAX-${14 - i}`), 'SIGRTMAX',
+].sort();
 
 function ports(c: Checker, ctr: JsonObject, path: string, hostPorts: Set<string>): void {
   const names = new Set<string>();

@@ -11,6 +11,7 @@ import type { ManifestProblem } from './problem.js';
 import { checkAffinity } from './validate-affinity.js';
 import { checkContainer, type ContainerContext } from './validate-container.js';
 import { checkPodSecurityContext } from './validate-security.js';
+import { checkTopologySpreadConstraints } from './validate-topology-spread.js';
 import { checkVolumes, NAME_FIX } from './validate-volumes.js';
 
 const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];
@@ -159,6 +160,8 @@ class PodValidator {
       names: new Set(),
       hostPorts: new Set(),
       gracePeriod: grace === undefined ? DEFAULT_GRACE_SECONDS : Math.max(grace, 1),
+      podRestartPolicy: typeof spec.restartPolicy === 'string' ? spec.restartPolicy : 'Always',
+      osName: isObject(spec.os) && typeof spec.os.name === 'string' ? spec.os.name : undefined,
     };
     const containers = c.objects(spec, 'containers', 'spec.containers');
     if (containers.length === 0 && (!Array.isArray(spec.containers) || spec.containers.length === 0)) {
@@ -213,6 +216,7 @@ class PodValidator {
     this.hostUsers(spec);
     this.readinessGates(spec);
     this.schedulingGates(spec);
+    checkTopologySpreadConstraints(c, spec);
     c.str(spec, 'schedulerName', 'spec.schedulerName');
     c.bool(spec, 'enableServiceLinks', 'spec.enableServiceLinks');
     c.bool(spec, 'automountServiceAccountToken', 'spec.automountServiceAccountToken');

@@ -1,6 +1,7 @@
 // Pod status as the kubelet reports it, computed from a worker's view: phase (by the kubelet's
 // getPhase rules), conditions, and one ContainerStatus per container.
 import type { Container, ContainerState, ContainerStatus, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1';
+import { podTerminationMessageBudget, truncateTerminationMessage } from '../runtime/termination-message.js';
 import type { ContainerRecord } from '../runtime/types.js';
 import type { ContainerView, PodView } from '../workers/view.js';
 
@@ -46,9 +47,12 @@ export function podStatus(view: PodView): PodStatus {
   const pod = view.pod;
   const specs = new Map<string, Container>();
   for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) specs.set(c.name, c);
-  const init = view.containers.filter((c) => c.init).map((c) => containerStatus(c, specs.get(c.name), view.runtime));
+  // As the kubelet's status manager normalizes a status: all of a pod's termination messages
+  // together stay within 12 KiB, whichever runtime read them.
+  const budget = podTerminationMessageBudget(pod);
+  const init = view.containers.filter((c) => c.init).map((c) => containerStatus(c, specs.get(c.name), view.runtime, budget));
   const hasInit = (pod.spec?.initContainers ?? []).length > 0;
-  const app = view.containers.filter((c) => !c.init).map((c) => containerStatus(c, specs.get(c.name), view.runtime, hasInit));
+  const app = view.containers.filter((c) => !c.init).map((c) => containerStatus(c, specs.get(c.name), view.runtime, budget, hasInit));
   const sidecars = view.containers.filter((c) => c.sidecar).map((c) => c.name);
   const incomplete = init
     .filter((c) => (sidecars.includes(c.name) ? !c.started : !(c.state?.terminated?.exitCode === 0)))
@@ -115,7 +119,7 @@ function podPhase(pod: Pod, app: ContainerStatus[], initialized: boolean, view: 
   return 'Pending';
 }
 
-function containerStatus(view: ContainerView, spec: Container | undefined, runtime: string, podHasInit = false): ContainerStatus {
+function containerStatus(view: ContainerView, spec: Container | undefined, runtime: string, messageBudget: number, podHasInit = false): ContainerStatus {
   const cur = view.current;
   const running = cur?.state === 'running';
   const plainInit = view.init && !view.sidecar;
@@ -132,18 +136,18 @@ function containerStatus(view: ContainerView, spec: Container | undefined, runti
     ready,
     restartCount: cur?.attempt ?? 0,
     started,
-    state: stateOf(view, runtime, podHasInit),
+    state: stateOf(view, runtime, messageBudget, podHasInit),
     lastState: {},
   };
   // The lastState is the attempt before the current one; while waiting to restart, it is the
   // current (exited) one, and the state is "waiting" (the kubelet's CrashLoopBackOff shape).
   const last = view.waiting && cur?.state === 'exited' ? cur : view.previous;
-  if (last?.state === 'exited') status.lastState = { terminated: terminated(last, runtime) };
+  if (last?.state === 'exited') status.lastState = { terminated: terminated(last, runtime, messageBudget) };
   if (cur) status.containerID = containerID(cur, runtime);
   return status;
 }
 
-function stateOf(view: ContainerView, runtime: string, podHasInit: boolean): ContainerState {
+function stateOf(view: ContainerView, runtime: string, messageBudget: number, podHasInit: boolean): ContainerState {
   const cur = view.current;
   // As the kubelet words it: the app containers of a pod with init containers are
   // PodInitializing, not ContainerCreating, until their first attempt runs.
@@ -155,17 +159,18 @@ function stateOf(view: ContainerView, runtime: string, podHasInit: boolean): Con
   if (!cur) return { waiting: { reason: creating } };
   if (cur.state === 'running') return { running: { startedAt: cur.startedAt ?? cur.createdAt } };
   if (cur.state === 'created') return { waiting: { reason: creating } };
-  return { terminated: terminated(cur, runtime) };
+  return { terminated: terminated(cur, runtime, messageBudget) };
 }
 
-function terminated(rec: ContainerRecord, runtime: string): NonNullable<ContainerState['terminated']> {
+function terminated(rec: ContainerRecord, runtime: string, messageBudget: number): NonNullable<ContainerState['terminated']> {
+  const message = rec.message === undefined ? undefined : truncateTerminationMessage(rec.message, messageBudget);
   // An exit whose code was lost (container and supervisor gone while the agent was down) is shown
   // the way the kubelet shows a container it cannot find any more.
   if (rec.exitCode === undefined || rec.reason === 'Unknown') {
     return {
       exitCode: 137,
       reason: 'ContainerStatusUnknown',
-      message: rec.message ?? 'The container could not be located when the pod was terminated',
+      message: message ?? 'The container could not be located when the pod was terminated',
       startedAt: rec.startedAt ?? rec.createdAt,
       finishedAt: rec.finishedAt ?? rec.startedAt ?? rec.createdAt,
       containerID: containerID(rec, runtime),
@@ -174,7 +179,7 @@ function terminated(rec: ContainerRecord, runtime: string): NonNullable<Containe
   return {
     exitCode: rec.exitCode,
     reason: rec.reason ?? (rec.exitCode === 0 ? 'Completed' : 'Error'),
-    ...(rec.message ? { message: rec.message } : {}),
+    ...(message ? { message } : {}),
     startedAt: rec.startedAt ?? rec.createdAt,
     finishedAt: rec.finishedAt ?? rec.startedAt ?? rec.createdAt,
     containerID: containerID(rec, runtime),

@@ -11,7 +11,7 @@ import type { Pod } from 'kubernetes-types/core/v1';
 import { BUSYBOX, ENGINES, engineSkipReason, openEngine, type Engine, type EngineSpec } from './engines.js';
 import { NODE, startBerth, waitFor, workspace, type Berth, type Workspace } from './harness.js';
 
-const PODS = ['says-why', 'falls-back', 'too-big', 'late'].map((n) => `${n}-${NODE}`);
+const PODS = ['says-why', 'falls-back', 'too-big', 'late', 'shares'].map((n) => `${n}-${NODE}`);
 
 function manifest(name: string, container: Record<string, unknown>): string {
   return JSON.stringify({
@@ -48,6 +48,14 @@ function exitsStory(spec: EngineSpec, skip: string | false): void {
       home = mkdtempSync(join(tmpdir(), 'berth-exits-home-'));
       ws.write('says-why.json', manifest('says-why', { command: ['sh', '-c', 'echo "disk /data is full" > /dev/termination-log; exit 3'] }));
       ws.write('falls-back.json', manifest('falls-back', { command: ['sh', '-c', 'echo "fatal: no config file" >&2; exit 1'], terminationMessagePolicy: 'FallbackToLogsOnError' }));
+      // Four containers, each writing 4000 bytes: the pod's 12 KiB leaves 3072 bytes for each.
+      const chatty = (name: string) => ({ name, image: BUSYBOX, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', `printf '%4000s' '' | tr ' ' ${name} > /dev/termination-log`] });
+      ws.write('shares.json', JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'shares' },
+        spec: { hostNetwork: true, restartPolicy: 'Never', terminationGracePeriodSeconds: 1, initContainers: [chatty('i')], containers: ['a', 'b', 'c'].map(chatty) },
+      }));
       ws.write('too-big.json', manifest('too-big', { command: ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=64M', 'count=1'], resources: { limits: { memory: '8Mi' } } }));
       berth = await startBerth(ws, [`--container-runtime-endpoint=${spec.endpoint}`]);
       kubeconfig = String(berth.logs.find((l) => l.msg === 'berth is running')!.kubeconfig);
@@ -74,6 +82,16 @@ function exitsStory(spec: EngineSpec, skip: string | false): void {
       const state = await terminated('falls-back');
       assert.equal(state.exitCode, 1);
       assert.equal(state.message, 'fatal: no config file\n');
+    });
+
+    it("the pod's 12 KiB of termination messages is shared by its containers: each is cut to 3072 bytes", async () => {
+      const pod = await waitFor(() => {
+        const r = kubectl('get', 'pod', `shares-${NODE}`, '-o', 'json');
+        const p = r.code === 0 ? (JSON.parse(r.out) as Pod) : undefined;
+        return p?.status?.containerStatuses?.every((c) => c.state?.terminated) ? p : undefined;
+      }, 'every container of shares terminated', 90_000);
+      const messages = [...pod.status!.initContainerStatuses!, ...pod.status!.containerStatuses!].map((c) => c.state?.terminated?.message);
+      assert.deepEqual(messages, ['i', 'a', 'b', 'c'].map((x) => x.repeat(3072)));
     });
 
     it('a container over its memory limit is OOMKilled with exit code 137', async () => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Container, Pod } from 'kubernetes-types/core/v1';
 import { containerPid, freePort, NODE, processAlive, startBerth, waitFor, workspace, type Berth, type Workspace } from './harness.js';
+import { NOT_SERVING, SERVING, startGrpcHealthServer } from './grpc-health.js';
 import { kubectlFor, type Kubectl } from './kubectl-run.js';
 
 /** An HTTP server whose answers the test steers with files in `ctl`: ready, fail-ready, hang. */
@@ -171,6 +172,28 @@ describe('issue 7: probes, init containers, sidecars, hooks (process runtime, re
     assert.deepEqual(p.status?.containerStatuses?.map((c) => [c.name, c.ready]), [['web', true], ['hung', false], ['missing', false]]);
     assert.equal(row('tcp')?.ready, '1/3');
     rmSync(join(ws.manifests, 'tcp.yaml'));
+  });
+
+  it('4: grpc readiness and liveness probes (grpc.health.v1 Check): NOT_SERVING is not ready, then restarts', async () => {
+    const health = await startGrpcHealthServer();
+    try {
+      health.set('ready', NOT_SERVING);
+      health.set('live', SERVING);
+      const grpc = (service: string, failureThreshold: number) => ({ grpc: { port: health.port, service }, periodSeconds: 1, timeoutSeconds: 1, failureThreshold });
+      ws.write('grpc.yaml', podYaml('grpc', { grace: 1, containers: [sh('main', 'sleep 3600', { readinessProbe: grpc('ready', 1), livenessProbe: grpc('live', 2) })] }));
+      await described('grpc', /Readiness probe failed: service unhealthy \(responded with "NOT_SERVING"\)/);
+      assert.equal(row('grpc')?.ready, '0/1');
+      health.set('ready', SERVING);
+      await rowIs('grpc', '1/1', 'Running');
+      health.set('live', NOT_SERVING);
+      await described('grpc', /Killing\s+.*Container main failed liveness probe, will be restarted/);
+      health.set('live', SERVING);
+      await waitFor(() => (mirror('grpc').status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 || undefined, 'restarted');
+      assert.deepEqual([...new Set(health.asked)].sort(), ['live', 'ready']);
+      rmSync(join(ws.manifests, 'grpc.yaml'));
+    } finally {
+      await health.close();
+    }
   });
 
   it('5: init containers run in order (Init:0/2, Init:1/2, PodInitializing, Running); a failing one backs off or fails the pod', async () => {

@@ -108,4 +108,24 @@ describe('pod status from probes, init containers and sidecars', () => {
     assert.equal(init.message, 'containers with incomplete status: [side setup]');
     assert.equal(s.initContainerStatuses![0]!.started, false);
   });
+
+  it("cuts every termination message to the pod's 12 KiB shared by its containers, in state and lastState, whatever the runtime", () => {
+    const p: Pod = { metadata: { name: 'p-n', namespace: 'default', uid: 'u1' }, spec: { initContainers: [{ name: 'i' }], containers: ['a', 'b', 'c'].map((name) => ({ name })) } };
+    const said = (name: string, attempt: number, message: string): ContainerRecord => ({ ...rec(name, 'exited', 1, attempt), message });
+    const long = 'x'.repeat(4000);
+    const s = podStatus({
+      ...view(p, [
+        { name: 'i', init: true, current: said('i', 0, long) },
+        { name: 'a', init: false, current: said('a', 1, long), previous: said('a', 0, 'é'.repeat(2000)) },
+        { name: 'b', init: false, current: said('b', 0, 'short') },
+        { name: 'c', init: false, current: rec('c', 'running') },
+      ]),
+      runtime: 'containerd',
+    });
+    // 12 KiB among 4 containers: 3072 bytes each.
+    assert.equal(s.initContainerStatuses![0]!.state?.terminated?.message, 'x'.repeat(3072));
+    assert.equal(s.containerStatuses![0]!.state?.terminated?.message, 'x'.repeat(3072));
+    assert.equal(s.containerStatuses![0]!.lastState?.terminated?.message, 'é'.repeat(1536), 'cut on a character boundary');
+    assert.equal(s.containerStatuses![1]!.state?.terminated?.message, 'short');
+  });
 });

@@ -32,7 +32,7 @@ import { statsFromCgroup, statsFromProcessGroup } from './stats.js';
 import { ContainerIsolation, type PodWarning } from './isolation.js';
 import { launchShim } from './shim.js';
 import type { SpawnedShim } from './spawner.js';
-import { podTerminationMessageBudget, readTerminationMessage, truncateTerminationMessage } from '../termination-message.js';
+import { readTerminationMessage } from '../termination-message.js';
 import { StateDir, baseRecord, exitedRecord, type ContainerMeta, type ExitFile, type PidFile } from './state.js';
 import { within } from '../within.js';
 import { DEFAULT_LOG_ROTATION, type DroppedOutput, type LogRotationPolicy } from '../../logs/index.js';
@@ -183,7 +183,6 @@ export class ProcessRuntime implements Runtime {
       if (prepared.cgroup) meta.cgroup = prepared.cgroup;
       if (prepared.terminationMessage) meta.terminationMessageFile = prepared.terminationMessage.file;
       if (container.terminationMessagePolicy) meta.terminationMessagePolicy = container.terminationMessagePolicy;
-      meta.terminationMessageBudget = podTerminationMessageBudget(pod);
       await this.state.writeMeta(meta);
     } catch (err) {
       await this.isolation.release(prepared?.cgroup);
@@ -485,8 +484,7 @@ export class ProcessRuntime implements Runtime {
           exitCode: exit.exitCode ?? undefined,
           logPath: meta.logPath,
         });
-        const cut = truncateTerminationMessage(message, meta.terminationMessageBudget ?? message.length);
-        if (cut) final.message = cut;
+        if (message) final.message = message;
         await this.isolation.release(meta.cgroup);
         await this.state.writeExit(meta.id, final).catch(() => undefined);
         return final;

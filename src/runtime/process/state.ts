@@ -30,8 +30,6 @@ export interface ContainerMeta {
   /** The host file the container sees at its terminationMessagePath, and the container's policy. */
   terminationMessageFile?: string;
   terminationMessagePolicy?: string;
-  /** The bytes its message may have: the pod's 12 KiB shared by its containers. */
-  terminationMessageBudget?: number;
   gracePeriodSeconds?: number;
   /** The container's stdin, stdinOnce and tty: its shim keeps them for attach clients. */
   terminal?: ContainerTerminal;
