@@ -81,13 +81,17 @@ export async function serveHttp(route: NodeRoute, req: IncomingMessage, res: Ser
 const MAX_WATCH_BACKLOG_BYTES = 1 << 20;
 
 /**
- * `/events?watch=1`: the events kept so far as ADDED, then every change, one JSON watch event per
+ * `/events?watch=1`: the events kept so far as ADDED (those after `resourceVersion` when given), then every change, one JSON watch event per
  * line (as the Kubernetes API streams a watch), until the client goes away.
  */
 function watchEvents(req: IncomingMessage, res: ServerResponse, state: NodeState): void {
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache' });
   // Listing and subscribing happen in one turn of the event loop: no change can fall in between.
-  for (const object of state.events().items) res.write(JSON.stringify({ type: 'ADDED', object }) + '\n');
+  // ?resourceVersion=N (a list's) skips what that list already showed.
+  const after = Number(new URL(req.url ?? '/', 'https://node').searchParams.get('resourceVersion') ?? -1) || -1;
+  for (const object of state.events().items) {
+    if (Number(object.metadata?.resourceVersion) > after) res.write(JSON.stringify({ type: 'ADDED', object }) + '\n');
+  }
   const stop = state.watchEvents((change: NodeEventChange) => {
     if (res.writableLength > MAX_WATCH_BACKLOG_BYTES) {
       stop();
