@@ -84,6 +84,7 @@ export class Agent {
         else this.manager?.apply(update);
       },
     });
+    this.config.problemsChanged((problems) => this.events.manifestProblems(problems));
     this.registerMetrics();
   }
 

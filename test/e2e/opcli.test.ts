@@ -140,6 +140,10 @@ function suite(mode: string, m: Mode) {
       assert.equal(ev.code, 0, ev.err);
       assert.match(ev.out, /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\n/);
       assert.match(ev.out, new RegExp(`Normal\\s+Started\\s+pod/web-${NODE}\\s+Started container main`));
+      assert.match(ev.out, new RegExp(`Normal\\s+Starting\\s+node/${NODE}\\s+Starting berth\\.`));
+      // A manifest that cannot be run is told as a Warning on the node, with or without an API server.
+      ws.write('broken.json', '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "Broken_Name"}}');
+      await waitFor(async () => /Warning\s+Failed\w+\s+node\/my-node1\s+.*broken\.json/.test((await berth(['events', ...root])).out), 'the broken manifest in the events', 60_000);
       const watch = follow(['events', '-w', ...root]);
       followers.push(watch);
       await waitFor(() => watch.output().includes('LAST SEEN'), 'the first list', 30_000);
