@@ -25,7 +25,9 @@ export interface NodeApiTarget {
 export async function resolveTarget(o: ConnectionOptions): Promise<NodeApiTarget> {
   const written = await readNodeApiEndpoint(o.rootDir);
   const writtenUrl = written ? new URL(written.url) : undefined;
-  const address = o.address ?? writtenUrl?.hostname.replace(/^\[|\]$/g, '') ?? '127.0.0.1';
+  const asked = o.address ?? writtenUrl?.hostname.replace(/^\[|\]$/g, '') ?? '127.0.0.1';
+  // An agent bound to every interface is reached on loopback, which its certificate covers.
+  const address = asked === '0.0.0.0' || asked === '' ? '127.0.0.1' : asked === '::' ? '::1' : asked;
   const port = o.port ?? (writtenUrl ? Number(writtenUrl.port) : runDefaults().port);
   const from = o.address !== undefined || o.port !== undefined ? 'the flags' : written ? nodeApiEndpointPath(o.rootDir) : "berth run's defaults";
   if (!port) {
