@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { nodeRequest } from './node-api.js';
 import { BERTH, NODE, shPod, startBerth, waitFor, workspace, type Berth, type Workspace } from './harness.js';
 
 interface Run {
@@ -170,6 +171,14 @@ function suite(mode: string, m: Mode) {
       const noTty = await berth(['exec', '-it', 'web', ...root, '--', 'true']);
       assert.match(noTty.err, /Unable to use a TTY - input is not a terminal/);
       assert.equal(noTty.code, 0);
+    });
+
+    it('/events on the node API: authenticated, an EventList', async () => {
+      assert.equal((await nodeRequest(ws.root, agent.port, '/events', { token: null })).status, 401);
+      const list = JSON.parse((await nodeRequest(ws.root, agent.port, '/events')).body) as { kind: string; items: unknown[]; metadata: { resourceVersion: string } };
+      assert.equal(list.kind, 'EventList');
+      assert.ok(list.items.length > 0);
+      assert.match(list.metadata.resourceVersion, /^\d+$/);
     });
 
     it('errors: pod not found, bad usage', async () => {

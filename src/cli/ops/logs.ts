@@ -2,6 +2,7 @@
 // log from the node API's /containerLogs, streamed to stdout (-f follows until the container stops
 // or the command is interrupted).
 import { flagHelp, UsageError, type FlagSpec } from '../flags.js';
+import { OpsError } from './errors.js';
 import { NodeApiClient } from './node-api-client.js';
 import { CONNECTION_FLAGS, NAMESPACE_FLAGS, parseOpsArgs } from './options.js';
 import { findPod, listPods, pickContainer } from './pods.js';
@@ -47,7 +48,10 @@ export async function logsCommand(argv: string[]): Promise<number> {
     res.on('data', (chunk: Buffer) => process.stdout.write(chunk));
     res.on('end', resolve);
     res.on('error', reject);
-    res.on('aborted', () => reject(client.connectionError(Object.assign(new Error('the agent closed the log stream'), { code: 'ECONNRESET' }))));
+    // Cut before its end: the agent stopped (a finished log ends cleanly).
+    res.on('close', () => {
+      if (!res.complete) reject(new OpsError(`the log stream from ${client.target.url} broke off (did the agent stop?); run the command again`));
+    });
   });
   return 0;
 }
