@@ -134,6 +134,11 @@ function suite(mode: string, m: Mode) {
       const previous = await berth(['logs', '--previous', 'crash', ...root]);
       assert.equal(previous.code, 0, previous.err);
       assert.match(previous.out, /^attempt at \d+\n$/);
+      const row = await berth(['get', 'pods', 'crash', ...root]);
+      assert.match(row.out, new RegExp(`crash-${NODE}\\s+[01]/1\\s+\\S+\\s+[1-9]\\d* \\(\\S+ ago\\)\\s+\\S+\\n$`));
+      const described = await berth(['describe', 'pod', 'crash', ...root]);
+      assert.match(described.out, /\n    Last State:\s+Terminated\n      Reason:\s+Error\n      Exit Code:\s+3\n/);
+      assert.match(described.out, /\n    Restart Count:\s+[1-9]/);
     });
 
     it('events: the table; -w shows a new event', async () => {
@@ -151,6 +156,8 @@ function suite(mode: string, m: Mode) {
       const before = watch.output();
       ws.write('newcomer.json', shPod('newcomer', 'sleep 3600'));
       await waitFor(() => new RegExp(`Started\\s+pod/newcomer-${NODE}`).test(watch.output().slice(before.length)), 'the newcomer Started event in the watch', 60_000);
+      // The watch goes on from the list: what the list showed is not printed twice.
+      assert.equal(watch.output().split('Starting berth.').length - 1, 1, watch.output());
       watch.stop();
     });
 
