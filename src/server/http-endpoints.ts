@@ -86,9 +86,11 @@ const MAX_WATCH_BACKLOG_BYTES = 1 << 20;
  */
 function watchEvents(req: IncomingMessage, res: ServerResponse, state: NodeState): void {
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache' });
+  // The client learns at once that the watch is on, even when nothing is there to send yet.
+  res.flushHeaders();
   // Listing and subscribing happen in one turn of the event loop: no change can fall in between.
   // ?resourceVersion=N (a list's) skips what that list already showed.
-  const after = Number(new URL(req.url ?? '/', 'https://node').searchParams.get('resourceVersion') ?? -1) || -1;
+  const after = Number(new URL(req.url ?? '/', 'https://node').searchParams.get('resourceVersion')) || -1;
   for (const object of state.events().items) {
     if (Number(object.metadata?.resourceVersion) > after) res.write(JSON.stringify({ type: 'ADDED', object }) + '\n');
   }
