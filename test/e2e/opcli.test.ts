@@ -242,5 +242,9 @@ describe('berth --help', () => {
   it('lists the operator commands', async () => {
     const r = await berth(['--help']);
     for (const c of ['get pods', 'describe pod', 'logs', 'events', 'exec']) assert.match(r.out, new RegExp(`berth ${c}`));
+    const exec = await berth(['exec', '--help']);
+    assert.equal(exec.code, 0);
+    assert.match(exec.out, /-i, --stdin/);
+    assert.match(exec.out, /--root-dir string/);
   });
 });

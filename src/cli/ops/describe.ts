@@ -3,9 +3,9 @@
 // kept for it.
 import type { Container, ContainerState, ContainerStatus, Event, EventList, Pod, Probe, Volume } from 'kubernetes-types/core/v1';
 import { humanDuration, since } from '../../apiserver/index.js';
-import { flagHelp, UsageError, type FlagSpec } from '../flags.js';
+import { UsageError, type FlagSpec } from '../flags.js';
 import { NodeApiClient } from './node-api-client.js';
-import { CONNECTION_FLAGS, NAMESPACE_FLAGS, parseOpsArgs } from './options.js';
+import { NAMESPACE_FLAGS, opsFlagHelp, parseOpsArgs } from './options.js';
 import { findPod, listPods } from './pods.js';
 import { alignTabs } from './tab-writer.js';
 
@@ -15,7 +15,7 @@ export async function describeCommand(argv: string[]): Promise<number> {
   const flags: FlagSpec[] = [...NAMESPACE_FLAGS];
   const args = parseOpsArgs(argv, flags, 'describe');
   if (args === 'help') {
-    process.stdout.write(`${USAGE}\nFlags:\n${flagHelp([...flags, ...CONNECTION_FLAGS])}\n`);
+    process.stdout.write(`${USAGE}\nFlags:\n${opsFlagHelp(flags)}\n`);
     return 0;
   }
   const [resource, name, extra] = args.positional;

@@ -3,17 +3,17 @@
 // then prints each new or repeated event as it happens.
 import type { Event, EventList } from 'kubernetes-types/core/v1';
 import { eventCells } from '../../apiserver/index.js';
-import { flagHelp, UsageError, type FlagSpec } from '../flags.js';
+import { UsageError, type FlagSpec } from '../flags.js';
 import { OpsError } from './errors.js';
 import { NodeApiClient } from './node-api-client.js';
-import { CONNECTION_FLAGS, NAMESPACE_FLAGS, parseOpsArgs } from './options.js';
+import { NAMESPACE_FLAGS, opsFlagHelp, parseOpsArgs } from './options.js';
 import { outputFormat, printObjects } from './output.js';
 import { StreamingTable } from './table.js';
 
 const FLAGS: FlagSpec[] = [
-  { name: 'watch', type: 'bool', help: 'after the list, print events as they happen (short: -w)' },
+  { name: 'watch', type: 'bool', help: 'after the list, print events as they happen' },
   { name: 'w', type: 'bool', help: 'short for --watch' },
-  { name: 'output', type: 'string', help: 'json or yaml (short: -o)' },
+  { name: 'output', type: 'string', help: 'json or yaml' },
   { name: 'o', type: 'string', help: 'short for --output' },
   ...NAMESPACE_FLAGS,
 ];
@@ -24,7 +24,7 @@ const HEADERS = ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'];
 export async function eventsCommand(argv: string[]): Promise<number> {
   const args = parseOpsArgs(argv, FLAGS, 'events');
   if (args === 'help') {
-    process.stdout.write(`${USAGE}\nFlags:\n${flagHelp([...FLAGS, ...CONNECTION_FLAGS])}\n`);
+    process.stdout.write(`${USAGE}\nFlags:\n${opsFlagHelp(FLAGS)}\n`);
     return 0;
   }
   if (args.positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(args.positional[0])} for "berth events" (${USAGE.trim()})`);

@@ -1,18 +1,18 @@
 // `berth exec [-i] [-t] POD [-c CONTAINER] -- COMMAND...`: runs a command in a container through
 // the node API's /exec over WebSocket (remote-command-client.ts), with the local terminal in raw
 // mode for -t, and exits with the command's exit code.
-import { flagHelp, UsageError, type FlagSpec } from '../flags.js';
+import { UsageError, type FlagSpec } from '../flags.js';
 import { NodeApiClient } from './node-api-client.js';
-import { CONNECTION_FLAGS, NAMESPACE_FLAGS, parseOpsArgs } from './options.js';
+import { NAMESPACE_FLAGS, opsFlagHelp, parseOpsArgs } from './options.js';
 import { findPod, listPods, pickContainer } from './pods.js';
 import { runRemoteCommand } from './remote-command-client.js';
 
 const FLAGS: FlagSpec[] = [
-  { name: 'container', type: 'string', help: 'the container (short: -c)', default: 'the only one, else the default-container annotation, else the first' },
+  { name: 'container', type: 'string', help: 'the container', default: 'the only one, else the default-container annotation, else the first' },
   { name: 'c', type: 'string', help: 'short for --container' },
-  { name: 'stdin', type: 'bool', help: "pass this command's stdin to the container (short: -i)" },
+  { name: 'stdin', type: 'bool', help: "pass this command's stdin to the container" },
   { name: 'i', type: 'bool', help: 'short for --stdin' },
-  { name: 'tty', type: 'bool', help: 'a terminal in the container; the local one goes raw when stdin is one (short: -t)' },
+  { name: 'tty', type: 'bool', help: 'a terminal in the container; the local one goes raw when stdin is one' },
   { name: 't', type: 'bool', help: 'short for --tty' },
   ...NAMESPACE_FLAGS,
 ];
@@ -22,7 +22,7 @@ export async function execCommand(argv: string[]): Promise<number> {
   const dashes = argv.indexOf('--');
   const args = parseOpsArgs(dashes >= 0 ? argv.slice(0, dashes) : argv, FLAGS, 'exec');
   if (args === 'help') {
-    process.stdout.write(`${USAGE}\nFlags:\n${flagHelp([...FLAGS, ...CONNECTION_FLAGS])}\n`);
+    process.stdout.write(`${USAGE}\nFlags:\n${opsFlagHelp(FLAGS)}\n`);
     return 0;
   }
   const command = dashes >= 0 ? argv.slice(dashes + 1) : [];

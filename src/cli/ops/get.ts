@@ -4,17 +4,17 @@
 // a pod's row changes, polling /pods (the node API has no pod watch).
 import type { Pod } from 'kubernetes-types/core/v1';
 import { podCells } from '../../apiserver/index.js';
-import { flagHelp, UsageError, type FlagSpec } from '../flags.js';
+import { UsageError, type FlagSpec } from '../flags.js';
 import { NodeApiClient } from './node-api-client.js';
-import { CONNECTION_FLAGS, NAMESPACE_FLAGS, parseOpsArgs } from './options.js';
+import { NAMESPACE_FLAGS, opsFlagHelp, parseOpsArgs } from './options.js';
 import { outputFormat, printObjects } from './output.js';
 import { findPod, listPods } from './pods.js';
 import { StreamingTable } from './table.js';
 
 const FLAGS: FlagSpec[] = [
-  { name: 'output', type: 'string', help: 'wide, yaml, json or name (short: -o)' },
+  { name: 'output', type: 'string', help: 'wide, yaml, json or name' },
   { name: 'o', type: 'string', help: 'short for --output' },
-  { name: 'watch', type: 'bool', help: 'after the list, print a pod again each time it changes (short: -w)' },
+  { name: 'watch', type: 'bool', help: 'after the list, print a pod again each time it changes' },
   { name: 'w', type: 'bool', help: 'short for --watch' },
   ...NAMESPACE_FLAGS,
 ];
@@ -25,7 +25,7 @@ const POLL_MS = 1000;
 export async function getCommand(argv: string[]): Promise<number> {
   const args = parseOpsArgs(argv, FLAGS, 'get');
   if (args === 'help') {
-    process.stdout.write(`${USAGE}\nFlags:\n${flagHelp([...FLAGS, ...CONNECTION_FLAGS])}\n`);
+    process.stdout.write(`${USAGE}\nFlags:\n${opsFlagHelp(FLAGS)}\n`);
     return 0;
   }
   const [resource, ...names] = args.positional;

@@ -16,7 +16,8 @@ export const OPS_COMMANDS: Record<string, (argv: string[]) => Promise<number>> =
   exec: execCommand,
 };
 
-export const OPS_USAGE = `  berth get pods [NAME...] [-o wide|yaml|json|name] [-w]   list the node's pods (kubectl's table)
+export const OPS_USAGE = `  berth get pods [NAME...] [-o wide|yaml|json] [-w]
+                                               list the node's pods (kubectl's table)
   berth describe pod NAME                      a pod in detail, with its events
   berth logs [-f] [-p] [--tail N] POD [-c C]   a container's log
   berth events [-w]                            the node's recent pod and node events

@@ -1,18 +1,18 @@
 // `berth logs [-f] [-p|--previous] [--tail N] [--timestamps] POD [-c CONTAINER]`: a container's
 // log from the node API's /containerLogs, streamed to stdout (-f follows until the container stops
 // or the command is interrupted).
-import { flagHelp, UsageError, type FlagSpec } from '../flags.js';
+import { UsageError, type FlagSpec } from '../flags.js';
 import { OpsError } from './errors.js';
 import { NodeApiClient } from './node-api-client.js';
-import { CONNECTION_FLAGS, NAMESPACE_FLAGS, parseOpsArgs } from './options.js';
+import { NAMESPACE_FLAGS, opsFlagHelp, parseOpsArgs } from './options.js';
 import { findPod, listPods, pickContainer } from './pods.js';
 
 const FLAGS: FlagSpec[] = [
-  { name: 'container', type: 'string', help: 'the container (short: -c)', default: 'the only one, else the default-container annotation, else the first' },
+  { name: 'container', type: 'string', help: 'the container', default: 'the only one, else the default-container annotation, else the first' },
   { name: 'c', type: 'string', help: 'short for --container' },
-  { name: 'follow', type: 'bool', help: 'keep printing what the container writes (short: -f)' },
+  { name: 'follow', type: 'bool', help: 'keep printing what the container writes' },
   { name: 'f', type: 'bool', help: 'short for --follow' },
-  { name: 'previous', type: 'bool', help: "the previous attempt's log, after a restart (short: -p)" },
+  { name: 'previous', type: 'bool', help: "the previous attempt's log, after a restart" },
   { name: 'p', type: 'bool', help: 'short for --previous' },
   { name: 'tail', type: 'int', help: 'only the last N lines' },
   { name: 'timestamps', type: 'bool', help: 'prefix each line with its RFC3339 time' },
@@ -24,7 +24,7 @@ const USAGE = 'Usage: berth logs [-f] [-p] [--tail N] POD [-c CONTAINER] [flags]
 export async function logsCommand(argv: string[]): Promise<number> {
   const args = parseOpsArgs(argv, FLAGS, 'logs');
   if (args === 'help') {
-    process.stdout.write(`${USAGE}\nFlags:\n${flagHelp([...FLAGS, ...CONNECTION_FLAGS])}\n`);
+    process.stdout.write(`${USAGE}\nFlags:\n${opsFlagHelp(FLAGS)}\n`);
     return 0;
   }
   const [name, extra] = args.positional;

@@ -3,6 +3,21 @@
 import { runDefaults } from '../options.js';
 import { parseFlags, UsageError, type FlagSpec, type ParsedFlags } from '../flags.js';
 
+/** kubectl's one-letter spellings of the long flags (each is also a FlagSpec of its own, for parsing). */
+const SHORT: Record<string, string> = { output: 'o', watch: 'w', namespace: 'n', container: 'c', follow: 'f', previous: 'p', stdin: 'i', tty: 't' };
+
+/** The flags of a command for --help: `-o, --output string`, the one-letter specs folded into their long ones. */
+export function opsFlagHelp(specs: FlagSpec[]): string {
+  return [...specs, ...CONNECTION_FLAGS]
+    .filter((s) => s.name.length > 1)
+    .map((s) => {
+      const short = SHORT[s.name] ? `-${SHORT[s.name]}, ` : '    ';
+      const left = `  ${short}--${s.name}${s.type === 'bool' ? '' : ` ${s.type}`}`;
+      return `${left.padEnd(30)} ${s.help}${s.default !== undefined ? ` (default ${s.default})` : ''}`;
+    })
+    .join('\n');
+}
+
 export const CONNECTION_FLAGS: FlagSpec[] = [
   { name: 'root-dir', type: 'string', help: 'the root dir of the agent (its token, certificate and address are read there)', default: '/var/lib/berth; not root: $XDG_STATE_HOME/berth or ~/.local/state/berth' },
   { name: 'address', type: 'string', help: "the agent's --address", default: 'the address the agent wrote under the root dir, else 127.0.0.1' },
@@ -11,7 +26,7 @@ export const CONNECTION_FLAGS: FlagSpec[] = [
 ];
 
 export const NAMESPACE_FLAGS: FlagSpec[] = [
-  { name: 'namespace', type: 'string', help: 'only pods of this namespace (short: -n)', default: 'every namespace on the node' },
+  { name: 'namespace', type: 'string', help: 'only pods of this namespace', default: 'every namespace on the node' },
   { name: 'n', type: 'string', help: 'short for --namespace' },
 ];
 
