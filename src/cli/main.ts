@@ -4,7 +4,7 @@ import { createLogger } from '../log/index.js';
 import { parseManifestUrlHeader } from '../sources/index.js';
 import { Agent } from './agent.js';
 import { flagHelp, UsageError } from './flags.js';
-import { OPS_COMMANDS, OPS_USAGE, OpsError } from './ops/index.js';
+import { OPS_COMMAND_NAMES, OPS_USAGE, OpsError, runOpsCommand } from './ops/index.js';
 import { parseRunOptions, RUN_FLAGS } from './options.js';
 import { validateCommand } from './validate.js';
 import { berthVersion } from './version.js';
@@ -40,9 +40,9 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return command === undefined ? 2 : 0;
     default: {
-      const ops = Object.hasOwn(OPS_COMMANDS, command) ? OPS_COMMANDS[command] : undefined;
-      if (ops) return ops(rest);
-      throw new UsageError(`unknown command ${JSON.stringify(command)}; commands: run, validate, version, ${Object.keys(OPS_COMMANDS).join(', ')} (see "berth help")`);
+      const ops = runOpsCommand(command, rest);
+      if (ops) return ops;
+      throw new UsageError(`unknown command ${JSON.stringify(command)}; commands: run, validate, version, ${OPS_COMMAND_NAMES.join(', ')} (see "berth help")`);
     }
   }
 }

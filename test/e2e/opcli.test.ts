@@ -3,7 +3,7 @@
 // (--serve-api=false) and with the embedded API; -w and -f follow changes; each error says what
 // was tried and how to fix it.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -123,6 +123,11 @@ function suite(mode: string, m: Mode) {
       // Lines written after the command started arrive while it runs.
       await waitFor(() => new RegExp(`tick ${first + 2}\\n`).test(f.output()), `tick ${first + 2} followed`, 30_000);
       f.stop();
+      // A reader that has enough (head) ends the command quietly.
+      const piped = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" "${BERTH}" logs -f web --root-dir="${ws.root}" | head -1`], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(piped.status, 0, piped.stderr);
+      assert.match(piped.stdout, /^tick \d+\n$/);
+      assert.equal(piped.stderr, '');
       const missing = await berth(['logs', 'web', '-c', 'nope', ...root]);
       assert.equal(missing.code, 1);
       assert.match(missing.err, /container "nope" not found in pod "web-my-node1" \(its containers: main\)/);

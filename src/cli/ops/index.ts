@@ -8,13 +8,26 @@ import { logsCommand } from './logs.js';
 
 export { OpsError } from './errors.js';
 
-export const OPS_COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   get: getCommand,
   describe: describeCommand,
   logs: logsCommand,
   events: eventsCommand,
   exec: execCommand,
 };
+
+export const OPS_COMMAND_NAMES = Object.keys(COMMANDS);
+
+/** Runs an operator command; undefined when `name` is none of them. */
+export function runOpsCommand(name: string, argv: string[]): Promise<number> | undefined {
+  if (!Object.hasOwn(COMMANDS, name)) return undefined;
+  // `berth logs -f | head` closes the pipe: that is the reader being done, not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+  return COMMANDS[name]!(argv);
+}
 
 export const OPS_USAGE = `  berth get pods [NAME...] [-o wide|yaml|json] [-w]
                                                list the node's pods (kubectl's table)
