@@ -27,7 +27,7 @@ import { prepareCreate } from './validate.js';
 import { PROTECTED_NAMESPACES } from './handlers.js';
 
 export { LogNotFoundError, type LogRequest, type LogReader } from './logs.js';
-export { humanDuration } from './tables.js';
+export { eventCells, humanDuration, podCells, since } from './tables.js';
 export { parseLabelSelector, parseFieldSelector, type LabelSelector, type FieldSelector } from './selectors.js';
 export { MIRROR_ANNOTATION } from './validate.js';
 export { boolParam, intParam, timeParam } from './query.js';

@@ -35,8 +35,10 @@ import {
 import { FileSource, HttpSource, type PodSource } from '../sources/index.js';
 import { podWithStatus } from '../status/index.js';
 import { renderResourceMetrics, StatsCollector } from '../stats/index.js';
-import { PodManager, type PodEventSink, type PodView } from '../workers/index.js';
+import { PodManager, type PodView } from '../workers/index.js';
 import { auditSink, loadInputTrust, plainHttpWarning } from './input-trust.js';
+import { writeNodeApiEndpoint } from './node-api-endpoint.js';
+import { NodeEvents } from './node-events.js';
 import type { RunOptions } from './options.js';
 import { berthVersion } from './version.js';
 
@@ -61,6 +63,7 @@ export class Agent {
   private manager: PodManager | undefined;
   private readonly config: PodConfig;
   private readonly nodeIP: string;
+  private readonly events: NodeEvents;
   private readonly podListeners: Array<() => void> = [];
   /** Updates that arrive while the workers adopt the previous agent's containers. */
   private pending: PodUpdate[] | undefined;
@@ -78,6 +81,7 @@ export class Agent {
     private readonly log: Logger,
   ) {
     this.nodeIP = o.nodeIP ?? firstIPv4();
+    this.events = new NodeEvents(o.nodeName, log);
     this.config = new PodConfig({
       logger: log,
       onUpdate: (update) => {
@@ -87,6 +91,7 @@ export class Agent {
       },
     });
     this.stats = new StatsCollector({ nodeName: o.nodeName, runtime: () => this.runtime, views: () => this.manager?.views() ?? [], fsPath: o.rootDir });
+    this.config.problemsChanged((problems) => this.events.manifestProblems(problems));
     this.registerMetrics();
   }
 
@@ -117,7 +122,7 @@ export class Agent {
       cancelled: () => this.stopping,
       acceptUnenforcedSecurity: o.processRuntimeAcceptUnenforcedSecurity,
       // Through the same sink as the workers' events (defined below, used only once pods run).
-      onPodWarning: (pod, reason, message, container) => events.podEvent(pod, 'Warning', reason, message, container),
+      onPodWarning: (pod, reason, message, container) => this.events.podEvent(pod, 'Warning', reason, message, container),
       logRotation: o.containerLogRotation,
     });
     this.runtime = runtime;
@@ -143,19 +148,12 @@ export class Agent {
     const syncSeconds = this.metrics.histogram('berth_pod_sync_duration_seconds', 'Duration of one pod sync pass.', [
       0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
     ]);
-    const mirror = this.mirror;
-    const events: PodEventSink = {
-      podEvent: (pod, type, reason, message, container) => {
-        if (type === 'Warning') this.log.warn(message, { event: reason, pod: pod.metadata?.name, container });
-        else this.log.debug(message, { event: reason, pod: pod.metadata?.name, container });
-        mirror?.podEvent(pod, type, reason, message, container);
-      },
-    };
+    this.events.mirror = this.mirror;
     const manager = new PodManager({
       runtime,
       podLogsDir: o.podLogsDir,
       logger: this.log,
-      events,
+      events: this.events,
       observeSync: (s) => syncSeconds.observe(s),
       onPodChange: () => {
         for (const listener of this.podListeners) listener();
@@ -164,7 +162,7 @@ export class Agent {
     this.manager = manager;
 
     const stateDir = join(o.rootDir, 'sources');
-    const audit = auditSink(this.log, () => mirror && ((type, reason, message) => mirror.nodeEvent(type, reason, message)));
+    const audit = auditSink(this.log, () => (type, reason, message) => this.events.nodeEvent(type, reason, message));
     if (o.podManifestPath) {
       this.sources.push(
         new FileSource({ path: resolve(o.podManifestPath), nodeName: o.nodeName, checkFrequencyMs: o.fileCheckFrequencyMs, stateDir, logger: this.log, trust, audit }),
@@ -173,7 +171,7 @@ export class Agent {
     const insecureUrl = o.manifestUrl ? plainHttpWarning(o.manifestUrl) : undefined;
     if (insecureUrl) {
       this.log.warn(insecureUrl);
-      mirror?.nodeEvent('Warning', 'InsecureManifestURL', insecureUrl);
+      this.events.nodeEvent('Warning', 'InsecureManifestURL', insecureUrl);
     }
     if (o.manifestUrl) {
       this.sources.push(
@@ -309,6 +307,7 @@ export class Agent {
       logger: this.log,
     });
     const local = urlHost(isWildcard(o.address) ? '127.0.0.1' : o.address);
+    await writeNodeApiEndpoint(o.rootDir, { url: `https://${local}:${this.server.port}`, caFile: creds.servingCertPath });
     this.nodeConnection = {
       url: () => `https://${local}:${this.server?.port ?? o.port}`,
       caCertPem: creds.servingCertPem,
@@ -367,6 +366,8 @@ export class Agent {
   private nodeState(): NodeState {
     return {
       pods: () => this.pods(),
+      events: () => ({ items: this.events.recent.list(), resourceVersion: this.events.recent.resourceVersion }),
+      watchEvents: (listener) => this.events.recent.watch(listener),
       unhealthyReason: () => this.unhealthyReason(),
       metrics: () => this.metrics.render(),
       containerLog: (namespace, pod, container, previous) => this.containerLog(namespace, pod, container, previous),

@@ -1,8 +1,10 @@
-// `berth` entry point: subcommands `run`, `validate`, `version`, `help`.
+// `berth` entry point: subcommands `run`, `validate`, `version`, `help`, and the operator commands
+// (get, describe, logs, events, exec) that talk to the local agent.
 import { createLogger } from '../log/index.js';
 import { parseManifestUrlHeader } from '../sources/index.js';
 import { Agent } from './agent.js';
 import { flagHelp, UsageError } from './flags.js';
+import { OPS_COMMAND_NAMES, OPS_USAGE, OpsError, runOpsCommand } from './ops/index.js';
 import { parseRunOptions, RUN_FLAGS } from './options.js';
 import { validateCommand } from './validate.js';
 import { berthVersion } from './version.js';
@@ -14,7 +16,10 @@ Usage:
   berth validate PATH...                       check manifests (files or folders) and print every problem
   berth version                                print the version
 
-Run "berth run --help" for the flags of run.
+Operating the agent on this machine (with its root dir's credentials, no kubeconfig needed):
+${OPS_USAGE}
+Run "berth run --help" for the flags of run, "berth COMMAND --help" for the others'
+(--root-dir, --address and --port as for run).
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -34,8 +39,11 @@ async function main(argv: string[]): Promise<number> {
     case '-h':
       process.stdout.write(USAGE);
       return command === undefined ? 2 : 0;
-    default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)}; commands: run, validate, version (see "berth help")`);
+    default: {
+      const ops = runOpsCommand(command, rest);
+      if (ops) return ops;
+      throw new UsageError(`unknown command ${JSON.stringify(command)}; commands: run, validate, version, ${OPS_COMMAND_NAMES.join(', ')} (see "berth help")`);
+    }
   }
 }
 
@@ -69,7 +77,7 @@ async function run(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof OpsError) {
       process.stderr.write(`berth: ${err.message}\n`);
       process.exit(err.exitCode);
     }

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { boolParam, intParam, timeParam } from '../apiserver/index.js';
 import { RuntimeError } from '../runtime/types.js';
 import { streamCriLog, type LogReadOptions } from './cri-log.js';
-import type { NodeState } from './node-state.js';
+import type { NodeEventChange, NodeState } from './node-state.js';
 import { ENDPOINT_LIST, type ContainerRoute, type NodeRoute } from './paths.js';
 import { send, sendText } from './respond.js';
 
@@ -55,6 +55,13 @@ export async function serveHttp(route: NodeRoute, req: IncomingMessage, res: Ser
     case 'pods':
       send(res, 200, 'application/json', JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: state.pods() }));
       return;
+    case 'events':
+      if (boolParam(query, 'watch')) watchEvents(req, res, state);
+      else {
+        const { items, resourceVersion } = state.events();
+        send(res, 200, 'application/json', JSON.stringify({ kind: 'EventList', apiVersion: 'v1', metadata: { resourceVersion }, items }));
+      }
+      return;
     case 'metrics':
       send(res, 200, PROMETHEUS, state.metrics());
       return;
@@ -68,6 +75,35 @@ export async function serveHttp(route: NodeRoute, req: IncomingMessage, res: Ser
       await containerLogs(route, query, res, state);
       return;
   }
+}
+
+/** A watch client this far behind is dropped rather than buffered without end (it can list and watch again). */
+const MAX_WATCH_BACKLOG_BYTES = 1 << 20;
+
+/**
+ * `/events?watch=1`: the events kept so far as ADDED (those after `resourceVersion` when given), then every change, one JSON watch event per
+ * line (as the Kubernetes API streams a watch), until the client goes away.
+ */
+function watchEvents(req: IncomingMessage, res: ServerResponse, state: NodeState): void {
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache' });
+  // The client learns at once that the watch is on, even when nothing is there to send yet.
+  res.flushHeaders();
+  // Listing and subscribing happen in one turn of the event loop: no change can fall in between.
+  // ?resourceVersion=N (a list's) skips what that list already showed.
+  const after = Number(new URL(req.url ?? '/', 'https://node').searchParams.get('resourceVersion')) || -1;
+  for (const object of state.events().items) {
+    if (Number(object.metadata?.resourceVersion) > after) res.write(JSON.stringify({ type: 'ADDED', object }) + '\n');
+  }
+  const stop = state.watchEvents((change: NodeEventChange) => {
+    if (res.writableLength > MAX_WATCH_BACKLOG_BYTES) {
+      stop();
+      res.destroy();
+      return;
+    }
+    res.write(JSON.stringify(change) + '\n');
+  });
+  req.on('close', stop);
+  res.on('close', stop);
 }
 
 async function run(route: ContainerRoute<'run'>, query: URLSearchParams, res: ServerResponse, state: NodeState): Promise<void> {

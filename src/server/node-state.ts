@@ -1,7 +1,7 @@
 // What the node API needs from the agent: views of the pods and ways into their containers,
 // nothing that changes what runs.
 import type { Duplex } from 'node:stream';
-import type { Pod } from 'kubernetes-types/core/v1';
+import type { Event, Pod } from 'kubernetes-types/core/v1';
 import type { ExecSyncResult, StreamIO } from '../runtime/types.js';
 
 export interface ContainerLogRef {
@@ -16,8 +16,18 @@ export interface NodeRefusal {
   message: string;
 }
 
+/** One change to the node's events, as a watch stream carries it. */
+export interface NodeEventChange {
+  type: 'ADDED' | 'MODIFIED';
+  object: Event;
+}
+
 export interface NodeState {
   pods(): Pod[];
+  /** `/events`: the pod and node events the agent emitted recently (bounded), oldest first. */
+  events(): { items: Event[]; resourceVersion: string };
+  /** `/events?watch=1`: every event added or counted from now on, until the returned function is called. */
+  watchEvents(listener: (change: NodeEventChange) => void): () => void;
   /** undefined when healthy, else why not. */
   unhealthyReason(): string | undefined;
   metrics(): string;

@@ -21,6 +21,7 @@ export type NodeRoute =
   | { kind: 'metrics' }
   | { kind: 'metricsResource' }
   | { kind: 'statsSummary' }
+  | { kind: 'events' }
   | ContainerRoute<'containerLogs'>
   | ContainerRoute<'exec'>
   | ContainerRoute<'attach'>
@@ -34,7 +35,7 @@ const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const UID = /^[0-9a-zA-Z-]{1,64}$/;
 
 export const ENDPOINT_LIST =
-  '/healthz /pods /metrics /metrics/resource /stats/summary /containerLogs/{namespace}/{pod}/{container} ' +
+  '/healthz /pods /events /metrics /metrics/resource /stats/summary /containerLogs/{namespace}/{pod}/{container} ' +
   '/exec/{namespace}/{pod}/{container} /attach/{namespace}/{pod}/{container} /portForward/{namespace}/{pod} /run/{namespace}/{pod}/{container}';
 
 /** The path part of a request target, exactly as sent (no dot-segment removal, no decoding). */
@@ -63,6 +64,8 @@ export function routeNodePath(raw: string): NodeRoute {
       return { kind: 'healthz' };
     case 'pods':
       return { kind: 'pods' };
+    case 'events':
+      return { kind: 'events' };
     case 'metrics':
       return { kind: 'metrics' };
     case 'metrics/resource':

@@ -39,6 +39,8 @@ function state(overrides: Partial<NodeState>): NodeState {
   };
   return {
     pods: () => [],
+    events: () => ({ items: [], resourceVersion: '0' }),
+    watchEvents: () => () => undefined,
     unhealthyReason: () => undefined,
     metrics: () => '',
     containerLog: none,
