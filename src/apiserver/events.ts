@@ -24,27 +24,25 @@ function lastWritten(o: KubeObject): number {
   return t;
 }
 
-/** Removes expired and surplus events; returns how many were removed. */
+/** Removes expired and surplus events (in one store change); returns how many were removed. */
 export function pruneEvents(store: Store, resource: string, limits: EventLimits, now: number): number {
   const all = store.list(resource);
-  let removed = 0;
-  const keep: KubeObject[] = [];
+  const drop: KubeObject[] = [];
+  const keep: Array<{ o: KubeObject; t: number }> = [];
   for (const o of all) {
-    if (now - lastWritten(o) > limits.maxAgeMs) {
-      store.remove(resource, o.metadata.namespace, o.metadata.name ?? '');
-      removed++;
-    } else {
-      keep.push(o);
-    }
+    const t = lastWritten(o);
+    if (now - t > limits.maxAgeMs) drop.push(o);
+    else keep.push({ o, t });
   }
   if (keep.length > limits.max) {
     const target = limits.max - Math.floor(limits.max / 10);
     // Oldest by last write first.
-    const sorted = keep.map((o) => ({ o, t: lastWritten(o) })).sort((a, b) => a.t - b.t);
-    for (const { o } of sorted.slice(0, keep.length - target)) {
-      store.remove(resource, o.metadata.namespace, o.metadata.name ?? '');
-      removed++;
-    }
+    keep.sort((a, b) => a.t - b.t);
+    for (const { o } of keep.slice(0, keep.length - target)) drop.push(o);
   }
-  return removed;
+  if (drop.length === 0) return 0;
+  return store.removeMany(
+    resource,
+    drop.map((o) => ({ namespace: o.metadata.namespace, name: o.metadata.name ?? '' })),
+  ).length;
 }
