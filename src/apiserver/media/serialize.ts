@@ -40,15 +40,14 @@ function isPartialMetadata(v: Record<string, unknown>): boolean {
 /** JSON.stringify(v) as bytes, from the cache for objects; PartialObjectMetadata (made per request) around its cached metadata. */
 function objectJson(v: unknown): Buffer {
   if (v === null || typeof v !== 'object') return Buffer.from(JSON.stringify(v) ?? 'null');
+  const cached = jsonCache.get(v);
+  if (cached !== undefined) return cached;
   if (isObject(v) && isPartialMetadata(v)) {
     const head = Buffer.from(`{"kind":"PartialObjectMetadata","apiVersion":${JSON.stringify(v['apiVersion'])},"metadata":`);
     return Buffer.concat([head, objectJson(v['metadata']), CLOSE]);
   }
-  let b = jsonCache.get(v);
-  if (b === undefined) {
-    b = Buffer.from(JSON.stringify(v));
-    jsonCache.set(v, b);
-  }
+  const b = Buffer.from(JSON.stringify(v));
+  jsonCache.set(v, b);
   return b;
 }
 
