@@ -131,10 +131,11 @@ function afterWrite(ctx: HandlerContext, def: ResourceDef): void {
     const key = resourceKey(def);
     if (ctx.store.count(key) <= ctx.eventLimits.max) return;
     // The write itself succeeded; a prune the store cannot save (disk full) is retried on the next write.
+    const failed = (err: unknown) => ctx.logger.warn('apiserver: pruning events failed', { err: (err as Error).message });
     try {
-      pruneEvents(ctx.store, key, ctx.eventLimits, Date.now());
+      pruneEvents(ctx.store, key, ctx.eventLimits, Date.now(), setImmediate, failed);
     } catch (err) {
-      ctx.logger.warn('apiserver: pruning events failed', { err: (err as Error).message });
+      failed(err);
     }
   }
 }

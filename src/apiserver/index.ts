@@ -195,11 +195,13 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   front.on('error', (err) => logger.error('apiserver: server error', { err }));
   ensureKubernetesService(store, advertised, port, Date.now());
 
+  const pruneFailed = (err: unknown) => logger.error('apiserver: pruning events failed', { err: (err as Error).message });
   const prune = () => {
     try {
-      pruneEvents(store, resourceKey(events), eventLimits, Date.now());
+      // The chunks of a big pass stop once the server is closing (the store file closes with it).
+      pruneEvents(store, resourceKey(events), eventLimits, Date.now(), (fn) => setImmediate(() => shuttingDown || fn()), pruneFailed);
     } catch (err) {
-      logger.error('apiserver: pruning events failed', { err: (err as Error).message });
+      pruneFailed(err);
     }
   };
   // Events that expired while the agent was down go now, not a minute from now.

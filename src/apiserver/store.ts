@@ -40,9 +40,12 @@ export interface StoreOptions {
   snapshot?: StoreSnapshot;
 }
 
-/** Makes changes durable. commit() throws when it cannot; the change is then not applied. */
+/**
+ * Makes changes durable. commit() throws when it cannot; the changes are then not applied. The
+ * events of one call are committed together (one transaction) or not at all.
+ */
 export interface StoreBackend {
-  commit(e: StoreEvent): void;
+  commit(events: readonly StoreEvent[]): void;
 }
 
 /** What a restarted store starts from. `history` is in rv order and contiguous up to `rv`. */
@@ -124,7 +127,7 @@ export class Store {
     const rv = this.rv + 1;
     const stored: KubeObject = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } };
     const e: StoreEvent = prev ? { rv, type: 'MODIFIED', resource, object: stored, prev } : { rv, type: 'ADDED', resource, object: stored };
-    this.backend?.commit(e);
+    this.backend?.commit([e]);
     this.rv = rv;
     m.set(key, stored);
     this.record(e);
@@ -133,18 +136,39 @@ export class Store {
 
   /** Removes an object; returns its last state stamped with the deletion's resourceVersion. */
   remove(resource: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.removeMany(resource, [{ namespace, name }])[0];
+  }
+
+  /**
+   * Removes several objects of one resource as one durable change (a prune of a thousand events is
+   * one transaction, not a thousand, so requests behind it are not held up); each removal still has
+   * its own resourceVersion and DELETED event, in the order given. Missing objects are skipped.
+   */
+  removeMany(resource: string, targets: ReadonlyArray<{ namespace: string | undefined; name: string }>): KubeObject[] {
     const m = this.data.get(resource);
-    const key = objectKey(namespace, name);
-    const prev = m?.get(key);
-    if (!m || !prev) return undefined;
-    const rv = this.rv + 1;
-    const gone: KubeObject = { ...prev, metadata: { ...prev.metadata, resourceVersion: String(rv) } };
-    const e: StoreEvent = { rv, type: 'DELETED', resource, object: gone };
-    this.backend?.commit(e);
+    if (!m) return [];
+    const events: StoreEvent[] = [];
+    const keys: string[] = [];
+    const seen = new Set<string>();
+    let rv = this.rv;
+    for (const t of targets) {
+      const key = objectKey(t.namespace, t.name);
+      const prev = m.get(key);
+      if (!prev || seen.has(key)) continue;
+      seen.add(key);
+      rv++;
+      const gone: KubeObject = { ...prev, metadata: { ...prev.metadata, resourceVersion: String(rv) } };
+      events.push({ rv, type: 'DELETED', resource, object: gone });
+      keys.push(key);
+    }
+    if (events.length === 0) return [];
+    this.backend?.commit(events);
     this.rv = rv;
-    m.delete(key);
-    this.record(e);
-    return gone;
+    events.forEach((e, i) => {
+      m.delete(keys[i]!);
+      this.record(e);
+    });
+    return events.map((e) => e.object);
   }
 
   /** Changes of `resource` after `rv`, if the ring still holds all of them. */

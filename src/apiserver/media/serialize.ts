@@ -23,36 +23,90 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** JSON of stored objects (never mutated once stored), so a list re-serializes only what changed. */
+/**
+ * JSON of stored objects (never mutated once stored, their metadata neither), so a list or a Table
+ * re-serializes only what changed. Keyed by identity: an object and the same object inside a list
+ * serialize alike.
+ */
 const jsonCache = new WeakMap<object, Buffer>();
 const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from('}');
 
-function itemJson(item: unknown): Buffer {
-  if (item === null || typeof item !== 'object') return Buffer.from(JSON.stringify(item) ?? 'null');
-  let b = jsonCache.get(item);
-  if (b === undefined) {
-    b = Buffer.from(JSON.stringify(item));
-    jsonCache.set(item, b);
+function isPartialMetadata(v: Record<string, unknown>): boolean {
+  const keys = Object.keys(v);
+  return keys.length === 3 && keys[0] === 'kind' && keys[1] === 'apiVersion' && keys[2] === 'metadata' && v['kind'] === 'PartialObjectMetadata';
+}
+
+/** JSON.stringify(v) as bytes, from the cache for objects; PartialObjectMetadata (made per request) around its cached metadata. */
+function objectJson(v: unknown): Buffer {
+  if (v === null || typeof v !== 'object') return Buffer.from(JSON.stringify(v) ?? 'null');
+  const cached = jsonCache.get(v);
+  if (cached !== undefined) return cached;
+  if (isObject(v) && isPartialMetadata(v)) {
+    const head = Buffer.from(`{"kind":"PartialObjectMetadata","apiVersion":${JSON.stringify(v['apiVersion'])},"metadata":`);
+    return Buffer.concat([head, objectJson(v['metadata']), CLOSE]);
   }
+  const b = Buffer.from(JSON.stringify(v));
+  jsonCache.set(v, b);
   return b;
 }
 
+/** A Table row: its cells are made per request (they hold ages), its object comes from the cache. */
+function rowJson(row: unknown): Buffer {
+  if (!isObject(row) || row['object'] === undefined) return Buffer.from(JSON.stringify(row) ?? 'null');
+  const parts: Buffer[] = [];
+  let text = '{';
+  for (const [k, v] of Object.entries(row)) {
+    if (v === undefined) continue;
+    text += `${text.length > 1 ? ',' : ''}${JSON.stringify(k)}:`;
+    if (k !== 'object') {
+      text += JSON.stringify(v);
+      continue;
+    }
+    parts.push(Buffer.from(text), objectJson(v));
+    text = '';
+  }
+  parts.push(Buffer.from(text + '}'));
+  return Buffer.concat(parts);
+}
+
 /**
- * JSON.stringify, with the items of a list (the bulk of a big answer) taken from the cache and
- * joined as bytes. The same text as JSON.stringify(body) when items is the last key, as in every
- * list built here.
+ * JSON.stringify, with the bulk of a big answer (the items of a list, the rows of a Table) joined
+ * as bytes from the cache. The same text as JSON.stringify(body): the array is the last key of
+ * every list and Table built here; any other body is stringified whole.
  */
 function jsonText(body: unknown): Buffer | string {
-  if (!isObject(body) || !Array.isArray(body['items'])) return JSON.stringify(body);
-  const { items, ...rest } = body;
+  if (!isObject(body)) return JSON.stringify(body);
+  const keys = Object.keys(body);
+  const last = keys[keys.length - 1] ?? '';
+  const array = body[last];
+  const bulk = last === 'items' ? objectJson : last === 'rows' && body['kind'] === 'Table' ? rowJson : undefined;
+  if (!bulk || !Array.isArray(array)) return JSON.stringify(body);
+  const rest: Record<string, unknown> = {};
+  for (const k of keys.slice(0, -1)) rest[k] = body[k];
   const head = JSON.stringify(rest);
-  const parts: Buffer[] = [Buffer.from(`${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"items":[`)];
-  (items as unknown[]).forEach((item, i) => {
+  const parts: Buffer[] = [Buffer.from(`${head.slice(0, -1)}${head.length > 2 ? ',' : ''}${JSON.stringify(last)}:[`)];
+  for (let i = 0; i < array.length; i++) {
     if (i > 0) parts.push(COMMA);
-    parts.push(itemJson(item));
-  });
+    parts.push(bulk(array[i]));
+  }
   parts.push(Buffer.from(']}'));
   return Buffer.concat(parts);
+}
+
+/**
+ * The last watch frame made: a change reaches every watcher in one synchronous loop, so they all
+ * share one serialization. One entry only: caching every watched object would keep the JSON of the
+ * whole history ring alive.
+ */
+let lastFrame: { type: string; object: unknown; data: Buffer } | undefined;
+
+function jsonFrame(type: string, object: unknown): Buffer {
+  const last = lastFrame;
+  if (last && last.object === object && last.type === type && object !== null && typeof object === 'object') return last.data;
+  const data = Buffer.from(JSON.stringify({ type, object }) + '\n');
+  lastFrame = { type, object, data };
+  return data;
 }
 
 function yamlText(body: unknown): string {
@@ -88,5 +142,5 @@ export function watchFramer(media: Media, contentType: string): WatchFramer {
       frame: (type, object) => encodeWatchFrame(type, object as Record<string, unknown>),
     };
   }
-  return { contentType, frame: (type, object) => JSON.stringify({ type, object }) + '\n' };
+  return { contentType, frame: jsonFrame };
 }

@@ -52,7 +52,7 @@ export class SqliteBackend implements StoreBackend {
   private readonly addHistory: Database.Statement;
   private readonly setMeta: Database.Statement;
   private readonly trimHistory: Database.Statement;
-  private readonly commitTx: (e: StoreEvent) => void;
+  private readonly commitTx: (events: readonly StoreEvent[]) => void;
   private writes = 0;
 
   /** Opens (or creates) the file; throws StoreUnusableError when it is not a store this version can read. */
@@ -79,17 +79,19 @@ export class SqliteBackend implements StoreBackend {
     this.trimHistory = db.prepare('DELETE FROM history WHERE rv <= ?');
     // The counter is not written on every change: the history always holds the newest change, so
     // load() takes the largest version it finds (one page less to write per commit).
-    this.commitTx = db.transaction((e: StoreEvent) => {
-      const key = objectKey(e.object);
-      const json = JSON.stringify(e.object);
-      if (e.type === 'DELETED') this.del.run(e.resource, key);
-      else this.put.run(e.resource, key, e.rv, json);
-      this.addHistory.run(e.rv, e.resource, e.type, json, e.prev ? JSON.stringify(e.prev) : null);
-      if (++this.writes % TRIM_EVERY === 0) {
-        this.setMeta.run('rv', e.rv);
-        const compacted = e.rv - this.o.historySize;
-        this.trimHistory.run(compacted);
-        this.setMeta.run('compacted', compacted);
+    this.commitTx = db.transaction((events: readonly StoreEvent[]) => {
+      for (const e of events) {
+        const key = objectKey(e.object);
+        const json = JSON.stringify(e.object);
+        if (e.type === 'DELETED') this.del.run(e.resource, key);
+        else this.put.run(e.resource, key, e.rv, json);
+        this.addHistory.run(e.rv, e.resource, e.type, json, e.prev ? JSON.stringify(e.prev) : null);
+        if (++this.writes % TRIM_EVERY === 0) {
+          this.setMeta.run('rv', e.rv);
+          const compacted = e.rv - this.o.historySize;
+          this.trimHistory.run(compacted);
+          this.setMeta.run('compacted', compacted);
+        }
       }
     });
   }
@@ -164,9 +166,9 @@ export class SqliteBackend implements StoreBackend {
     return { rv, compactedRv, objects, history };
   }
 
-  commit(e: StoreEvent): void {
+  commit(events: readonly StoreEvent[]): void {
     try {
-      this.commitTx(e);
+      this.commitTx(events);
     } catch (err) {
       throw StoreWriteError.from(this.o.file, err);
     }

@@ -238,3 +238,54 @@ test('disk full: the write is refused with 507, nothing changes, and writes work
   assert.ok(again.store.get('events', 'default', 'after'));
   assert.equal(again.store.count('events'), kept + 1);
 });
+
+test('removeMany is one transaction: every removal gets its own version and DELETED event, and all of them survive a reopen', async (t) => {
+  const file = join(await tempDir(t, 'store'), 'state.db');
+  const a = openDurableStore({ file, historySize: 100, logger: silentLogger });
+  for (let i = 0; i < 10; i++) a.store.write('events', { apiVersion: 'v1', kind: 'Event', metadata: { name: `e${i}`, namespace: 'default' } });
+  const before = a.store.resourceVersion;
+  // A missing object and a repeated one are skipped, not counted.
+  const gone = a.store.removeMany('events', [
+    { namespace: 'default', name: 'e3' },
+    { namespace: 'default', name: 'missing' },
+    { namespace: 'default', name: 'e1' },
+    { namespace: 'default', name: 'e3' },
+  ]);
+  assert.deepEqual(gone.map((o) => [o.metadata.name, o.metadata.resourceVersion]), [['e3', String(before + 1)], ['e1', String(before + 2)]]);
+  assert.equal(a.store.resourceVersion, before + 2);
+  a.close();
+  // One commit: the WAL gained one transaction's frames, so the history rows are there after a reopen.
+  const b = open(t, file);
+  assert.equal(b.store.count('events'), 8);
+  assert.equal(b.store.get('events', 'default', 'e1'), undefined);
+  const h = b.store.since('events', before);
+  assert.equal(h.kind, 'ok');
+  if (h.kind === 'ok') assert.deepEqual(h.events.map((e) => `${e.type}:${e.object.metadata.name}:${e.rv}`), [`DELETED:e3:${before + 1}`, `DELETED:e1:${before + 2}`]);
+});
+
+test('removeMany on a full disk removes nothing: memory and file keep every object', async (t) => {
+  const dir = await tempDir(t, 'store');
+  const mnt = join(dir, 'small');
+  execFileSync('mkdir', ['-p', mnt]);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt]);
+  defer(t, () => void execFileSync('umount', ['-l', mnt]));
+  const file = join(mnt, 'state.db');
+  const s = open(t, file);
+  const big = 'x'.repeat(4000);
+  let n = 0;
+  for (; n < 5000; n++) {
+    try {
+      s.store.write('events', { apiVersion: 'v1', kind: 'Event', metadata: { name: `e${n}`, namespace: 'default' }, message: big });
+    } catch (err) {
+      assert.ok(err instanceof StoreWriteError, String(err));
+      break;
+    }
+  }
+  const rv = s.store.resourceVersion;
+  const targets = Array.from({ length: n }, (_, i) => ({ namespace: 'default', name: `e${i}` }));
+  assert.throws(() => s.store.removeMany('events', targets), StoreWriteError);
+  assert.equal(s.store.count('events'), n, 'nothing removed from memory');
+  assert.equal(s.store.resourceVersion, rv, 'the counter did not move');
+  s.close();
+  assert.equal(open(t, file).store.count('events'), n, 'nothing removed from the file');
+});
