@@ -3,6 +3,7 @@ import { createLogger } from '../log/index.js';
 import { parseManifestUrlHeader } from '../sources/index.js';
 import { Agent } from './agent.js';
 import { flagHelp, UsageError } from './flags.js';
+import { keepYoungGenerationSmall } from './heap.js';
 import { parseRunOptions, RUN_FLAGS } from './options.js';
 import { validateCommand } from './validate.js';
 import { berthVersion } from './version.js';
@@ -45,6 +46,7 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(`Usage: berth run [flags]\n\nFlags (kubelet names):\n${flagHelp(RUN_FLAGS)}\n`);
     return 0;
   }
+  keepYoungGenerationSmall();
   const log = createLogger();
   const agent = new Agent(options, log);
   const shutdown = (signal: string) => {
