@@ -176,7 +176,10 @@ async function startBerth(env: BenchEnv, extraArgs: string[]): Promise<Berth> {
     ...extraArgs,
   ];
   // Info level, as in production: debug logging would itself cost time.
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, BERTH_LOG_LEVEL: 'info' } });
+  // BERTH_BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): flags for the agent's node
+  // only, to profile it under a benchmark's load (NODE_OPTIONS refuses --cpu-prof).
+  const nodeFlags = (process.env.BERTH_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeFlags, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, BERTH_LOG_LEVEL: 'info' } });
   const logs: LogLine[] = [];
   const listeners = new Set<() => void>();
   let buffered = '';

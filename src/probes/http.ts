@@ -31,21 +31,22 @@ export function httpGetRequest(action: HTTPGetAction, target: ProbeTarget): { ur
   return { url, headers };
 }
 
-/** The URL and headers of each probe's action, made once (the action object lives as long as its pod spec). */
-const prepared = new WeakMap<HTTPGetAction, { url: URL; headers: Record<string, string>; podIP: string }>();
+/** What each probe's action sends, made once (the action object lives as long as its pod spec). */
+const prepared = new WeakMap<HTTPGetAction, { first: Hop; headers: Record<string, string>; podIP: string }>();
 
 /** One httpGet probe attempt. Never throws: every problem is a failure with the kubelet's wording. */
 export async function probeHttp(action: HTTPGetAction, target: ProbeTarget, timeoutMs: number): Promise<ProbeOutcome> {
   let req = prepared.get(action);
   if (!req || req.podIP !== target.podIP) {
     try {
-      req = { ...httpGetRequest(action, target), podIP: target.podIP };
+      const { url, headers } = httpGetRequest(action, target);
+      req = { first: hop(url, headers), headers, podIP: target.podIP };
     } catch (err) {
       return { result: 'unknown', output: (err as Error).message };
     }
     prepared.set(action, req);
   }
-  const res = await httpGetFollowing(req.url, req.headers, timeoutMs);
+  const res = await following(req.first, req.headers, timeoutMs);
   if (res.error) return { result: 'failure', output: res.error };
   const code = res.status!;
   if (code >= 200 && code < 400) {
@@ -53,6 +54,26 @@ export async function probeHttp(action: HTTPGetAction, target: ProbeTarget, time
     return { result: 'success', output: res.body ?? '' };
   }
   return { result: 'failure', output: `HTTP probe failed with statuscode: ${code}` };
+}
+
+/** One request of a GET and its redirects: plain-HTTP ones are written out once, as bytes. */
+interface Hop {
+  url: URL;
+  /** The request (request line and headers) of a plain-HTTP GET; undefined for HTTPS. */
+  head?: Buffer;
+  /** Where to connect (an IPv6 address without its brackets). */
+  host: string;
+  port: number;
+}
+
+function hop(url: URL, headers: Record<string, string>): Hop {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (url.protocol !== 'http:') return { url, host, port: Number(url.port) || 443 };
+  let head = `GET ${url.pathname}${url.search} HTTP/1.1\r\n`;
+  if (!('host' in headers)) head += `Host: ${url.host}\r\n`;
+  // A header value cannot carry a line break into the request (node:http refuses them too).
+  for (const [k, v] of Object.entries(headers)) head += `${k === 'host' ? 'Host' : k}: ${v.replace(/[\r\n]+/g, ' ')}\r\n`;
+  return { url, head: Buffer.from(`${head}\r\n`, 'latin1'), host, port: Number(url.port) || 80 };
 }
 
 interface HttpAnswer {
@@ -63,13 +84,18 @@ interface HttpAnswer {
 }
 
 /** GET with same-host redirects, all within one deadline (as Go's http.Client.Timeout). */
-export async function httpGetFollowing(first: URL, headers: Record<string, string>, timeoutMs: number): Promise<HttpAnswer> {
+export function httpGetFollowing(first: URL, headers: Record<string, string>, timeoutMs: number): Promise<HttpAnswer> {
+  return following(hop(first, headers), headers, timeoutMs);
+}
+
+async function following(first: Hop, headers: Record<string, string>, timeoutMs: number): Promise<HttpAnswer> {
   const deadline = Date.now() + Math.max(1, timeoutMs);
-  let url = first;
+  let at = first;
   for (let hops = 0; ; hops++) {
+    const url = at.url;
     const left = deadline - Date.now();
     if (left <= 0) return { error: `Get "${url.href}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)` };
-    const a = url.protocol === 'http:' ? await plainGet(url, headers, left) : await nodeGet(url, headers, left);
+    const a = at.head ? await plainGet(at, left) : await nodeGet(url, headers, left);
     if (a.error || a.location === undefined) return a;
     let next: URL;
     try {
@@ -78,9 +104,9 @@ export async function httpGetFollowing(first: URL, headers: Record<string, strin
       return { error: `Get "${url.href}": failed to parse Location header "${a.location}"` };
     }
     // Another host: stop here and hand back the redirect itself (a warning, not a failure).
-    if (next.hostname !== first.hostname) return a;
+    if (next.hostname !== first.url.hostname) return a;
     if (hops + 1 >= MAX_REDIRECTS) return { error: `Get "${next.href}": stopped after ${MAX_REDIRECTS} redirects` };
-    url = next;
+    at = hop(next, headers);
   }
 }
 
@@ -107,13 +133,10 @@ function sameHost(location: string, url: URL): boolean {
  * decide; the body is only read (up to 10 KiB) when a redirect ends the probe, whose warning
  * quotes it. The socket is closed as soon as the answer is known.
  */
-function plainGet(url: URL, headers: Record<string, string>, timeoutMs: number): Promise<OneAnswer> {
+function plainGet(at: Hop, timeoutMs: number): Promise<OneAnswer> {
+  const url = at.url;
   return new Promise((resolve) => {
-    let head = `GET ${url.pathname}${url.search} HTTP/1.1\r\n`;
-    if (!('host' in headers)) head += `Host: ${url.host}\r\n`;
-    // A header value cannot carry a line break into the request (node:http refuses them too).
-    for (const [k, v] of Object.entries(headers)) head += `${k === 'host' ? 'Host' : k}: ${v.replace(/[\r\n]+/g, ' ')}\r\n`;
-    const socket = connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) || 80 });
+    const socket = connect({ host: at.host, port: at.port });
     let done = false;
     const finish = (a: OneAnswer) => {
       if (done) return;
@@ -145,11 +168,16 @@ function plainGet(url: URL, headers: Record<string, string>, timeoutMs: number):
           if (buf.length > 64 * 1024) finish({ error: `Get "${url.href}": net/http: server response headers exceeded 65536 bytes` });
           return;
         }
-        const lines = buf.toString('latin1', 0, end).split('\r\n');
-        const m = /^HTTP\/\d\.\d (\d{3})/.exec(lines[0] ?? '');
-        if (!m) return finish({ error: `Get "${url.href}": net/http: malformed HTTP response ${JSON.stringify(lines[0] ?? '')}` });
+        const lineEnd = buf.indexOf('\r\n');
+        const statusLine = buf.toString('latin1', 0, lineEnd);
+        const m = /^HTTP\/\d\.\d (\d{3})/.exec(statusLine);
+        if (!m) return finish({ error: `Get "${url.href}": net/http: malformed HTTP response ${JSON.stringify(statusLine)}` });
         status = Number(m[1]);
-        for (const line of lines.slice(1)) {
+        bodyStart = end + 4;
+        // The common answer (not an interim one, not a redirect) needs nothing from the headers.
+        if (status >= 200 && !isRedirect(status)) return finish({ status, body: '' });
+        const lines = lineEnd < end ? buf.toString('latin1', lineEnd + 2, end).split('\r\n') : [];
+        for (const line of lines) {
           const colon = line.indexOf(':');
           const name = line.slice(0, colon).trim().toLowerCase();
           const value = line.slice(colon + 1).trim();
@@ -157,7 +185,6 @@ function plainGet(url: URL, headers: Record<string, string>, timeoutMs: number):
           else if (name === 'content-length') length = Number(value);
           else if (name === 'transfer-encoding') chunked = /chunked/i.test(value);
         }
-        bodyStart = end + 4;
         // A 1xx interim answer (100 Continue) is followed by the real one.
         if (status < 200) {
           buf = buf.subarray(bodyStart);
@@ -174,7 +201,7 @@ function plainGet(url: URL, headers: Record<string, string>, timeoutMs: number):
       if (bodyStart < 0) finish({ error: `Get "${url.href}": EOF` });
       else finish({ status, location, body: body() });
     });
-    socket.write(head + '\r\n');
+    socket.write(at.head!);
   });
 }
 

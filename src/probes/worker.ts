@@ -1,12 +1,29 @@
 // One probe of one container attempt, driven by a single timer: the first attempt when
 // initialDelaySeconds have passed since the container started, then one every periodSeconds
-// (counted from the start of the previous attempt; an attempt never overlaps the next). Results
-// pass through successThreshold / failureThreshold as the kubelet's probe worker does; a
-// liveness or startup probe that reaches its failure threshold stops (the container is going
-// to be killed; the next attempt gets new workers), a startup probe also stops once it succeeded.
+// (an attempt never overlaps the next). Results pass through successThreshold /
+// failureThreshold as the kubelet's probe worker does; a liveness or startup probe that reaches
+// its failure threshold stops (the container is going to be killed; the next attempt gets new
+// workers), a startup probe also stops once it succeeded.
+//
+// After the first attempt, attempts start on a grid shared by every probe (multiples of
+// SLOT_MS since the epoch) and stay on it, one period apart as a ticker's: a node with hundreds
+// of probes then wakes once per slot for a batch of them rather than once per probe, which is
+// most of what a probe costs the agent (the connections are cheap next to the wake-ups). The
+// price is that the second attempt comes up to SLOT_MS later than one period after the first.
 import type { Probe } from 'kubernetes-types/core/v1';
 import { probeTiming, runProbe, type ProbeTiming } from './prober.js';
 import type { ProbeKind, ProbeOutcome, ProbeTarget } from './types.js';
+
+/** The probes' shared grid (ms): divides every period (whole seconds), so a probe stays on it. */
+export const SLOT_MS = 100;
+
+/**
+ * When the attempt after one due at `dueAt` starts: one period later (a late timer does not shift
+ * the attempts after it), or at once when the attempt itself took longer than that; on the grid.
+ */
+export function nextAttemptAt(dueAt: number, periodMs: number, now: number): number {
+  return Math.ceil(Math.max(dueAt + periodMs, now) / SLOT_MS) * SLOT_MS;
+}
 
 export interface ProbeWorkerOptions {
   kind: ProbeKind;
@@ -25,6 +42,8 @@ export interface ProbeWorkerOptions {
 export class ProbeWorker {
   readonly timing: ProbeTiming;
   private timer: NodeJS.Timeout | undefined;
+  /** When the pending attempt is due (epoch ms). */
+  private dueAt = 0;
   private stopped = false;
   private lastResult: 'success' | 'failure' | undefined;
   private run = 0;
@@ -37,7 +56,7 @@ export class ProbeWorker {
 
   start(): void {
     if (this.stopped) return;
-    this.schedule(this.o.startedAt + this.timing.initialDelayMs - Date.now());
+    this.schedule(this.o.startedAt + this.timing.initialDelayMs);
   }
 
   stop(): void {
@@ -49,15 +68,15 @@ export class ProbeWorker {
     return this.stopped;
   }
 
-  private schedule(ms: number): void {
+  private schedule(at: number): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), Math.max(0, ms));
+    this.dueAt = at;
+    this.timer = setTimeout(() => void this.tick(), Math.max(0, at - Date.now()));
     this.timer.unref();
   }
 
   private async tick(): Promise<void> {
     if (this.stopped) return;
-    const began = Date.now();
     this.attempts++;
     let outcome: ProbeOutcome;
     try {
@@ -67,7 +86,7 @@ export class ProbeWorker {
     }
     if (this.stopped) return;
     this.settle(outcome);
-    if (!this.stopped) this.schedule(began + this.timing.periodMs - Date.now());
+    if (!this.stopped) this.schedule(nextAttemptAt(this.dueAt, this.timing.periodMs, Date.now()));
   }
 
   private settle(outcome: ProbeOutcome): void {

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { detectCgroups } from '../../src/cgroups/index.js';
 import { harness, sh, waitFor } from '../runtime/process-helpers.js';
@@ -26,9 +26,15 @@ async function cgroupOf(pid: number): Promise<Map<string, string>> {
 
 test('the container runs in berth/<pod uid>/<container id>, reads its usage, and the cgroup is removed with it', { skip }, async (t) => {
   const h = await harness(t);
-  const { pod, record } = await h.start(sh('a=x; for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do a="$a$a"; done; sleep 60'), {
-    spec: { containers: [] },
-  });
+  // Without limits the command does not wait for its move into the cgroup, and memory it touches
+  // before the move stays charged where it was: it allocates once the start has returned (the
+  // container is in its cgroup by then).
+  const go = join(h.dir, 'go');
+  const { pod, record } = await h.start(
+    sh(`while [ ! -e '${go}' ]; do sleep 0.05; done; a=x; for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do a="$a$a"; done; sleep 60`),
+    { spec: { containers: [] } },
+  );
+  await writeFile(go, '');
   const where = await cgroupOf(record.pid!);
   const key = support.version === 2 ? '' : 'memory';
   assert.ok(where.get(key)?.endsWith(`/berth/${pod.metadata!.uid}/${record.id}`), `cgroup: ${where.get(key)}`);
@@ -101,6 +107,18 @@ test('limits.cpu 100m throttles a busy loop far below the same loop without a li
   // On a machine with a core to spare, the unlimited loop shows the difference directly (on a
   // saturated one it gets little more than the limit itself, and the kernel's count above decides).
   if (freeShare > 0.3) assert.ok(used(0) < used(1) / 2, `limited ${used(0)} ns vs free ${used(1)} ns`);
+});
+
+test('without limits the command does not wait for its cgroup, and what it forked meanwhile is in the cgroup once started', { skip }, async (t) => {
+  const h = await harness(t);
+  // Forks at once, before the shim's move into the cgroup can have finished (it waits for the kernel).
+  const { pod, record, logPath } = await h.start(sh('setsid sleep 300 & echo child $!; exec sleep 300'));
+  const key = support.version === 2 ? '' : 'memory';
+  const inContainerCgroup = (where: Map<string, string>) => where.get(key)?.endsWith(`/berth/${pod.metadata!.uid}/${record.id}`) ?? false;
+  assert.ok(inContainerCgroup(await cgroupOf(record.pid!)), 'the container process');
+  const child = await waitFor('the child pid in the log', async () => Number(/child (\d+)/.exec(await readFile(logPath, 'utf8'))?.[1]) || undefined);
+  const where = await cgroupOf(child);
+  assert.ok(inContainerCgroup(where), `the child it forked at once: ${where.get(key)}`);
 });
 
 test('a daemon that left the container\'s process group still goes with the container (it is in the cgroup)', { skip }, async (t) => {

@@ -99,6 +99,38 @@ describe('httpGet prober', () => {
     assert.equal(r.result, 'failure');
     assert.match(r.output, /context deadline exceeded \(Client\.Timeout exceeded while awaiting headers\)/);
   });
+
+  it('reads answers as a server writes them: split in pieces, after a 100 Continue, without headers, or not HTTP at all', async (t) => {
+    // A raw server: each connection gets the next scripted answer, written in the given pieces.
+    const answers: string[][] = [
+      ['HTTP/1.', '1 200 OK\r\nContent-Le', 'ngth: 0\r\n', '\r\n'],
+      ['HTTP/1.1 100 Continue\r\n\r\n', 'HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n'],
+      ['HTTP/1.1 204 No Content\r\n\r\n'],
+      ['HTTP/1.1 302 Found\r\nLocation: http://elsewhere.example/\r\nTransfer-Encoding: chunked\r\n\r\n', '4\r\ngone\r\n0\r\n\r\n'],
+      ['SSH-2.0-OpenSSH_9.2\r\n\r\n'],
+    ];
+    let next = 0;
+    const server: TcpServer = createTcpServer((socket) => {
+      const pieces = answers[next++] ?? [];
+      socket.on('error', () => undefined);
+      const write = (i: number): void => {
+        if (i >= pieces.length) return void socket.end();
+        socket.write(pieces[i]!);
+        setTimeout(() => write(i + 1), 20);
+      };
+      socket.once('data', () => write(0));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    defer(t, () => new Promise<void>((r) => server.close(() => r())));
+    const probe = { httpGet: { path: '/', port: (server.address() as AddressInfo).port } };
+    assert.deepEqual(await runProbe(probe, target(), 2000), { result: 'success', output: '' }, 'an answer in pieces');
+    assert.equal((await runProbe(probe, target(), 2000)).output, 'HTTP probe failed with statuscode: 503', 'the answer after 100 Continue decides');
+    assert.deepEqual(await runProbe(probe, target(), 2000), { result: 'success', output: '' }, 'an answer without headers');
+    assert.deepEqual(await runProbe(probe, target(), 2000), { result: 'warning', output: 'Probe terminated redirects, Response body: gone' }, 'a chunked redirect body');
+    const ssh = await runProbe(probe, target(), 2000);
+    assert.equal(ssh.result, 'failure');
+    assert.match(ssh.output, /net\/http: malformed HTTP response "SSH-2\.0-OpenSSH_9\.2"$/);
+  });
 });
 
 describe('tcpSocket prober', () => {

@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import type { Probe } from 'kubernetes-types/core/v1';
-import { ProbeWorker, runHook, type ProbeKind, type ProbeOutcome, type ProbeTarget } from '../../src/probes/index.js';
+import { nextAttemptAt, ProbeWorker, runHook, SLOT_MS, type ProbeKind, type ProbeOutcome, type ProbeTarget } from '../../src/probes/index.js';
 import type { ExecSyncResult } from '../../src/runtime/types.js';
 import { defer } from '../cleanup.js';
 
@@ -83,6 +83,17 @@ describe('probe worker', () => {
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(s.w.attempts, 0, 'no attempt inside the initial delay');
     await until(() => s.results.length === 1, 'first result after the delay');
+  });
+
+  it('puts the attempts after the first on a grid shared by all probes, one period apart, never overlapping', () => {
+    assert.equal(SLOT_MS, 100);
+    // First attempt due at an odd time: the second comes on the next slot after one period.
+    assert.equal(nextAttemptAt(1_000_037, 1000, 1_000_050), 1_001_100);
+    // On the grid, a timer that fired late does not shift the next attempt.
+    assert.equal(nextAttemptAt(1_001_100, 1000, 1_001_180), 1_002_100);
+    assert.equal(nextAttemptAt(1_001_100, 10_000, 1_001_110), 1_011_100);
+    // An attempt that took longer than the period: the next one starts at the next slot, not in the past.
+    assert.equal(nextAttemptAt(1_001_100, 1000, 1_002_345), 1_002_400);
   });
 
   it('keeps 50 containers probing a real server every second, each on its own timer', async (t) => {

@@ -46,6 +46,11 @@ export interface PreparedContainer {
   terminationMessage?: { file: string; path: string };
   /** It has limits that no cgroup enforces: warned about once it started (see started()). */
   limitsNotEnforced?: boolean;
+  /**
+   * It has limits: its command must not run one instruction outside its cgroup. Without limits
+   * the cgroup only counts and cleans up, and the command need not wait for the move into it.
+   */
+  limited: boolean;
 }
 
 /** In the container's state folder, one per attempt (every attempt has its own folder). */
@@ -121,16 +126,16 @@ export class ContainerIsolation {
       // Without root there is nothing to drop: the process already has no privileges.
       if (process.getuid?.() !== 0) delete setup.caps;
     }
-    const prepared: PreparedContainer = { setup };
-
     const limits = containerLimits(container);
+    const prepared: PreparedContainer = { setup, limited: hasLimits(limits) };
+
     if (this.support.version !== 0) {
       try {
         prepared.cgroup = await createContainerCgroup(this.support, pod.metadata?.uid ?? 'unknown', id, limits);
       } catch (err) {
         throw new RuntimeError('CreateContainerError', `container "${container.name}": cannot set up its cgroup: ${(err as Error).message}`);
       }
-    } else if (hasLimits(limits)) {
+    } else if (prepared.limited) {
       prepared.limitsNotEnforced = true;
     }
 
@@ -147,9 +152,13 @@ export class ContainerIsolation {
     if (prepared.limitsNotEnforced) this.warnNoCgroups(pod, container);
   }
 
-  /** The cgroup.procs files and OOM counter the shim needs. */
-  shimCgroup(cg: ContainerCgroup | undefined): { cgroupProcs: string[]; oomFile?: string } {
-    return cg ? { cgroupProcs: procsFiles(cg), oomFile: oomFile(cg) } : { cgroupProcs: [] };
+  /** The cgroup.procs files and OOM counter the shim needs, and whether the command waits for the move. */
+  shimCgroup(prepared: PreparedContainer): { cgroupProcs: string[]; oomFile?: string; cgroupNoWait?: boolean } {
+    const cg = prepared.cgroup;
+    if (!cg) return { cgroupProcs: [] };
+    // The first move into a cgroup waits for the kernel (milliseconds, see shim.c): only a
+    // container with limits has its start wait for it too.
+    return { cgroupProcs: procsFiles(cg), oomFile: oomFile(cg), ...(prepared.limited ? {} : { cgroupNoWait: true }) };
   }
 
   async release(cg: ContainerCgroup | undefined): Promise<void> {

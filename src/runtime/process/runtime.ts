@@ -28,8 +28,8 @@ import { runInContainer, type ExecContext } from './exec.js';
 import { execStreaming } from './exec-stream.js';
 import { attachContainer } from './attach.js';
 import { connectPodPort } from './port-forward.js';
-import { statsFromCgroup, statsFromProcessGroup } from './stats.js';
-import { ContainerIsolation, type PodWarning } from './isolation.js';
+import { statsFromCgroup, statsFromProcessGroup, withResidentFloor } from './stats.js';
+import { ContainerIsolation, type PodWarning, type PreparedContainer } from './isolation.js';
 import { launchShim } from './shim.js';
 import type { SpawnedShim } from './spawner.js';
 import { readTerminationMessage } from '../termination-message.js';
@@ -164,23 +164,32 @@ export class ProcessRuntime implements Runtime {
       meta.terminal = { stdin: container.stdin ?? false, stdinOnce: container.stdinOnce ?? false, tty: container.tty ?? false };
     }
     this.podOf.set(id, meta.podUid);
-    try {
-      await Promise.all([
-        fs.mkdir(this.state.dir(id), { recursive: true }),
-        fs.mkdir(dirname(meta.logPath), { recursive: true }),
-      ]);
-    } catch (err) {
+    // The folders and the isolation (cgroup, security) side by side: each is a few thread-pool
+    // round trips on the start path of every container.
+    const folders = Promise.all([
+      fs.mkdir(this.state.dir(id), { recursive: true }),
+      fs.mkdir(dirname(meta.logPath), { recursive: true }),
+    ]).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    const isolating = this.isolation.prepare(pod, container, fieldPath(pod, container), id, this.state.dir(id)).then(
+      (ready) => ({ ready }),
+      (error: unknown) => ({ error }),
+    );
+    const [folderError, isolation] = await Promise.all([folders, isolating]);
+    if (folderError) {
+      if ('ready' in isolation) await this.isolation.release(isolation.ready.cgroup);
       await this.state.remove(id).catch(() => undefined);
-      throw new RuntimeError(
-        'CreateContainerError',
-        `container "${container.name}": cannot create its state or log folder: ${(err as Error).message}`,
-      );
+      throw new RuntimeError('CreateContainerError', `container "${container.name}": cannot create its state or log folder: ${folderError.message}`);
     }
-    let prepared;
+    let prepared: PreparedContainer | undefined;
     try {
-      prepared = await this.isolation.prepare(pod, container, fieldPath(pod, container), id, this.state.dir(id));
+      if ('error' in isolation) throw isolation.error;
+      prepared = isolation.ready;
       meta.setup = prepared.setup;
       if (prepared.cgroup) meta.cgroup = prepared.cgroup;
+      if (prepared.cgroup && !prepared.limited) meta.cgroupJoinedLate = true;
       if (prepared.terminationMessage) meta.terminationMessageFile = prepared.terminationMessage.file;
       if (container.terminationMessagePolicy) meta.terminationMessagePolicy = container.terminationMessagePolicy;
       await this.state.writeMeta(meta);
@@ -203,7 +212,7 @@ export class ProcessRuntime implements Runtime {
       argv: meta.command,
       env: fullEnv,
       setup: prepared.setup,
-      ...this.isolation.shimCgroup(prepared.cgroup),
+      ...this.isolation.shimCgroup(prepared),
       ...(prepared.terminationMessage ? { terminationMessage: prepared.terminationMessage } : {}),
       ...(meta.terminal ? { terminal: meta.terminal } : {}),
     });
@@ -374,8 +383,9 @@ export class ProcessRuntime implements Runtime {
   async containerStats(id: string): Promise<ContainerStats | undefined> {
     const [meta, record] = await Promise.all([this.state.readMeta(id), this.readRecord(id)]);
     if (!meta || record?.state !== 'running' || record.pid === undefined) return undefined;
-    if (meta.cgroup) return statsFromCgroup(await this.isolation.usage(meta.cgroup));
-    return statsFromProcessGroup(record.pid);
+    if (!meta.cgroup) return statsFromProcessGroup(record.pid);
+    const stats = statsFromCgroup(await this.isolation.usage(meta.cgroup));
+    return meta.cgroupJoinedLate ? withResidentFloor(stats, await statsFromProcessGroup(record.pid)) : stats;
   }
 
   async execSync(id: string, command: string[], timeoutMs: number): Promise<ExecSyncResult> {

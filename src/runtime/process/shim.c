@@ -11,6 +11,10 @@
  * SETUP (each applied in the container process before exec, in this order):
  *   --cgroup FILE          a cgroup.procs file (repeatable): the container's cgroup, joined before exec
  *                          (supervise mode: the shim moves the child; --enter: the process itself)
+ *   --cgroup-no-wait       supervise mode, for a container without limits (its cgroup only counts and
+ *                          cleans up): the command starts without waiting for the move, which
+ *                          waits for the kernel (see move_into_cgroup); the processes it started in
+ *                          the meantime are moved after it, before the agent hears "started"
  *   --ro-root              private mount namespace: every mount but /proc, /sys, /dev read-only
  *   --rw PATH              ... except PATH (repeatable): bind-mounted writable
  *   --bind SRC --to DST    create SRC empty (mode 0666) and bind-mount it onto DST (the termination
@@ -790,6 +794,86 @@ static long oom_kill_count(const char *path) {
   return count;
 }
 
+/* --cgroup-no-wait: the command runs while the shim moves it. */
+static int cgroup_no_wait;
+
+/* Writes PID into every hierarchy of the container's cgroup; errno of the first failure, 0 when done. */
+static int move_into_cgroup(pid_t pid, int *failed) {
+  char text[32];
+  int n = snprintf(text, sizeof text, "%d", (int)pid);
+  for (int k = 0; k < S.ncgroups; k++) {
+    int fd = open(S.cgroups[k], O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, text, (size_t)n) != n) {
+      int e = errno;
+      if (fd >= 0) close(fd);
+      *failed = k;
+      return e;
+    }
+    close(fd);
+  }
+  return 0;
+}
+
+/* --cgroup-no-wait: what the container forked before its own move stayed in the shim's cgroup.
+ * The shim's descendants (it is the container's subreaper, so orphans are among them) are walked
+ * through /proc/PID/task/TID/children and moved; again until a walk finds only processes moved
+ * before (a process forked by one not yet moved shows up in the next walk). */
+#define SWEEP_MAX 4096
+static pid_t swept[SWEEP_MAX];
+static int nswept;
+
+static int was_swept(pid_t pid) {
+  for (int i = 0; i < nswept; i++)
+    if (swept[i] == pid) return 1;
+  return 0;
+}
+
+/* Appends the children of every thread of PID to LIST (at *n), as long as it has room. */
+static void children_of(pid_t pid, pid_t *list, int *n) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+  DIR *tasks = opendir(path);
+  if (!tasks) return;
+  struct dirent *t;
+  while ((t = readdir(tasks))) {
+    if (!isdigit((unsigned char)t->d_name[0])) continue;
+    char file[128], buf[4096];
+    snprintf(file, sizeof file, "/proc/%d/task/%.20s/children", (int)pid, t->d_name);
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    ssize_t len = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (len <= 0) continue;
+    buf[len] = 0;
+    for (char *p = buf, *end; *p; p = end) {
+      long child = strtol(p, &end, 10);
+      if (end == p) break;
+      if (*n >= SWEEP_MAX) break;
+      list[(*n)++] = (pid_t)child;
+    }
+  }
+  closedir(tasks);
+}
+
+static void sweep_into_cgroup(pid_t moved) {
+  static pid_t tree[SWEEP_MAX];
+  swept[nswept++] = moved;
+  for (int round = 0; round < 5; round++) {
+    int n = 0;
+    children_of(getpid(), tree, &n);
+    for (int i = 0; i < n; i++) children_of(tree[i], tree, &n);
+    int fresh = 0;
+    for (int i = 0; i < n; i++) {
+      if (was_swept(tree[i])) continue;
+      fresh = 1;
+      int k;
+      move_into_cgroup(tree[i], &k);
+      if (nswept < SWEEP_MAX) swept[nswept++] = tree[i];
+    }
+    if (!fresh) return;
+  }
+}
+
 /* Like the end of a pid namespace: processes of the container that left its process group
  * (setsid, daemons) are still in its cgroup, and go too, so the cgroup can be removed. */
 static void kill_cgroup(void) {
@@ -1330,6 +1414,7 @@ int main(int argc, char **argv) {
     if (strcmp(opt, "--stdin") == 0) { keep_stdin = 1; continue; }
     if (strcmp(opt, "--stdin-once") == 0) { stdin_once = 1; continue; }
     if (strcmp(opt, "--tty") == 0) { tty = 1; continue; }
+    if (strcmp(opt, "--cgroup-no-wait") == 0) { cgroup_no_wait = 1; continue; }
     if (i + 1 >= argc) usage();
     const char *val = argv[++i];
     if (strcmp(opt, "--dir") == 0) state_dir = val;
@@ -1449,12 +1534,14 @@ int main(int argc, char **argv) {
     joined_fd = joinp[0];
     close(joinp[1]);
     container_setup();
-    /* Not one instruction of the command before it is in its cgroup. */
-    char go;
-    ssize_t r;
-    while ((r = read(joined_fd, &go, 1)) < 0 && errno == EINTR) {
+    /* Not one instruction of the command before it is in its cgroup (unless told not to wait). */
+    if (!cgroup_no_wait) {
+      char go;
+      ssize_t r;
+      while ((r = read(joined_fd, &go, 1)) < 0 && errno == EINTR) {
+      }
+      if (r != 1) _exit(128); /* the shim could not move it and records why */
     }
-    if (r != 1) _exit(128); /* the shim could not move it and records why */
     execvp(command[0], command);
     child_fail(STAGE_EXEC);
   }
@@ -1462,26 +1549,26 @@ int main(int argc, char **argv) {
   if (!tty) setpgid(pid, pid);
   if (stdin_pipe[0] >= 0) close(stdin_pipe[0]);
   /* The shim moves the child into its cgroup while the child sets up its namespace and
-   * credentials: the first cgroup move waits for an RCU grace period (milliseconds), and this way
-   * that wait overlaps the child's own work instead of adding to it. */
+   * credentials: the first cgroup move waits for an RCU grace period (milliseconds, the kernel's
+   * cgroup migration lock), and this way that wait overlaps the child's own work instead of adding
+   * to it. With --cgroup-no-wait the command does not wait for it at all. */
   close(joinp[0]);
-  for (int k = 0; k < S.ncgroups; k++) {
-    char pidtext[32];
-    int n = snprintf(pidtext, sizeof pidtext, "%d", (int)pid);
-    int fd = open(S.cgroups[k], O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write(fd, pidtext, (size_t)n) != n) {
-      char msg[PATH_MAX + 256];
-      S.failed_path = S.cgroups[k];
-      stage_message(msg, sizeof msg, STAGE_CGROUP, errno);
-      kill(pid, SIGKILL);
-      close(joinp[1]);
-      int status;
-      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-      }
-      write_exit(128, 0, msg, NULL, NULL);
-      return 0;
+  int failed_k = 0;
+  int move_error = S.ncgroups > 0 ? move_into_cgroup(pid, &failed_k) : 0;
+  /* Not waited for, the command may already have failed to start and exited: its own error says why. */
+  if (cgroup_no_wait && move_error == ESRCH) move_error = 0;
+  else if (cgroup_no_wait && move_error == 0 && S.ncgroups > 0) sweep_into_cgroup(pid);
+  if (move_error != 0) {
+    char msg[PATH_MAX + 256];
+    S.failed_path = S.cgroups[failed_k];
+    stage_message(msg, sizeof msg, STAGE_CGROUP, move_error);
+    kill(pid, SIGKILL);
+    close(joinp[1]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    close(fd);
+    write_exit(128, 0, msg, NULL, NULL);
+    return 0;
   }
   write_all(joinp[1], "g", 1);
   close(joinp[1]);

@@ -21,6 +21,8 @@ export interface ShimLaunch {
   setup: ContainerSetup;
   /** cgroup.procs files the container joins before exec. */
   cgroupProcs: string[];
+  /** Its command starts without waiting for the move into the cgroup (a container without limits). */
+  cgroupNoWait?: boolean;
   /** memory.oom_control / memory.events: OOM kills in it make the exit reason OOMKilled. */
   oomFile?: string;
   /** The per-container termination message file and where the container sees it. */
@@ -39,6 +41,7 @@ export function launchShim(launch: ShimLaunch): ShimHandle {
   const args = ['--dir', launch.stateDir, '--log', launch.logPath];
   args.push('--log-max-size', String(launch.logRotation.maxSizeBytes), '--log-max-files', String(launch.logRotation.maxFiles));
   for (const file of launch.cgroupProcs) args.push('--cgroup', file);
+  if (launch.cgroupNoWait && launch.cgroupProcs.length > 0) args.push('--cgroup-no-wait');
   if (launch.oomFile) args.push('--oom-file', launch.oomFile);
   if (launch.terminal?.stdin) args.push('--stdin');
   if (launch.terminal?.stdin && launch.terminal.stdinOnce) args.push('--stdin-once');

@@ -27,6 +27,11 @@ export interface ContainerMeta {
   setup?: ContainerSetup;
   /** The container's cgroup, when cgroups are usable. */
   cgroup?: ContainerCgroup;
+  /**
+   * Its command started without waiting for the move into the cgroup (no limits): memory it
+   * touched before the move is charged elsewhere, so the cgroup's figure can be short.
+   */
+  cgroupJoinedLate?: boolean;
   /** The host file the container sees at its terminationMessagePath, and the container's policy. */
   terminationMessageFile?: string;
   terminationMessagePolicy?: string;

@@ -1,4 +1,5 @@
-// containerStats on the process runtime: the container's cgroup counters when it has a cgroup;
+// containerStats on the process runtime: the container's cgroup counters when it has a cgroup (with
+// a floor from /proc for one that joined it late, see withResidentFloor);
 // otherwise the sum over its process group from /proc (CPU time of the live processes, RSS as
 // the working set). Without a cgroup, processes that left the group (setsid, daemons) are not
 // counted, and CPU time of processes that already exited is not either.
@@ -14,6 +15,17 @@ export function statsFromCgroup(usage: CgroupUsage): ContainerStats {
   if (usage.memoryUsageBytes !== undefined) stats.memoryUsageBytes = usage.memoryUsageBytes;
   if (usage.processes !== undefined) stats.processes = usage.processes;
   return stats;
+}
+
+/**
+ * A cgroup's figures for a container that joined it without waiting (no limits): memory touched
+ * in its first milliseconds stayed charged to the agent's cgroup, so where its process group's
+ * resident memory is larger, that is the working set.
+ */
+export function withResidentFloor(fromCgroup: ContainerStats, fromProcesses: ContainerStats): ContainerStats {
+  const resident = fromProcesses.memoryWorkingSetBytes ?? 0;
+  if ((fromCgroup.memoryWorkingSetBytes ?? 0) >= resident) return fromCgroup;
+  return { ...fromCgroup, memoryWorkingSetBytes: resident, memoryUsageBytes: Math.max(resident, fromCgroup.memoryUsageBytes ?? 0) };
 }
 
 /** Usage of the processes in the process group `pgrp` (the container's main pid). */
