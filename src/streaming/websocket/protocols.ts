@@ -20,10 +20,18 @@ export interface ChannelProtocol {
 
 export interface RemoteCommandProtocol extends ChannelProtocol {
   statusStyle: StatusStyle;
+  /**
+   * Whether the session opens with the kubelet's empty "connected" message on the lowest output
+   * channel. Not on v5: its only clients are client-go's (kubectl 1.30+) and client-node's, which
+   * ignore it, and client-go reads the socket while it is still registering its streams, so a
+   * message arriving that early is dropped with `Unknown stream id 1, discarding message` on
+   * kubectl's stderr (seen on a loaded node).
+   */
+  announcesOpen: boolean;
 }
 
 function remoteCommand(name: string, codec: Codec, statusStyle: StatusStyle, streamClose = false): RemoteCommandProtocol {
-  return { name, codec, statusStyle, streamClose };
+  return { name, codec, statusStyle, streamClose, announcesOpen: !streamClose };
 }
 
 function portForward(name: string, codec: Codec): ChannelProtocol {

@@ -68,7 +68,7 @@ class WebSocketRemoteCommand implements RemoteCommandSession {
       for (const listener of this.resizeListeners) listener(size);
     });
     // As the kubelet: an empty message on the lowest channel the client reads says "connected".
-    conn.send(request.stdout ? STDOUT : stderr ? STDERR : ERROR, Buffer.alloc(0));
+    if (protocol.announcesOpen) conn.send(request.stdout ? STDOUT : stderr ? STDERR : ERROR, Buffer.alloc(0));
   }
 
   get signal(): AbortSignal {
