@@ -2,8 +2,8 @@
 // table with targets and a pass/fail mark, and writes all raw numbers to bench/results/latest.json
 // plus a dated copy. Options: --only=id[,id] (start, restart, burst100, burst500, resources,
 // remove, mirror-recreate, mirror-visible, api-list, api-watch, api-memory, store-events, store-restart,
-// store-memory, cri-start, cri-burst10, probes-cpu, probes-react, log-windows)
-// and --strict (exit 1 when a target is missed).
+// store-memory, cri-start, cri-burst10, probes-cpu, probes-react, log-windows,
+// exec-latency, pf-throughput, exec-20) and --strict (exit 1 when a target is missed).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { cleanupAll as cleanupBerths, ROOT } from './lib/berth.js';
 import { formatTable } from './lib/table.js';
 import { cleanupStoreBench, storeBenchmarks } from './store.js';
 import { probeBenchmarks } from './probes.js';
+import { streamingBenchmarks } from './streaming.js';
 
 interface Result extends Partial<Outcome> {
   id: string;
@@ -23,7 +24,7 @@ interface Result extends Partial<Outcome> {
   error?: string;
 }
 
-const benchmarks = [...coreBenchmarks, ...apiBenchmarks, ...storeBenchmarks, ...containerBenchmarks, ...probeBenchmarks, ...logBenchmarks];
+const benchmarks = [...coreBenchmarks, ...apiBenchmarks, ...storeBenchmarks, ...containerBenchmarks, ...probeBenchmarks, ...logBenchmarks, ...streamingBenchmarks];
 const cleanupAll = () => Promise.allSettled([cleanupStoreBench(), cleanupBerths(), cleanupApiChildren(), cleanupContainers()]);
 
 const args = process.argv.slice(2);

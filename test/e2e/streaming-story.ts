@@ -84,6 +84,9 @@ export function terminal(command: string, env: NodeJS.ProcessEnv, steps: Array<{
   });
 }
 
+/** A shell prompt at the end of the output: dash's `# `, busybox ash's `/ # ` and the terminal queries it sends after. */
+const PROMPT = /# (\x1b\[[0-9;]*[a-zA-Z])*$/;
+
 export function streamingStory(rt: StreamingRuntime): void {
   describe(`kubectl exec, attach, cp, top and the official clients (${rt.title})`, { skip: rt.skip }, () => {
     let ws: Workspace;
@@ -167,7 +170,7 @@ export function streamingStory(rt: StreamingRuntime): void {
 
     it('kubectl exec -it sh: a real terminal (stty size follows it), Ctrl-C reaches the remote command, the exit code comes back', async () => {
       const r = await terminal(`stty rows 33 cols 111; kubectl exec -it ${WEB} -c side -- sh`, env, [
-        { wait: /# $/m, type: 'stty size\n', pause: 1000 },
+        { wait: PROMPT, type: 'stty size\n', pause: 1000 },
         { wait: /33 111/, type: 'sleep 300; echo slept\n' },
         // The shell runs sleep in the foreground: Ctrl-C goes to it through the remote pty.
         { wait: /sleep 300; echo slept\r?\n/, type: '\x03', pause: 2000 },
@@ -297,7 +300,7 @@ export function streamingStory(rt: StreamingRuntime): void {
       const piped = kubectl(['exec', '-i', WEB, '-c', 'side', '--', 'cat'], { bin: old, input: 'old\n' });
       assert.equal(piped.out, 'old\n');
       const r = await terminal(`stty rows 21 cols 99; ${OLD_KUBECTL} exec -it ${WEB} -c side -- sh`, env, [
-        { wait: /# $/m, type: 'stty size\n', pause: 1000 },
+        { wait: PROMPT, type: 'stty size\n', pause: 1000 },
         { wait: /21 99/, type: 'exit 6\n' },
       ]);
       assert.equal(r.code, 6, `${r.out}\n${r.err}`);
