@@ -21,17 +21,18 @@ export interface ChannelProtocol {
 export interface RemoteCommandProtocol extends ChannelProtocol {
   statusStyle: StatusStyle;
   /**
-   * Whether the session opens with the kubelet's empty "connected" message on the lowest output
-   * channel. Not on v5: its only clients are client-go's (kubectl 1.30+) and client-node's, which
-   * ignore it, and client-go reads the socket while it is still registering its streams, so a
-   * message arriving that early is dropped with `Unknown stream id 1, discarding message` on
-   * kubectl's stderr (seen on a loaded node).
+   * v5: the client (client-go in kubectl 1.30+, client-node) starts reading the socket while it is
+   * still registering its streams, and drops (and logs) what arrives for a stream not registered
+   * yet: `Unknown stream id 1, discarding message`, or, for a command that ends at once, the exit
+   * status and the close too (`error: closed all streams`, exit 1), seen on a loaded node. So on
+   * v5 the kubelet's empty "connected" message (which these clients ignore) is not sent, and the
+   * output waits for the client to answer a ping and a short grace (see remote-command.ts).
    */
-  announcesOpen: boolean;
+  registersStreamsLate: boolean;
 }
 
 function remoteCommand(name: string, codec: Codec, statusStyle: StatusStyle, streamClose = false): RemoteCommandProtocol {
-  return { name, codec, statusStyle, streamClose, announcesOpen: !streamClose };
+  return { name, codec, statusStyle, streamClose, registersStreamsLate: streamClose };
 }
 
 function portForward(name: string, codec: Codec): ChannelProtocol {
