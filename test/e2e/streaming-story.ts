@@ -48,9 +48,17 @@ export interface Run {
 
 /**
  * Drives an interactive program under `script` (a real terminal for kubectl): each step waits for
- * its pattern in the output so far, then types its text. Resolves with the exit code and output.
+ * its pattern in the output so far, then types its text; after the last one the session ends
+ * (o.finish).
+ * Resolves with the exit code and output.
  */
-export function terminal(command: string, env: NodeJS.ProcessEnv, steps: Array<{ wait: RegExp; type: string; pause?: number }>, timeoutMs = 90_000): Promise<Run> {
+export function terminal(
+  command: string,
+  env: NodeJS.ProcessEnv,
+  steps: Array<{ wait: RegExp; type: string; pause?: number }>,
+  o: { finish?: 'eof' | 'hangup'; timeoutMs?: number } = {},
+): Promise<Run> {
+  const timeoutMs = o.timeoutMs ?? 90_000;
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-eqc', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
@@ -69,7 +77,11 @@ export function terminal(command: string, env: NodeJS.ProcessEnv, steps: Array<{
         child.stdin.write(next.type);
         step++;
         typing = false;
-        advance();
+        // After the last step: 'eof' ends the input (script types the terminal's EOF, ^D, to
+        // kubectl, which passes it on); 'hangup' kills script, so the terminal closes under kubectl, as
+        // closing the window does: the way out of an attach that leaves the remote shell alone.
+        if (step === steps.length) setTimeout(() => (o.finish === 'hangup' ? child.kill('SIGKILL') : child.stdin.end()), 1000);
+        else advance();
       }, next.pause ?? 300);
     };
     child.stdout.on('data', (d: Buffer) => {
@@ -188,8 +200,7 @@ export function streamingStory(rt: StreamingRuntime): void {
         { wait: /If you don't see a command prompt/, type: 'echo attached-$((1+1))\n', pause: 1500 },
         { wait: /attached-2/, type: 'stty size\n' },
         { wait: /20 70/, type: '' },
-      ], 60_000).catch((err: Error) => ({ code: -1, out: err.message, err: '' }));
-      // The session ends when kubectl's stdin does (script passes the end of our pipe on).
+      ], { finish: 'hangup' });
       assert.match(r.out, /attached-2/);
       assert.match(r.out, /20 70/);
       await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -268,6 +279,25 @@ export function streamingStory(rt: StreamingRuntime): void {
       assert.equal(out, 'from-client-node\n');
       assert.equal(status.status, 'Failure');
       assert.deepEqual(status.details?.causes, [{ reason: 'ExitCode', message: '4' }]);
+    });
+
+    it('after a kill -9 of the agent, the restarted one attaches to the same running shell (its stdin and pty survived)', async () => {
+      const sh = () => berth.pod(TTY).then((p) => p?.status?.containerStatuses?.find((c) => c.name === 'sh'));
+      const before = (await sh())!;
+      await berth.stop('SIGKILL');
+      berth = await startBerth(ws, rt.flags);
+      const adopted = await waitFor(async () => {
+        const c = await sh();
+        return c?.state?.running ? c : undefined;
+      }, 'the tty pod adopted', 90_000);
+      assert.equal(adopted.containerID, before.containerID, 'the same container, not a new one');
+      const r = await terminal(`kubectl attach -it ${TTY} -c sh`, env, [
+        { wait: /If you don't see a command prompt/, type: 'echo again-$((3+4))\n', pause: 1500 },
+        { wait: /again-7/, type: '' },
+      ], { finish: 'hangup' });
+      assert.match(r.out, /again-7/);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      assert.equal((await sh())?.restartCount, before.restartCount);
     });
 
     it('kubectl 1.32 port-forward: curl through the tunnel, parallel connections, a closed port then a good one', { todo: SPDY_TODO }, async () => {
