@@ -3,8 +3,8 @@
 // plus a dated copy. Options: --only=id[,id] (start, restart, burst100, burst500, resources,
 // remove, mirror-recreate, mirror-visible, api-list, api-watch, api-memory, store-events, store-restart,
 // store-memory, cri-start, cri-burst10, probes-cpu, probes-react, log-windows, scale2000, remove2000,
-// bigmanifest, nested, sigverify, soak; --scale-pods=N and --soak-minutes=N shorten the last ones)
-// and --strict (exit 1 when a target is missed).
+// bigmanifest, nested, sigverify, soak, exec-latency, pf-throughput, exec-20; --scale-pods=N and
+// --soak-minutes=N shorten the scale and soak ones) and --strict (exit 1 when a target is missed).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import { probeBenchmarks } from './probes.js';
 import { parseBenchmarks } from './parse.js';
 import { scaleBenchmarks } from './scale.js';
 import { soakBenchmarks } from './soak.js';
+import { streamingBenchmarks } from './streaming.js';
 
 interface Result extends Partial<Outcome> {
   id: string;
@@ -27,7 +28,7 @@ interface Result extends Partial<Outcome> {
   error?: string;
 }
 
-const benchmarks = [...coreBenchmarks, ...apiBenchmarks, ...storeBenchmarks, ...containerBenchmarks, ...probeBenchmarks, ...logBenchmarks, ...scaleBenchmarks, ...parseBenchmarks, ...soakBenchmarks];
+const benchmarks = [...coreBenchmarks, ...apiBenchmarks, ...storeBenchmarks, ...containerBenchmarks, ...probeBenchmarks, ...logBenchmarks, ...scaleBenchmarks, ...parseBenchmarks, ...soakBenchmarks, ...streamingBenchmarks];
 const cleanupAll = () => Promise.allSettled([cleanupStoreBench(), cleanupBerths(), cleanupApiChildren(), cleanupContainers()]);
 
 const args = process.argv.slice(2);

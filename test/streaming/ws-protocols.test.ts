@@ -9,14 +9,16 @@ import { base64ChannelBytes, channelBytes, connectRaw, execPath, waitFor, type R
 
 const SCRIPT = ['sh', '-c', 'echo out; echo err >&2; exit 3'];
 
-test('v5 and v4 binary: an empty stdout message first, output, then a Status on channel 3 and close 1000', async (t) => {
+test('v5 and v4 binary: output, then a Status on channel 3 and close 1000; v4 opens with an empty stdout message, v5 does not', async (t) => {
   const fx = await startStreamingFixture(t);
   for (const protocol of ['v5.channel.k8s.io', 'v4.channel.k8s.io']) {
     const s = await connectRaw(fx.url, execPath(SCRIPT, { stdout: true, stderr: true }), [protocol]);
     assert.equal(s.ws.protocol, protocol);
     const { code } = await s.closed;
     assert.equal(code, 1000);
-    assert.deepEqual([...s.frames[0]!.data], [1], 'the first message is an empty one on stdout');
+    if (protocol === 'v4.channel.k8s.io') assert.deepEqual([...s.frames[0]!.data], [1], 'the first v4 message is an empty one on stdout');
+    // client-go drops (and logs) a message that comes before it registered its streams.
+    else assert.ok(s.frames.every((f) => f.data.length > 1), 'v5 sends no empty open message');
     assert.equal(channelBytes(s.frames, 1).toString(), 'out\n');
     assert.equal(channelBytes(s.frames, 2).toString(), 'err\n');
     const status = JSON.parse(channelBytes(s.frames, 3).toString());
@@ -56,7 +58,7 @@ test('channel.k8s.io, base64.channel.k8s.io and no subprotocol: the failure text
 
 test('no output streams asked for: the open message goes on the error channel', async (t) => {
   const fx = await startStreamingFixture(t);
-  const s = await connectRaw(fx.url, execPath(['true'], {}), ['v5.channel.k8s.io']);
+  const s = await connectRaw(fx.url, execPath(['true'], {}), ['v4.channel.k8s.io']);
   await s.closed;
   assert.deepEqual([...s.frames[0]!.data], [3]);
   assert.deepEqual(JSON.parse(channelBytes(s.frames, 3).toString()), { metadata: {}, status: 'Success' });

@@ -5,6 +5,7 @@
 // comes as a metav1.Status on the error stream), port-forward with portforward.k8s.io (an error and
 // a data stream per connection, paired by requestID).
 import type { Duplex, Readable, Writable } from 'node:stream';
+import { withStreams } from '../stream-io.js';
 import { RuntimeError, type StreamIO } from '../types.js';
 import { CriCallError, type CriClient } from './client.js';
 import { killExec, snapshotExecs } from './exec-processes.js';
@@ -51,10 +52,11 @@ export async function criExec(client: CriClient, id: string, command: string[], 
  * is only wired when it has one, and the tty setting must be the container's.
  */
 export async function criAttach(client: CriClient, id: string, io: StreamIO, config: { stdin: boolean; tty: boolean }): Promise<void> {
-  const want = wanted({ ...io, tty: config.tty, stdin: config.stdin ? io.stdin : null });
+  const attachIo = withStreams(io, { tty: config.tty, stdin: config.stdin ? io.stdin : null });
+  const want = wanted(attachIo);
   const { url } = await rpc<{ url: string }>(client, 'Attach', id, 'attach', { containerId: id, tty: config.tty, ...want });
   // A detach never stops the container: only the session goes.
-  const outcome = await remoteCommand(url, { ...io, tty: config.tty, stdin: config.stdin ? io.stdin : null }, want, () => Promise.resolve());
+  const outcome = await remoteCommand(url, attachIo, want, () => Promise.resolve());
   if (outcome.aborted || exitCodeOf(outcome) !== undefined) return;
   throw new RuntimeError('AttachError', `attach to container ${id}: ${outcome.message ?? outcome.text}`);
 }

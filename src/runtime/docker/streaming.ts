@@ -5,6 +5,7 @@
 // passes on as the end of the process's stdin. Terminal sizes go through the resize calls.
 import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
+import { withStreams } from '../stream-io.js';
 import { RuntimeError, type StreamIO, type TerminalSize } from '../types.js';
 import { EngineError, type EngineClient } from './client.js';
 import type { ContainerInspect } from './engine-types.js';
@@ -68,7 +69,7 @@ export async function engineAttach(client: EngineClient, id: string, io: StreamI
   const output = tty ? (chunk: Buffer) => forward(chunk, io.stdout) : frameSplitter((stream, payload) => forward(payload, stream === 2 ? (io.stderr ?? io.stdout) : io.stdout));
   if (tty) io.onResize((size) => void resize(client, `/containers/${id}/resize`, size));
   // A detach never stops the container: only this connection goes.
-  await pump(connection, { ...io, stdin }, output, () => Promise.resolve());
+  await pump(connection, withStreams(io, { stdin }), output, () => Promise.resolve());
 }
 
 /**

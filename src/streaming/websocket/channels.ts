@@ -36,6 +36,8 @@ export class ChannelConnection {
   /** Readers whose consumer is behind: the socket stays paused while there is one. */
   private readonly behind = new Set<Readable>();
   private probe: NodeJS.Timeout | undefined;
+  /** Messages (and a close) waiting for holdOutputUntil's promise; undefined when nothing is held. */
+  private held: Array<() => void> | undefined;
 
   constructor(ws: WebSocket, protocol: ChannelProtocol, channelCount: number) {
     this.ws = ws;
@@ -92,8 +94,45 @@ export class ChannelConnection {
     });
   }
 
+  /**
+   * Queues every message and the close until `ready` settles, then sends them in order. For a
+   * client that cannot take data at once (see remote-command.ts); bounded by the session's
+   * backpressure, as a held write's callback waits too.
+   */
+  holdOutputUntil(ready: Promise<unknown>): void {
+    const held: Array<() => void> = [];
+    this.held = held;
+    const release = (): void => {
+      if (this.held === held) this.held = undefined;
+      for (const run of held) run();
+    };
+    ready.then(release, release);
+  }
+
+  /** Resolves when the client answers a ping (every WebSocket client must), or after `timeoutMs`. */
+  pingAnswered(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.ws.off('pong', done);
+        this.ws.off('close', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      timer.unref();
+      this.ws.once('pong', done);
+      this.ws.once('close', done);
+      if (this.isOpen) this.ws.ping();
+      else done();
+    });
+  }
+
   /** Sends one message; `done` runs once the socket's queue is short enough for the next one. */
   send(channel: number, payload: Uint8Array, done: () => void = () => {}): void {
+    if (this.held) {
+      this.held.push(() => this.send(channel, payload, done));
+      return;
+    }
     if (!this.isOpen) {
       done();
       return;
@@ -106,6 +145,10 @@ export class ChannelConnection {
 
   /** Closes after everything already sent (a WebSocket close frame, then the client's reply). */
   close(code: number, reason = ''): void {
+    if (this.held) {
+      this.held.push(() => this.close(code, reason));
+      return;
+    }
     if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason);
   }
 
@@ -125,6 +168,7 @@ export class ChannelConnection {
         if (message.channel >= this.channelCount) return this.close(1002, `stream close signal for channel ${message.channel}, which does not exist`);
         return this.endInput(message.channel);
       case 'fatal':
+        this.held = undefined;
         return this.close(1002, message.reason.slice(0, 120));
       case 'empty':
       case 'dropped':

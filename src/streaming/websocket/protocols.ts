@@ -20,10 +20,19 @@ export interface ChannelProtocol {
 
 export interface RemoteCommandProtocol extends ChannelProtocol {
   statusStyle: StatusStyle;
+  /**
+   * v5: the client (client-go in kubectl 1.30+, client-node) starts reading the socket while it is
+   * still registering its streams, and drops (and logs) what arrives for a stream not registered
+   * yet: `Unknown stream id 1, discarding message`, or, for a command that ends at once, the exit
+   * status and the close too (`error: closed all streams`, exit 1), seen on a loaded node. So on
+   * v5 the kubelet's empty "connected" message (which these clients ignore) is not sent, and the
+   * output waits for the client to answer a ping and a short grace (see remote-command.ts).
+   */
+  registersStreamsLate: boolean;
 }
 
 function remoteCommand(name: string, codec: Codec, statusStyle: StatusStyle, streamClose = false): RemoteCommandProtocol {
-  return { name, codec, statusStyle, streamClose };
+  return { name, codec, statusStyle, streamClose, registersStreamsLate: streamClose };
 }
 
 function portForward(name: string, codec: Codec): ChannelProtocol {

@@ -16,6 +16,14 @@ const ERROR = 3;
 const RESIZE = 4;
 const CHANNELS = 5;
 
+/**
+ * How long a v5 session holds its output at the start: until the client answered a ping (its
+ * reader runs) and at least the grace, at most the cap (a client that never answers pings).
+ * The grace covers the client's stream registration being descheduled on a loaded node.
+ */
+const LATE_STREAMS_GRACE_MS = 30;
+const LATE_STREAMS_CAP_MS = 2000;
+
 /** A terminal size from one resize message, or undefined when it is not one (bad input is dropped). */
 export function parseTerminalSize(payload: Buffer): TerminalSize | undefined {
   let value: unknown;
@@ -67,8 +75,13 @@ class WebSocketRemoteCommand implements RemoteCommandSession {
       if (this.resizeListeners.length === 0) this.pendingSize = size;
       for (const listener of this.resizeListeners) listener(size);
     });
-    // As the kubelet: an empty message on the lowest channel the client reads says "connected".
-    conn.send(request.stdout ? STDOUT : stderr ? STDERR : ERROR, Buffer.alloc(0));
+    if (protocol.registersStreamsLate) {
+      const grace = new Promise((resolve) => setTimeout(resolve, LATE_STREAMS_GRACE_MS).unref());
+      conn.holdOutputUntil(Promise.all([grace, conn.pingAnswered(LATE_STREAMS_CAP_MS)]));
+    } else {
+      // As the kubelet: an empty message on the lowest channel the client reads says "connected".
+      conn.send(request.stdout ? STDOUT : stderr ? STDERR : ERROR, Buffer.alloc(0));
+    }
   }
 
   get signal(): AbortSignal {
