@@ -165,6 +165,9 @@ export function createEnv(label: string): BenchEnv {
 
 async function startBerth(env: BenchEnv, extraArgs: string[]): Promise<Berth> {
   const args = [
+    // e.g. BERTH_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the agent of a run
+    // (node refuses --cpu-prof in NODE_OPTIONS).
+    ...(process.env['BERTH_BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
     BERTH,
     'run',
     `--pod-manifest-path=${env.manifests}`,

@@ -46,7 +46,15 @@ export interface StoreOptions {
  */
 export interface StoreBackend {
   commit(events: readonly StoreEvent[]): void;
+  /**
+   * The committed changes of `resource` with afterRv < rv <= upToRv, in rv order, with `prev` on
+   * MODIFIED. A backend without it makes the store keep its whole history in memory.
+   */
+  historyBetween?(resource: string, afterRv: number, upToRv: number): StoreEvent[];
 }
+
+/** Changes kept in the JS heap when the backend can read older ones back. */
+export const MEMORY_HISTORY = 512;
 
 /** What a restarted store starts from. `history` is in rv order and contiguous up to `rv`. */
 export interface StoreSnapshot {
@@ -70,21 +78,30 @@ export class Store {
   private ringLen = 0;
   private readonly listeners = new Map<string, Set<(e: StoreEvent) => void>>();
   private readonly backend: StoreBackend | undefined;
+  private readonly historySize: number;
+  /** Set when older changes are read from the backend: the ring holds every change after this version. */
+  private memoryFloorRv: number | undefined;
 
   constructor(opts: StoreOptions) {
     this.rv = opts.startRv ?? Date.now() * 1000;
     this.compactedRv = this.rv;
-    this.ring = new Array<StoreEvent | undefined>(Math.max(1, opts.historySize));
+    this.historySize = Math.max(1, opts.historySize);
     this.backend = opts.backend;
+    const backed = this.backend?.historyBetween !== undefined;
+    this.ring = new Array<StoreEvent | undefined>(backed ? Math.min(this.historySize, MEMORY_HISTORY) : this.historySize);
     const snap = opts.snapshot;
     if (snap) {
       this.rv = snap.rv;
       this.compactedRv = snap.compactedRv;
       for (const { resource, object } of snap.objects) this.bucket(resource).set(objectKey(object.metadata.namespace, object.metadata.name ?? ''), object);
       const keep = snap.history.slice(-this.ring.length);
-      if (keep.length < snap.history.length) this.compactedRv = Math.max(this.compactedRv, keep[0]!.rv - 1);
+      if (keep.length < snap.history.length) {
+        if (backed) this.memoryFloorRv = keep[0]!.rv - 1;
+        else this.compactedRv = Math.max(this.compactedRv, keep[0]!.rv - 1);
+      }
       for (const e of keep) this.ring[this.ringLen++] = e;
     }
+    if (backed && this.memoryFloorRv === undefined) this.memoryFloorRv = this.ringLen > 0 ? this.at(0).rv - 1 : this.rv;
   }
 
   private bucket(resource: string): Map<string, KubeObject> {
@@ -175,7 +192,16 @@ export class Store {
   since(resource: string, rv: number): HistoryResult {
     if (rv > this.rv) return { kind: 'future' };
     if (rv < this.compactedRv) return { kind: 'expired', oldest: this.compactedRv };
-    const events: StoreEvent[] = [];
+    let events: StoreEvent[] = [];
+    if (this.memoryFloorRv !== undefined && rv < this.memoryFloorRv) {
+      try {
+        events = this.backend!.historyBetween!(resource, rv, this.memoryFloorRv);
+      } catch {
+        // An unreadable history is a history that no longer reaches back that far: the client
+        // re-lists, as after any 410, instead of getting an error it cannot act on.
+        return { kind: 'expired', oldest: this.memoryFloorRv };
+      }
+    }
     // Binary search for the first entry with a larger rv (entries are in rv order).
     let lo = 0;
     let hi = this.ringLen;
@@ -220,9 +246,14 @@ export class Store {
 
   private record(e: StoreEvent): void {
     const cap = this.ring.length;
+    if (this.memoryFloorRv !== undefined) {
+      // The backend keeps (at least) the last historySize changes; the ring only the newest.
+      this.compactedRv = Math.max(this.compactedRv, e.rv - this.historySize);
+    }
     if (this.ringLen === cap) {
       const oldest = this.ring[this.ringStart]!;
-      this.compactedRv = oldest.rv;
+      if (this.memoryFloorRv !== undefined) this.memoryFloorRv = oldest.rv;
+      else this.compactedRv = oldest.rv;
       this.ring[this.ringStart] = e;
       this.ringStart = (this.ringStart + 1) % cap;
     } else {

@@ -100,7 +100,7 @@ type StatResult =
   | { kind: 'broken'; mtimeMs: number };
 
 /** Manifest files read at the same time. */
-const SYNC_PARALLEL = 16;
+const SYNC_PARALLEL = 64;
 /** At most one save of the last good pods per this long (the first change is saved at once). */
 const PERSIST_EVERY_MS = 1_000;
 /** How often a long-running batch hands over the pods read so far. */

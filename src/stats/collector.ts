@@ -23,12 +23,21 @@ export interface StatsCollectorOptions {
 export const SAMPLE_INTERVAL_MS = 10_000;
 
 const NODE_KEY = '\0node';
+/**
+ * Containers read at the same time. Each reading is several small files (state, /proc, cgroup);
+ * 2000 of them at once queued ~15 000 reads in libuv's four-thread pool, and every other file
+ * operation of the agent (manifests being read, container state being written) waited behind them:
+ * 2000 new manifests took tens of seconds to be read while new containers kept triggering sweeps.
+ */
+const READ_PARALLEL = 8;
 
 export class StatsCollector {
   private readonly rates = new CpuRates();
   private timer: NodeJS.Timeout | undefined;
   private boot: Promise<string | undefined> | undefined;
   private followUp: NodeJS.Timeout | undefined;
+  /** The background sweep running now; a tick that finds one running skips (they never pile up). */
+  private sweeping: Promise<unknown> | undefined;
 
   constructor(private readonly o: StatsCollectorOptions) {}
 
@@ -39,10 +48,19 @@ export class StatsCollector {
    */
   async start(intervalMs = SAMPLE_INTERVAL_MS): Promise<void> {
     await this.summary().catch(() => undefined);
-    const first = setTimeout(() => void this.summary().catch(() => undefined), MIN_WINDOW_MS);
+    const first = setTimeout(() => this.sweep(), MIN_WINDOW_MS);
     first.unref();
-    this.timer = setInterval(() => void this.summary().catch(() => undefined), intervalMs);
+    this.timer = setInterval(() => this.sweep(), intervalMs);
     this.timer.unref();
+  }
+
+  private sweep(): void {
+    if (this.sweeping) return;
+    this.sweeping = this.summary()
+      .catch(() => undefined)
+      .finally(() => {
+        this.sweeping = undefined;
+      });
   }
 
   stop(): void {
@@ -69,7 +87,7 @@ export class StatsCollector {
     if (this.timer && !this.followUp && pods.some((p) => p.containers.some((c) => c.cpu && c.cpu.usageNanoCores === undefined))) {
       this.followUp = setTimeout(() => {
         this.followUp = undefined;
-        void this.summary().catch(() => undefined);
+        this.sweep();
       }, MIN_WINDOW_MS);
       this.followUp.unref();
     }
@@ -95,7 +113,7 @@ export class StatsCollector {
       containers: v.containers.filter((c) => c.current?.state === 'running').map((c) => ({ name: c.name, record: c.current! })),
     }));
     const all = running.flatMap((p) => p.containers);
-    const fromRuntime = await Promise.all(all.map((c) => (runtime ? runtime.containerStats(c.record.id).catch(() => undefined) : undefined)));
+    const fromRuntime = await mapLimited(all, READ_PARALLEL, (c) => (runtime ? runtime.containerStats(c.record.id).catch(() => undefined) : Promise.resolve(undefined)));
     const byId = new Map<string, ContainerStats | undefined>(all.map((c, i) => [c.record.id, fromRuntime[i]]));
     const missing = all.filter((c) => !byId.get(c.record.id) && c.record.pid !== undefined);
     const groups = await processGroupUsage(missing.map((c) => c.record.pid!), this.o.procDir);
@@ -175,4 +193,18 @@ async function fsStats(path: string, time: string): Promise<FsStats | undefined>
     inodes: s.files,
     inodesUsed: s.files - s.ffree,
   };
+}
+
+/** fn over items, at most `limit` at a time, results in the order of items. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return out;
 }

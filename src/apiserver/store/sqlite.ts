@@ -53,6 +53,7 @@ export class SqliteBackend implements StoreBackend {
   private readonly setMeta: Database.Statement;
   private readonly trimHistory: Database.Statement;
   private readonly commitTx: (events: readonly StoreEvent[]) => void;
+  private readonly readHistory: Database.Statement;
   private writes = 0;
 
   /** Opens (or creates) the file; throws StoreUnusableError when it is not a store this version can read. */
@@ -77,6 +78,7 @@ export class SqliteBackend implements StoreBackend {
     this.addHistory = db.prepare('INSERT INTO history (rv, resource, type, object, prev) VALUES (?, ?, ?, ?, ?)');
     this.setMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
     this.trimHistory = db.prepare('DELETE FROM history WHERE rv <= ?');
+    this.readHistory = db.prepare('SELECT rv, type, object, prev FROM history WHERE rv > ? AND rv <= ? AND resource = ? ORDER BY rv');
     // The counter is not written on every change: the history always holds the newest change, so
     // load() takes the largest version it finds (one page less to write per commit).
     this.commitTx = db.transaction((events: readonly StoreEvent[]) => {
@@ -164,6 +166,16 @@ export class SqliteBackend implements StoreBackend {
       objects.push({ resource: r.resource, object });
     }
     return { rv, compactedRv, objects, history };
+  }
+
+  /** Changes of one resource read back for a watch or a continue token older than the memory ring. */
+  historyBetween(resource: string, afterRv: number, upToRv: number): StoreEvent[] {
+    const rows = this.readHistory.all(afterRv, upToRv, resource) as { rv: number; type: EventType; object: string; prev: string | null }[];
+    return rows.map((r) => {
+      const e: StoreEvent = { rv: r.rv, type: r.type, resource, object: JSON.parse(r.object) as KubeObject };
+      if (r.type === 'MODIFIED' && r.prev !== null) e.prev = JSON.parse(r.prev) as KubeObject;
+      return e;
+    });
   }
 
   commit(events: readonly StoreEvent[]): void {

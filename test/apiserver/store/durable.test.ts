@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { openDurableStore, StoreLockedError, StoreWriteError, type DurableStore } from '../../../src/apiserver/store/index.js';
 import type { KubeObject } from '../../../src/apiserver/resources.js';
+import { MEMORY_HISTORY } from '../../../src/apiserver/store.js';
 import { silentLogger, type Logger } from '../../../src/log/index.js';
 import { defer, tempDir, type TestLike } from '../../cleanup.js';
 
@@ -90,6 +91,32 @@ test('history is bounded: after a reopen a too old version is expired, a recent 
   if (h.kind === 'ok') assert.equal(h.events.length, 10);
   assert.equal(b.store.since('events', rv + 1).kind, 'future');
   assert.equal(b.store.count('events'), 700);
+});
+
+test('only the newest changes stay in memory; a watch from further back is served from the file, prev included', async (t) => {
+  const file = join(await tempDir(t, 'store'), 'state.db');
+  const historySize = MEMORY_HISTORY * 4;
+  const { store } = open(t, file, historySize);
+  const start = store.resourceVersion;
+  // Two resources interleaved, so the read back must filter by resource and keep rv order.
+  for (let i = 0; i < MEMORY_HISTORY * 3; i++) {
+    store.write('pods', pod('web', { round: String(i) }));
+    store.write('events', { apiVersion: 'v1', kind: 'Event', metadata: { name: `e${i}`, namespace: 'default' } });
+  }
+  assert.equal(store.size().history, MEMORY_HISTORY, 'the ring in memory is bounded by MEMORY_HISTORY, not historySize');
+  const now = store.resourceVersion;
+  const from = now - historySize + 1; // the oldest version a watch may still resume from
+  const h = store.since('pods', from);
+  assert.equal(h.kind, 'ok');
+  if (h.kind !== 'ok') return;
+  const rvs = h.events.map((e) => e.rv);
+  assert.deepEqual(rvs, [...rvs].sort((x, y) => x - y), 'in rv order across the file and the memory ring');
+  assert.equal(h.events.length, Math.floor((now - from) / 2), 'every pod change after the version, none of the events');
+  assert.ok(h.events.every((e) => e.resource === 'pods' && e.type === 'MODIFIED'));
+  // prev is the version before each change: the label's round counts up by one.
+  for (const e of h.events) assert.equal(Number(e.prev?.metadata.labels?.['round']) + 1, Number(e.object.metadata.labels?.['round']));
+  assert.equal(store.since('pods', now - historySize - 1).kind, 'expired', 'older than historySize is still 410');
+  assert.ok(now - historySize > start);
 });
 
 test('every acknowledged write survives kill -9 at any moment', async (t) => {
