@@ -2,6 +2,7 @@
 // replacement pod wait until the pod it replaces (same full name) has stopped.
 import { rm } from 'node:fs/promises';
 import type { Pod } from 'kubernetes-types/core/v1';
+import type { Rejection } from '../admission/index.js';
 import type { Logger } from '../log/index.js';
 import type { ContainerRecord, PodRef, Runtime } from '../runtime/types.js';
 import type { CrashLoopBackoff } from './backoff.js';
@@ -23,6 +24,8 @@ export interface PodManagerOptions {
   onPodChange?: (view: PodView) => void;
   observeSync?: (seconds: number) => void;
   newBackoff?: () => CrashLoopBackoff;
+  /** The kubelet's admission: a pod it refuses is shown Failed and never started. */
+  admit?: (pod: Pod) => Rejection | undefined;
 }
 
 export class PodManager {
@@ -58,6 +61,12 @@ export class PodManager {
     for (const pod of desired) {
       const uid = pod.metadata?.uid ?? '';
       const adopted = byPod.get(uid) ?? [];
+      // A pod this node no longer admits (its labels changed while the agent was down) keeps
+      // its containers in byPod and sandboxes: they are stopped with the orphans below.
+      if (this.o.admit?.(pod)) {
+        this.addWorker(pod, []);
+        continue;
+      }
       byPod.delete(uid);
       sandboxes.delete(uid);
       if (adopted.some((r) => r.state === 'running')) this.o.logger.info('adopted running pod', { pod: podKey(pod), uid });
@@ -119,6 +128,7 @@ export class PodManager {
       },
       adopted,
       previous,
+      this.o.admit?.(pod),
     );
     this.workers.set(uid, worker);
   }
