@@ -158,6 +158,7 @@ export class Agent {
       runtime,
       admit: (pod) => admitPod(pod, node),
       podLogsDir: o.podLogsDir,
+      podsDir: join(o.rootDir, 'pods'),
       logger: this.log,
       events,
       observeSync: (s) => syncSeconds.observe(s),

@@ -7,6 +7,7 @@ import type { Logger } from '../log/index.js';
 import type { ContainerRecord, PodRef, Runtime } from '../runtime/types.js';
 import type { CrashLoopBackoff } from './backoff.js';
 import type { PodEventSink } from './events.js';
+import { removeOrphanedPodDirs } from './orphan-dirs.js';
 import { PodWorker, podKey, podLogDir } from './pod-worker.js';
 import type { PodView } from './view.js';
 
@@ -19,6 +20,8 @@ export interface PodChanges {
 export interface PodManagerOptions {
   runtime: Runtime;
   podLogsDir: string;
+  /** <root-dir>/pods, where the engines keep per-pod files; swept of gone pods at start. */
+  podsDir?: string;
   logger: Logger;
   events: PodEventSink;
   onPodChange?: (view: PodView) => void;
@@ -58,6 +61,10 @@ export class PodManager {
     for (const r of records) byPod.set(r.podUid, [...(byPod.get(r.podUid) ?? []), r]);
     // A pod whose containers never started still has its sandbox to clean up.
     const sandboxes = new Map((await this.o.runtime.listPodSandboxes()).map((s) => [s.podUid, s]));
+    // Folders of pods with nothing left to stop: the pods still here clean up their own below.
+    const keep = new Set([...desired.map((p) => p.metadata?.uid ?? ''), ...byPod.keys(), ...sandboxes.keys()]);
+    const swept = await removeOrphanedPodDirs({ podLogsDir: this.o.podLogsDir, podsDir: this.o.podsDir }, keep);
+    if (swept.length) this.o.logger.info('removed the folders of pods that are gone', { folders: swept.length });
     for (const pod of desired) {
       const uid = pod.metadata?.uid ?? '';
       const adopted = byPod.get(uid) ?? [];
