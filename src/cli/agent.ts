@@ -9,12 +9,13 @@ import { hostname, networkInterfaces } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Pod } from 'kubernetes-types/core/v1';
+import { admitPod } from '../admission/index.js';
 import { startApiServer, StoreLockedError, updatedKubeconfig, type ApiServer, type NodeConnection } from '../apiserver/index.js';
 import { PodConfig, type PodUpdate } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { ContainerLogManager, type LoggedContainer } from '../logs/index.js';
 import { MetricsRegistry, type Sample } from '../metrics/index.js';
-import { loadKubeconfig, Mirror, RestClient } from '../mirror/index.js';
+import { kubeArch, loadKubeconfig, Mirror, nodeLabels, RestClient } from '../mirror/index.js';
 import { selectRuntime } from '../runtime/select.js';
 import { RuntimeError, type Runtime } from '../runtime/types.js';
 import { writeFileAtomic } from '../state/index.js';
@@ -149,9 +150,13 @@ export class Agent {
       0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
     ]);
     this.events.mirror = this.mirror;
+    // The labels this agent registers its Node with: what a static pod's node selector is matched against.
+    const node = { name: o.nodeName, labels: nodeLabels({ nodeName: o.nodeName }, { architecture: kubeArch() }) };
     const manager = new PodManager({
       runtime,
+      admit: (pod) => admitPod(pod, node),
       podLogsDir: o.podLogsDir,
+      podsDir: join(o.rootDir, 'pods'),
       logger: this.log,
       events: this.events,
       observeSync: (s) => syncSeconds.observe(s),

@@ -40,6 +40,26 @@ export class KubeconfigError extends Error {
   }
 }
 
+/**
+ * The API server refused an object as too large (413): sending it again cannot help until the
+ * object itself changes, and the server is perfectly reachable.
+ */
+export class ObjectTooLargeError extends Error {
+  constructor(
+    /** e.g. `status of pod web-n1_default` or `mirror pod of pod web-n1_default`. */
+    readonly what: string,
+    readonly bytes: number,
+    readonly answer: ApiError,
+  ) {
+    super(
+      `${what} is ${bytes} bytes, over the API server's limit (${answer.code} ${answer.reason}: ${answer.message}); ` +
+        'the static pod keeps running, its mirror pod is not updated until it is smaller (fix: make the manifest smaller: fewer or shorter labels, annotations, env values)',
+    );
+    this.name = 'ObjectTooLargeError';
+  }
+}
+
+export const isTooLarge = (e: unknown): e is ApiError => e instanceof ApiError && e.code === 413;
 export const isNotFound = (e: unknown): boolean => e instanceof ApiError && e.code === 404;
 export const isAlreadyExists = (e: unknown): boolean => e instanceof ApiError && e.code === 409 && e.reason === 'AlreadyExists';
 export const isConflict = (e: unknown): boolean => e instanceof ApiError && e.code === 409 && e.reason !== 'AlreadyExists';

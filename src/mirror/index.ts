@@ -5,7 +5,7 @@ export { RestClient, toApiError, type ClientOptions, type DeleteOptions, type Pa
 export { loadKubeconfig, parseKubeconfig, type ClientConfig, type LoadKubeconfigOptions } from './kubeconfig.js';
 export { ApiError, ConnectionError, KubeconfigError, describeError, isAlreadyExists, isConflict, isExpired, isNotFound } from './errors.js';
 export type { WatchEvent, WatchEventType } from './watch.js';
-export type { NodeSpecOptions } from './node.js';
-export type { NodeFacts } from './node-info.js';
+export { nodeLabels, type NodeSpecOptions } from './node.js';
+export { kubeArch, type NodeFacts } from './node-info.js';
 export type { BackoffOptions } from './backoff.js';
 export { CONFIG_MIRROR_ANNOTATION, buildMirror, isMirrorOfNode } from './mirror-pod.js';

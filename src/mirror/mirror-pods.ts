@@ -6,7 +6,7 @@
 import type { Pod, PodStatus } from 'kubernetes-types/core/v1';
 import type { Logger } from '../log/index.js';
 import type { RestClient } from './client.js';
-import { isAlreadyExists, isConflict, isNotFound } from './errors.js';
+import { isAlreadyExists, isConflict, isNotFound, isTooLarge, ObjectTooLargeError } from './errors.js';
 import type { ApiHealth } from './health.js';
 import type { NodePodInformer } from './informer.js';
 import { buildMirror, isMirrorOfNode, keepStartTime, mirrorHash, outdatedReason, podKey, podPath, staticPodHash, statusPatch } from './mirror-pod.js';
@@ -26,12 +26,20 @@ export interface MirrorPodsDeps {
   log: Logger;
   /** Calls in flight at once (a remote API server is many milliseconds away). */
   concurrency?: number;
+  /** A Warning event on the Node (the refused mirror pod may not exist to carry one). */
+  nodeEvent?: (reason: string, message: string) => void;
 }
 
 export class MirrorPods {
   private readonly written = new Map<string, WrittenStatus>();
   /** Keys of non-mirror pods in the way of a mirror, warned about once. */
   private readonly blocked = new Set<string>();
+  /**
+   * Per static pod, what the API server refused as too large (`create <hash>` or `status <json>`):
+   * not sent again, and not reported again, until it changes. Every sync pass (one per status
+   * change of any pod) would otherwise serialize and upload the same megabytes to be refused.
+   */
+  private readonly refused = new Map<string, string>();
 
   constructor(private readonly d: MirrorPodsDeps) {}
 
@@ -59,6 +67,7 @@ export class MirrorPods {
     // Forget status bookkeeping of mirrors that no longer exist.
     const live = new Set(informer.all().map((p) => p.metadata?.uid));
     for (const uid of this.written.keys()) if (!live.has(uid)) this.written.delete(uid);
+    for (const key of this.refused.keys()) if (!wanted.has(key)) this.refused.delete(key);
     return results.every(Boolean);
   }
 
@@ -89,13 +98,20 @@ export class MirrorPods {
       }
       if (!mirror) {
         if (!nodeUid) return false;
+        if (this.refused.get(key) === `create ${staticPodHash(staticPod)}`) return true;
         mirror = await this.create(staticPod, nodeUid);
         if (!mirror) return false;
       }
-      await this.writeStatus(staticPod.status ?? {}, mirror);
+      await this.writeStatus(staticPod.status ?? {}, mirror, key);
       this.d.health.ok(task);
       return true;
     } catch (err) {
+      if (err instanceof ObjectTooLargeError) {
+        this.d.health.ok(task);
+        this.d.log.warn(err.message, { pod: key, bytes: err.bytes });
+        this.d.nodeEvent?.('FailedMirrorPod', err.message);
+        return true;
+      }
       if (isNotFound(err) || isConflict(err)) {
         // The mirror vanished or was replaced under us (a user, the garbage collector): next pass.
         this.d.informer.forget(key, undefined);
@@ -144,10 +160,15 @@ export class MirrorPods {
     const ns = body.metadata!.namespace!;
     try {
       const created = await this.d.client.create<Pod>(podPath(ns), body);
+      this.refused.delete(podKey(staticPod));
       this.d.informer.upsert(created);
       this.d.log.debug('mirror: created', { pod: podKey(created), uid: created.metadata?.uid });
       return created;
     } catch (err) {
+      if (isTooLarge(err)) {
+        this.refused.set(podKey(staticPod), `create ${staticPodHash(staticPod)}`);
+        throw new ObjectTooLargeError(`mirror pod of pod ${podKey(staticPod)}`, Buffer.byteLength(JSON.stringify(body)), err);
+      }
       if (!isAlreadyExists(err)) throw err;
     }
     // It exists (our copy was stale): the same hash counts as success; otherwise the next pass
@@ -178,10 +199,11 @@ export class MirrorPods {
     return true;
   }
 
-  private async writeStatus(current: PodStatus, mirror: Pod): Promise<void> {
+  private async writeStatus(current: PodStatus, mirror: Pod, key = podKey(mirror)): Promise<void> {
     const desired = keepStartTime(current, mirror.status);
     const uid = mirror.metadata?.uid ?? '';
     const sent = JSON.stringify(desired);
+    if (this.refused.get(key) === `status ${sent}`) return;
     const w = this.written.get(uid);
     if (w && w.sent === sent) {
       // Unchanged on our side. Rewrite only if someone else changed the stored status since.
@@ -189,11 +211,16 @@ export class MirrorPods {
       if (rv === w.resourceVersion || JSON.stringify(mirror.status ?? {}) === w.stored) return;
     }
     const m = mirror.metadata!;
-    const updated = await this.d.client.patch<Pod>(
-      `${podPath(m.namespace || 'default', m.name!)}/status`,
-      { metadata: { uid }, ...statusPatch(desired, mirror.status) },
-      'merge',
-    );
+    const patch = { metadata: { uid }, ...statusPatch(desired, mirror.status) };
+    let updated: Pod;
+    try {
+      updated = await this.d.client.patch<Pod>(`${podPath(m.namespace || 'default', m.name!)}/status`, patch, 'merge');
+    } catch (err) {
+      if (!isTooLarge(err)) throw err;
+      this.refused.set(key, `status ${sent}`);
+      throw new ObjectTooLargeError(`status of pod ${key}`, Buffer.byteLength(JSON.stringify(patch)), err);
+    }
+    if (this.refused.get(key)?.startsWith('status ')) this.refused.delete(key);
     this.d.informer.upsert(updated);
     this.written.set(uid, { sent, stored: JSON.stringify(updated.status ?? {}), resourceVersion: updated.metadata?.resourceVersion });
   }

@@ -106,7 +106,14 @@ export class Mirror implements PodEventSink {
     this.registrar = new NodeRegistrar(client, { ...o.node, nodeName: o.nodeName, nodeIP: o.nodeIP }, facts);
     this.lease = new LeaseRenewer(client, o.nodeName, o.leaseDurationSeconds ?? 40, () => this.registrar?.uid);
     this.informer = new NodePodInformer(client, o.nodeName, health, this.log, (c) => this.onPodChange(c), retry);
-    this.mirrorPods = new MirrorPods({ client, nodeName: o.nodeName, informer: this.informer, health, log: this.log });
+    this.mirrorPods = new MirrorPods({
+      client,
+      nodeName: o.nodeName,
+      informer: this.informer,
+      health,
+      log: this.log,
+      nodeEvent: (reason, message) => this.nodeEvent('Warning', reason, message),
+    });
     this.recorder = new EventRecorder({ client, nodeName: o.nodeName, health, log: this.log, retry, maxQueued: o.maxQueuedEvents });
     for (const record of this.early.splice(0)) record();
 

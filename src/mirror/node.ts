@@ -33,7 +33,7 @@ export function nodePath(name?: string): string {
   return name === undefined ? '/api/v1/nodes' : `/api/v1/nodes/${encodeURIComponent(name)}`;
 }
 
-export function nodeLabels(o: NodeSpecOptions, facts: NodeFacts): Record<string, string> {
+export function nodeLabels(o: Pick<NodeSpecOptions, 'nodeName' | 'hostname' | 'labels'>, facts: Pick<NodeFacts, 'architecture'>): Record<string, string> {
   return {
     ...o.labels,
     'kubernetes.io/hostname': (o.hostname ?? o.nodeName).toLowerCase(),

@@ -1,6 +1,7 @@
 // Pod status as the kubelet reports it, computed from a worker's view: phase (by the kubelet's
 // getPhase rules), conditions, and one ContainerStatus per container.
 import type { Container, ContainerState, ContainerStatus, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1';
+import { rejectionStatusMessage } from '../admission/index.js';
 import { podTerminationMessageBudget, truncateTerminationMessage } from '../runtime/termination-message.js';
 import type { ContainerRecord } from '../runtime/types.js';
 import type { ContainerView, PodView } from '../workers/view.js';
@@ -45,6 +46,8 @@ function since(view: PodView, type: string, status: string, initial: string): st
 
 export function podStatus(view: PodView): PodStatus {
   const pod = view.pod;
+  // As the kubelet's rejectPod sets it: nothing but the phase, the reason and the message.
+  if (view.rejected) return { phase: 'Failed', reason: view.rejected.reason, message: rejectionStatusMessage(view.rejected), qosClass: qosClass(pod) };
   const specs = new Map<string, Container>();
   for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) specs.set(c.name, c);
   // As the kubelet's status manager normalizes a status: all of a pod's termination messages

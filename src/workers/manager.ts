@@ -2,10 +2,12 @@
 // replacement pod wait until the pod it replaces (same full name) has stopped.
 import { rm } from 'node:fs/promises';
 import type { Pod } from 'kubernetes-types/core/v1';
+import type { Rejection } from '../admission/index.js';
 import type { Logger } from '../log/index.js';
 import type { ContainerRecord, PodRef, Runtime } from '../runtime/types.js';
 import type { CrashLoopBackoff } from './backoff.js';
 import type { PodEventSink } from './events.js';
+import { removeOrphanedPodDirs } from './orphan-dirs.js';
 import { PodWorker, podKey, podLogDir } from './pod-worker.js';
 import type { PodView } from './view.js';
 
@@ -18,11 +20,15 @@ export interface PodChanges {
 export interface PodManagerOptions {
   runtime: Runtime;
   podLogsDir: string;
+  /** <root-dir>/pods, where the engines keep per-pod files; swept of gone pods at start. */
+  podsDir?: string;
   logger: Logger;
   events: PodEventSink;
   onPodChange?: (view: PodView) => void;
   observeSync?: (seconds: number) => void;
   newBackoff?: () => CrashLoopBackoff;
+  /** The kubelet's admission: a pod it refuses is shown Failed and never started. */
+  admit?: (pod: Pod) => Rejection | undefined;
 }
 
 export class PodManager {
@@ -55,9 +61,19 @@ export class PodManager {
     for (const r of records) byPod.set(r.podUid, [...(byPod.get(r.podUid) ?? []), r]);
     // A pod whose containers never started still has its sandbox to clean up.
     const sandboxes = new Map((await this.o.runtime.listPodSandboxes()).map((s) => [s.podUid, s]));
+    // Folders of pods with nothing left to stop: the pods still here clean up their own below.
+    const keep = new Set([...desired.map((p) => p.metadata?.uid ?? ''), ...byPod.keys(), ...sandboxes.keys()]);
+    const swept = await removeOrphanedPodDirs({ podLogsDir: this.o.podLogsDir, podsDir: this.o.podsDir }, keep);
+    if (swept.length) this.o.logger.info('removed the folders of pods that are gone', { folders: swept.length });
     for (const pod of desired) {
       const uid = pod.metadata?.uid ?? '';
       const adopted = byPod.get(uid) ?? [];
+      // A pod this node no longer admits (its labels changed while the agent was down) keeps
+      // its containers in byPod and sandboxes: they are stopped with the orphans below.
+      if (this.o.admit?.(pod)) {
+        this.addWorker(pod, []);
+        continue;
+      }
       byPod.delete(uid);
       sandboxes.delete(uid);
       if (adopted.some((r) => r.state === 'running')) this.o.logger.info('adopted running pod', { pod: podKey(pod), uid });
@@ -119,6 +135,7 @@ export class PodManager {
       },
       adopted,
       previous,
+      this.o.admit?.(pod),
     );
     this.workers.set(uid, worker);
   }

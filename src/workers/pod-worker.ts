@@ -4,6 +4,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Container, Pod } from 'kubernetes-types/core/v1';
+import type { Rejection } from '../admission/index.js';
 import type { Logger } from '../log/index.js';
 import { runHook, type ProbeTarget } from '../probes/index.js';
 import { RuntimeError, type ContainerRecord, type Runtime } from '../runtime/types.js';
@@ -58,6 +59,8 @@ export class PodWorker {
     adopted: ContainerRecord[] = [],
     /** Resolves when the previous pod of the same full name has stopped: we never run both at once. */
     startAfter: Promise<void> = Promise.resolve(),
+    /** Admission refused the pod: it is shown Failed and none of its containers is created. */
+    rejected?: Rejection,
   ) {
     const newBackoff = deps.newBackoff ?? (() => new CrashLoopBackoff());
     const spec = pod.spec;
@@ -67,6 +70,12 @@ export class PodWorker {
     this.state = { pod, runtime: deps.runtime.name, terminating: false, initialized: false, containers: this.slots };
     this.log = deps.logger.child({ pod: podKey(pod), uid: pod.metadata?.uid });
     this.queue = startAfter.catch(() => undefined);
+    if (rejected) {
+      this.state.rejected = rejected;
+      // The event sink logs it too (as every Warning event): one line per rejected pod.
+      deps.events.podEvent(pod, 'Warning', rejected.reason, rejected.message);
+      return;
+    }
     this.sync();
   }
 
@@ -84,7 +93,7 @@ export class PodWorker {
 
   /** Asks for a sync pass; several requests before it runs make one pass. */
   sync(): void {
-    if (this.syncQueued || this.state.terminating) return;
+    if (this.syncQueued || this.state.terminating || this.state.rejected) return;
     this.syncQueued = true;
     this.enqueue(async () => {
       this.syncQueued = false;

@@ -1,4 +1,5 @@
 import type { Pod } from 'kubernetes-types/core/v1';
+import type { Rejection } from '../admission/index.js';
 import type { ContainerRecord, SandboxInfo } from '../runtime/types.js';
 
 /** What a worker knows about one container of its pod. Read by status/ to build the pod status. */
@@ -35,4 +36,6 @@ export interface PodView {
   /** Every init container has done its part (plain ones exited 0, sidecars started); stays true. */
   initialized?: boolean;
   containers: ContainerView[];
+  /** Refused by admission (e.g. its node selector does not match this node): never started. */
+  rejected?: Rejection;
 }

@@ -13,12 +13,16 @@ import { BERTH, containerState, NODE, startBerth, waitFor, workspace, type Berth
 const NOBODY = 65534;
 const isRoot = process.getuid?.() === 0;
 
-function pod(name: string, container: Record<string, unknown>): string {
+function pod(name: string, container: Record<string, unknown>, podSecurity?: Record<string, unknown>): string {
   return JSON.stringify({
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name },
-    spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: 'busybox', command: ['sleep', '3600'], ...container }] },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      ...(podSecurity ? { securityContext: podSecurity } : {}),
+      containers: [{ name: 'main', image: 'busybox', command: ['sleep', '3600'], ...container }],
+    },
   });
 }
 
@@ -51,6 +55,11 @@ describe('process runtime run by an unprivileged user', { skip: !isRoot && 'need
     ws.write('limited-a.json', pod('limited-a', { resources: { limits: { memory: '64Mi', cpu: '200m' } } }));
     ws.write('limited-b.json', pod('limited-b', { resources: { limits: { memory: '64Mi' } } }));
     ws.write('readonly.json', pod('readonly', { securityContext: { readOnlyRootFilesystem: true } }));
+    ws.write('as-root.json', pod('as-root', { securityContext: { runAsUser: 0 } }));
+    ws.write('as-other.json', pod('as-other', {}, { runAsUser: 1000 }));
+    ws.write('other-group.json', pod('other-group', { securityContext: { runAsGroup: 0 } }));
+    ws.write('groups.json', pod('groups', {}, { supplementalGroups: [4242] }));
+    ws.write('as-self.json', pod('as-self', { command: ['sh', '-c', 'id -u; sleep 3600'], securityContext: { runAsUser: NOBODY, runAsGroup: NOBODY } }));
     chownTree(ws.dir, NOBODY);
     berth = await startBerth(ws, [], { uid: NOBODY });
     kubeconfig = String(berth.logs.find((l) => l.msg === 'berth is running')!.kubeconfig);
@@ -94,5 +103,31 @@ describe('process runtime run by an unprivileged user', { skip: !isRoot && 'need
     assert.match(waiting.message ?? '', /readOnlyRootFilesystem needs a private mount namespace, which berth cannot make here \(berth runs as uid 65534, not root\)/);
     const mirror = JSON.parse(kubectl('get', 'pod', `readonly-${NODE}`, '-o', 'json').out || '{}') as Pod;
     assert.ok(mirror.metadata, 'the mirror pod exists');
+  });
+
+  it('another user or groups than its own are refused per pod, naming the field; its own identity runs', async () => {
+    const refused = async (name: string) =>
+      waitFor(async () => {
+        const w = containerState(await berth.pod(`${name}-${NODE}`))?.state?.waiting;
+        return w?.reason === 'CreateContainerConfigError' ? w.message : undefined;
+      }, `${name} to be refused`, 30_000);
+    const why = /berth runs as uid 65534, not root, and the process runtime cannot change a container's user or groups without root \(container main\); .*, or run berth as root$/;
+    const cases: Array<[string, RegExp]> = [
+      ['as-root', /^spec\.containers\[0\]\.securityContext\.runAsUser: 0 is another user: /],
+      ['as-other', /^spec\.securityContext\.runAsUser: 1000 is another user: .*remove it or set it to 65534/],
+      ['other-group', /^spec\.containers\[0\]\.securityContext\.runAsGroup: 0 is another group: /],
+      ['groups', /^spec\.securityContext\.supplementalGroups: 4242 is not a group berth has: /],
+    ];
+    for (const [name, field] of cases) {
+      const message = (await refused(name)) ?? '';
+      assert.match(message, field);
+      assert.match(message, why);
+    }
+    // Asking for the agent's own uid and gid is no change of identity: it runs, as that user.
+    await waitFor(async () => (await berth.pod(`as-self-${NODE}`))?.status?.phase === 'Running', 'as-self runs', 30_000);
+    const logs = await waitFor(() => kubectl('logs', `as-self-${NODE}`).out.trim() || undefined, 'as-self logs its uid', 30_000);
+    assert.equal(logs, String(NOBODY));
+    // The agent itself is fine: no crash, the other pods keep running.
+    assert.equal(berth.proc.exitCode, null);
   });
 });

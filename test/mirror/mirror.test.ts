@@ -375,3 +375,28 @@ test('start() does not fail while the API server is down; everything is publishe
   await waitFor('mirror published', async () => (await getPod(env, `web-${NODE}`))?.status?.phase === 'Running');
   assert.ok(env.mirror.nodeUid);
 });
+
+test('a status over the API server limit (413) is reported once as too large, not sent again until it changes, and written once it fits', async (t) => {
+  const env = await setup(t);
+  const small = staticPod('web', NODE, 'hash-web-1', { phase: 'Running' });
+  env.source.setPods([small]);
+  await env.mirror.start();
+  await waitFor('mirror with status', async () => (await getPod(env, `web-${NODE}`))?.status?.phase === 'Running');
+
+  const huge = staticPod('web', NODE, 'hash-web-1', { phase: 'Running', message: 'x'.repeat(4 * 1024 * 1024) });
+  env.source.setPods([huge]);
+  const report = await waitFor('a FailedMirrorPod node event', async () => (await events(env)).find((e) => e.reason === 'FailedMirrorPod'));
+  assert.equal(report.involvedObject?.kind, 'Node');
+  assert.match(report.message ?? '', /^status of pod default\/web-node-a is \d+ bytes, over the API server's limit \(413 RequestEntityTooLarge: .*the limit is 3145728 bytes\)/);
+  // More sync passes with the same status (other pods change, the periodic pass): not re-sent, not re-reported.
+  for (let i = 0; i < 5; i++) {
+    env.source.setPods([{ ...huge }]);
+    await sleep(150);
+  }
+  await sleep(500);
+  assert.equal((await events(env)).find((e) => e.reason === 'FailedMirrorPod')?.count, 1);
+  assert.equal((await getPod(env, `web-${NODE}`))?.status?.message, undefined, 'the API still has the last status that fit');
+
+  env.source.setPods([staticPod('web', NODE, 'hash-web-1', { phase: 'Running', message: 'fits again' })]);
+  await waitFor('the smaller status is written', async () => (await getPod(env, `web-${NODE}`))?.status?.message === 'fits again');
+});

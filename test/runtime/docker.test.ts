@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Container, Pod } from 'kubernetes-types/core/v1';
@@ -303,8 +303,12 @@ function engineSuite(engine: Engine): void {
     const listed = (await runtime.listContainers()).filter((r) => r.podUid === p.metadata!.uid);
     assert.deepEqual(listed.map((r) => r.id), [record.id]);
 
+    const podDir = join(dir, 'volumes', p.metadata!.uid!);
+    await access(podDir); // its /etc/hosts lives there
     await runtime.removePodSandbox(p);
     assert.deepEqual(await containersOfPod(p.metadata!.uid!), []);
+    // Nothing of the pod is left on disk, not even its empty folder.
+    await assert.rejects(access(podDir), { code: 'ENOENT' });
     await waitFor(`hostPort ${hostPort} to close`, () => httpGet('127.0.0.1', hostPort).then(() => undefined, () => true));
   });
 

@@ -173,10 +173,8 @@ export class DockerRuntime implements Runtime {
     for (const sandbox of sandboxes) await this.deleteContainer(sandbox.Id);
     this.sandboxes.delete(uid);
     if (uid && !uid.includes('/') && !uid.includes('..')) {
-      // Its emptyDir volumes and termination message files go with it.
-      await fs.rm(join(this.volumesDir, uid, 'volumes'), { recursive: true, force: true });
-      await fs.rm(join(this.volumesDir, uid, 'containers'), { recursive: true, force: true });
-      await fs.rm(join(this.volumesDir, uid, 'etc-hosts'), { force: true });
+      // Its folder goes with it: emptyDir volumes, termination message files, /etc/hosts.
+      await fs.rm(join(this.volumesDir, uid), { recursive: true, force: true });
     }
   }
 

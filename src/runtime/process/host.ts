@@ -33,8 +33,24 @@ export interface RunAs {
   supplementalGroups: number[];
 }
 
-/** runAsUser/runAsGroup (container over pod securityContext), the pod's supplementalGroups and fsGroup. */
-export function runAs(pod: Pod, container: Container, agentUid: number): RunAs {
+/** Who the agent runs as: an agent that is not root can run containers only as itself. */
+export interface AgentIdentity {
+  uid: number;
+  gid: number;
+  /** Its supplementary groups: a container started by it has them already. */
+  groups: number[];
+}
+
+export function agentIdentity(): AgentIdentity {
+  return { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0, groups: process.getgroups?.() ?? [] };
+}
+
+/**
+ * runAsUser/runAsGroup (container over pod securityContext), the pod's supplementalGroups and
+ * fsGroup. `containerPath` is the container's field path (spec.containers[0]) for messages.
+ */
+export function runAs(pod: Pod, container: Container, agent: AgentIdentity, containerPath: string): RunAs {
+  const agentUid = agent.uid;
   const podContext = pod.spec?.securityContext;
   const context = container.securityContext;
   const uid = context?.runAsUser ?? podContext?.runAsUser;
@@ -54,10 +70,51 @@ export function runAs(pod: Pod, container: Container, agentUid: number): RunAs {
   // As the kubelet does: fsGroup is one more supplementary group of the container's processes.
   const groups = [...(podContext?.supplementalGroups ?? [])];
   if (podContext?.fsGroup !== undefined && !groups.includes(podContext.fsGroup)) groups.unshift(podContext.fsGroup);
+  if (agentUid !== 0) return asUnprivilegedAgent(pod, container, agent, containerPath, { uid, gid, groups });
   const result: RunAs = { supplementalGroups: groups };
   if (uid !== undefined) result.uid = uid;
   if (gid !== undefined) result.gid = gid;
   return result;
+}
+
+/**
+ * An agent that is not root cannot change a process's user or groups (setuid, setgid, setgroups
+ * need CAP_SETUID/CAP_SETGID): a pod asking for another identity is refused, naming the field,
+ * rather than started as the agent's user or left to fail in the shim. Asking for the agent's own
+ * uid, gid or groups it already has is fine: the container inherits them.
+ */
+function asUnprivilegedAgent(
+  pod: Pod,
+  container: Container,
+  agent: AgentIdentity,
+  containerPath: string,
+  wanted: { uid: number | undefined; gid: number | undefined; groups: number[] },
+): RunAs {
+  const where = (field: string) => (container.securityContext?.[field as 'runAsUser'] !== undefined ? `${containerPath}.securityContext.${field}` : `spec.securityContext.${field}`);
+  const refuse = (field: string, problem: string, fix: string): never => {
+    throw new RuntimeError(
+      'CreateContainerConfigError',
+      `${field}: ${problem}: berth runs as uid ${agent.uid}, not root, and the process runtime cannot change a container's user or groups without root ` +
+        `(container ${container.name}); ${fix}, or run berth as root`,
+    );
+  };
+  if (wanted.uid !== undefined && wanted.uid !== agent.uid) {
+    refuse(where('runAsUser'), `${wanted.uid} is another user`, `remove it or set it to ${agent.uid}`);
+  }
+  if (wanted.gid !== undefined && wanted.gid !== agent.gid) {
+    refuse(where('runAsGroup'), `${wanted.gid} is another group`, `remove it or set it to ${agent.gid}`);
+  }
+  const have = new Set([agent.gid, ...agent.groups]);
+  const fsGroup = pod.spec?.securityContext?.fsGroup;
+  if (fsGroup !== undefined && !have.has(fsGroup)) {
+    refuse('spec.securityContext.fsGroup', `${fsGroup} is not a group berth has`, `remove it or use one of ${[...have].join(', ')}`);
+  }
+  const missing = wanted.groups.filter((g) => !have.has(g));
+  if (missing.length) {
+    refuse('spec.securityContext.supplementalGroups', `${missing.join(', ')} ${missing.length === 1 ? 'is not a group' : 'are not groups'} berth has`, `remove ${missing.length === 1 ? 'it' : 'them'} or use groups of ${[...have].join(', ')}`);
+  }
+  // Nothing to set: the shim leaves the agent's own identity and groups in place.
+  return { supplementalGroups: [] };
 }
 
 /**

@@ -21,7 +21,7 @@ import {
   type StartContainerRequest,
 } from '../types.js';
 import { createdContainer } from '../image-events.js';
-import { firstNodeIPv4, processEnvironment, runAs } from './host.js';
+import { agentIdentity, firstNodeIPv4, processEnvironment, runAs } from './host.js';
 import { exitCodeOfWaitStatus, isRunning, readProcStat } from './procfs.js';
 import { containerExecContext } from './exec-context.js';
 import { runInContainer, type ExecContext } from './exec.js';
@@ -138,7 +138,7 @@ export class ProcessRuntime implements Runtime {
       );
     }
     const { env, command, args } = containerEnvironment(pod, container, sandbox);
-    const user = runAs(pod, container, process.getuid?.() ?? 0);
+    const user = runAs(pod, container, agentIdentity(), fieldPath(pod, container));
     const fullEnv = processEnvironment(pod, env);
     const workingDir = container.workingDir || '/';
 
