@@ -102,6 +102,9 @@ function httpReason(code: number): string {
   return CODES[code]?.[1] ?? 'Error';
 }
 
+/** How long a stream whose other side has hung up may take to flush and close. */
+const END_GRACE_MS = 5_000;
+
 /**
  * Sends the client's upgrade request to `path` on the node API and joins the two connections.
  * `track` registers a stopper so a shutting-down server can close open streams; it returns the
@@ -112,7 +115,7 @@ export function proxyUpgrade(node: NodeConnection, path: string, req: IncomingMe
   let backend: Duplex | undefined;
   let done = false;
   let untrack = () => {};
-  // Either side finishing ends the stream for both, as kube's proxy does once one copy loop ends.
+  // An error, a server shutdown or a client gone before the upgrade drops everything now.
   const closeAll = () => {
     if (done) return;
     done = true;
@@ -121,10 +124,27 @@ export function proxyUpgrade(node: NodeConnection, path: string, req: IncomingMe
     backend?.destroy();
     upstream.destroy();
   };
+  // One side hanging up after the upgrade ends the other gracefully, as kube's proxy does once one
+  // copy loop ends: the node's last frames (the exit status on SPDY's error stream, the WebSocket
+  // close) may still sit in the client's write buffer, and destroying it would drop them, so
+  // kubectl would report exit code 0 for a command that failed. Ending flushes them first; a peer
+  // that never hangs up is dropped after a grace period.
+  const endAll = () => {
+    if (done) return;
+    done = true;
+    untrack();
+    client.end();
+    backend?.end();
+    const sockets = [client, ...(backend ? [backend] : [])];
+    const grace = setTimeout(() => sockets.forEach((s) => s.destroy()), END_GRACE_MS);
+    grace.unref();
+    let open = sockets.length;
+    for (const s of sockets) s.once('close', () => --open === 0 && clearTimeout(grace));
+  };
   untrack = track(closeAll);
   client.on('error', closeAll);
-  client.on('end', closeAll);
-  client.on('close', closeAll);
+  client.on('end', () => (backend ? endAll() : closeAll()));
+  client.on('close', () => (backend ? endAll() : closeAll()));
 
   upstream.on('upgrade', (res, socket: Duplex, backendHead: Buffer) => {
     backend = socket;
@@ -136,8 +156,8 @@ export function proxyUpgrade(node: NodeConnection, path: string, req: IncomingMe
     if (backendHead.length) client.write(backendHead);
     if (head.length) socket.write(head);
     socket.on('error', closeAll);
-    socket.on('end', closeAll);
-    socket.on('close', closeAll);
+    socket.on('end', endAll);
+    socket.on('close', endAll);
     // pipe() keeps back-pressure: a slow side pauses the other instead of buffering here.
     client.pipe(socket);
     socket.pipe(client);

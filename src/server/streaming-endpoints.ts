@@ -122,7 +122,10 @@ async function portForward(
 function forward(stream: PortForwardStream, route: PodRoute, state: NodeState, signal: AbortSignal, logger: Logger): void {
   state.portForward(route.namespace, route.pod, stream.port, signal).then(
     (target) => {
-      target.on('error', () => stream.data.destroy());
+      // A runtime that dials lazily (containerd dials when its data stream opens) reports a refused
+      // port as an error on the connection it already returned: the client is told, as it is
+      // when the dial fails up front.
+      target.on('error', (err) => stream.fail(err.message));
       stream.data.on('error', () => target.destroy());
       target.pipe(stream.data);
       stream.data.pipe(target);

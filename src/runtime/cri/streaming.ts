@@ -4,7 +4,7 @@
 // v4.channel.k8s.io stream protocol (streams error, stdin, stdout, stderr, resize; the exit code
 // comes as a metav1.Status on the error stream), port-forward with portforward.k8s.io (an error and
 // a data stream per connection, paired by requestID).
-import type { Duplex, Readable, Writable } from 'node:stream';
+import { Duplex, type Readable, type Writable } from 'node:stream';
 import { withStreams } from '../stream-io.js';
 import { RuntimeError, type StreamIO } from '../types.js';
 import { CriCallError, type CriClient } from './client.js';
@@ -76,14 +76,41 @@ export async function criPortForward(client: CriClient, sandboxId: string, port:
     errors.end();
     const data = await connection.openStream({ streamType: 'data', ...headers });
     // containerd dials the port when the data stream arrives; a failure comes as text on the error
-    // stream, and ends the data stream with a RuntimeError the caller sees as the stream's error.
-    void readAll(errors).then((text) => {
-      if (text.trim()) data.destroy(new RuntimeError('PortForwardError', `port-forward to port ${port} in pod sandbox ${sandboxId}: ${text.trim()}`));
+    // stream, often after containerd has already ended the data stream. The caller gets a
+    // connection whose end waits for that text: it ends cleanly when there is none and fails with
+    // a RuntimeError carrying it when there is, so the client is told why instead of seeing an
+    // empty reply.
+    const failure = readAll(errors).then((text) => text.trim());
+    const connectionToPort = new Duplex({
+      read() {
+        data.resume();
+      },
+      write(chunk: Buffer, _encoding, callback) {
+        data.write(chunk, callback);
+      },
+      final(callback) {
+        data.end();
+        callback();
+      },
+      destroy(err, callback) {
+        data.destroy();
+        callback(err);
+      },
     });
-    data.once('close', () => connection.close());
-    signal.addEventListener('abort', () => data.destroy(), { once: true });
-    if (signal.aborted) data.destroy();
-    return data;
+    data.on('data', (chunk: Buffer) => {
+      if (!connectionToPort.push(chunk)) data.pause();
+    });
+    data.once('end', () => {
+      void failure.then((text) => {
+        if (text) connectionToPort.destroy(new RuntimeError('PortForwardError', `port-forward to port ${port} in pod sandbox ${sandboxId}: ${text}`));
+        else connectionToPort.push(null);
+      });
+    });
+    data.once('error', (err) => connectionToPort.destroy(err));
+    connectionToPort.once('close', () => connection.close());
+    signal.addEventListener('abort', () => connectionToPort.destroy(), { once: true });
+    if (signal.aborted) connectionToPort.destroy();
+    return connectionToPort;
   } catch (err) {
     connection.close();
     throw err;
