@@ -296,41 +296,59 @@ export function streamingStory(rt: StreamingRuntime): void {
       assert.equal((await sh())?.restartCount, before.restartCount);
     });
 
-    it('kubectl 1.32 port-forward: curl through the tunnel, parallel connections, a refused port reported, then a new forward', async () => {
+    /**
+     * `kubectl port-forward` of the good port and a refused one: curl through the tunnel, eight
+     * connections at once, then the refused port. Both kubectls print the node's error ("an error
+     * occurred forwarding ..."). kubectl 1.20 keeps the forward up for the next connection; client-go
+     * 1.23+ closes the whole connection after any forwarding error (handleConnection:
+     * pf.streamConn.Close(), "lost connection to pod"), as it does against a kubelet, so with
+     * kubectl 1.32 a new forward must work at once instead.
+     */
+    const portForwardStory = async (bin: string, keepsTunnel: boolean) => {
       const local = await freePort();
       // Nothing listens on a fresh free port, on the host or in the pod's network.
       const closed = await freePort();
-      const child = spawn('kubectl', ['port-forward', `pod/${WEB}`, `${local}:${port}`, `${closed + 1}:${closed}`], { env });
-      let err = '';
-      child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+      const forward = (ports: string[]) => {
+        const child = spawn(bin, ['port-forward', `pod/${WEB}`, ...ports], { env });
+        const io = { out: '', err: '', child, exited: new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))) };
+        child.stdout.on('data', (d: Buffer) => (io.out += d.toString('utf8')));
+        child.stderr.on('data', (d: Buffer) => (io.err += d.toString('utf8')));
+        return io;
+      };
+      const get = async (p: number) => (await fetch(`http://127.0.0.1:${p}/`, { signal: AbortSignal.timeout(30_000) })).text();
+      const first = forward([`${local}:${port}`, `${closed + 1}:${closed}`]);
       try {
-        await waitFor(() => out.includes(`Forwarding from 127.0.0.1:${local}`), `kubectl port-forward listening (${err})`, 60_000);
-        const get = async (p: number) => (await fetch(`http://127.0.0.1:${p}/`, { signal: AbortSignal.timeout(30_000) })).text();
+        await waitFor(() => first.out.includes(`Forwarding from 127.0.0.1:${local}`), `kubectl port-forward listening (${first.err})`, 60_000);
         const bodies = await Promise.all(Array.from({ length: 8 }, () => get(local)));
         assert.deepEqual(bodies, Array(8).fill('web-page\n'));
-        const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
         await assert.rejects(get(closed + 1));
-        // The node's error for the refused port comes back on the stream's error channel; kubectl
-        // 1.23+ reports it and then drops the whole forward ("lost connection to pod"), against a
-        // kubelet as here.
-        await waitFor(() => new RegExp(`an error occurred forwarding ${closed + 1} -> ${closed}:.*(refused|failed to connect)`, 'i').test(err), `kubectl reports the refused port (${err})`, 30_000);
-        assert.notEqual(await exited, 0, err);
-        // A new forward works at once: the refused port broke nothing on the node.
-        const again = spawn('kubectl', ['port-forward', `pod/${WEB}`, `${local}:${port}`], { env });
-        let againOut = '';
-        again.stdout.on('data', (d: Buffer) => (againOut += d.toString('utf8')));
-        try {
-          await waitFor(() => againOut.includes(`Forwarding from 127.0.0.1:${local}`), 'the second kubectl port-forward listening', 60_000);
-          assert.equal(await get(local), 'web-page\n');
-        } finally {
-          again.kill('SIGTERM');
+        await waitFor(
+          () => new RegExp(`an error occurred forwarding ${closed + 1} -> ${closed}:.*(refused|failed to connect)`, 'i').test(first.err),
+          `kubectl reports the refused port (${first.err})`,
+          30_000,
+        );
+        if (keepsTunnel) {
+          assert.equal(await get(local), 'web-page\n', 'the tunnel stays up for the next connection');
+          return;
         }
+        assert.notEqual(await first.exited, 0, first.err);
       } finally {
-        child.kill('SIGTERM');
+        first.child.kill('SIGTERM');
       }
-    });
+      // The refused port broke nothing on the node: a new forward works at once.
+      await first.exited;
+      const again = forward([`${local}:${port}`]);
+      try {
+        await waitFor(() => again.out.includes(`Forwarding from 127.0.0.1:${local}`), `the second kubectl port-forward listening (${again.err})`, 60_000);
+        assert.equal(await get(local), 'web-page\n');
+      } finally {
+        again.child.kill('SIGTERM');
+      }
+    };
+
+    it('kubectl 1.32 port-forward (WebSocket tunnel): curl through it, parallel connections, a refused port reported, then a new forward', () => portForwardStory('kubectl', false));
+
+    it('kubectl 1.20 port-forward (SPDY): curl through it, parallel connections, a refused port reported, and the tunnel stays up', () => portForwardStory(requireOldKubectl(), true));
 
     it('kubectl 1.20 (SPDY): exec with exit code and stdin, exec -it, cp', async () => {
       const old = requireOldKubectl();

@@ -36,7 +36,7 @@ export async function engineExec(client: EngineClient, id: string, command: stri
   const output = io.tty
     ? (chunk: Buffer) => startFailure.filter(chunk, io.stdout)
     : frameSplitter((stream, payload) => (stream === 2 ? forward(payload, io.stderr) : startFailure.filter(payload, io.stdout)));
-  if (io.tty) io.onResize((size) => void resize(client, `/exec/${execId}/resize`, size));
+  if (io.tty) io.onResize(resizer(client, `/exec/${execId}/resize`));
   const aborted = await pump(connection, io, output, () => killStartedExec(client, execId));
   if (aborted) return -1;
   const exitCode = await exitCodeOf(client, execId);
@@ -67,7 +67,7 @@ export async function engineAttach(client: EngineClient, id: string, io: StreamI
     throw err instanceof EngineError && err.status === 409 ? new RuntimeError('ContainerNotRunning', `attach: container ${id} is not running (${err.message})`) : execError(err, id);
   }
   const output = tty ? (chunk: Buffer) => forward(chunk, io.stdout) : frameSplitter((stream, payload) => forward(payload, stream === 2 ? (io.stderr ?? io.stdout) : io.stdout));
-  if (tty) io.onResize((size) => void resize(client, `/containers/${id}/resize`, size));
+  if (tty) io.onResize(resizer(client, `/containers/${id}/resize`));
   // A detach never stops the container: only this connection goes.
   await pump(connection, withStreams(io, { stdin }), output, () => Promise.resolve());
 }
@@ -172,6 +172,18 @@ function forward(chunk: Buffer, to: Writable | null): void {
 function write(to: Writable | null, data: Buffer): Promise<void> {
   if (!to || to.destroyed) return Promise.resolve();
   return new Promise((resolve) => to.write(data, () => resolve()));
+}
+
+/**
+ * Sends a session's sizes one after another. kubectl attach sends two at once (one row and column
+ * more, then the real size, to force a redraw); sent concurrently the engine may apply them in
+ * either order and leave the terminal one row and column too big.
+ */
+function resizer(client: EngineClient, path: string): (size: TerminalSize) => void {
+  let previous = Promise.resolve();
+  return (size) => {
+    previous = previous.then(() => resize(client, path, size));
+  };
 }
 
 /** A resize; retried while the engine has not started the process yet (it answers 409/500 then). */
