@@ -82,6 +82,28 @@ export async function listProcesses(): Promise<ProcEntry[]> {
   return entries.filter((e): e is ProcEntry => e !== undefined);
 }
 
+/** A listing of every process, and when it was taken. */
+export interface ProcessSnapshot {
+  /** Wall clock (ms) when the listing started. */
+  takenAt: number;
+  processes: ProcEntry[];
+}
+
+let shared: { startedAt: number; listing: Promise<ProcessSnapshot> } | undefined;
+
+/**
+ * One listing of /proc shared by every caller within `maxAgeMs` of when it was started. The stats
+ * sweep asks for each container of the node in turn; listing /proc for each one read every
+ * process's stat file once per container (100 pods: some 40 000 reads per sweep, most of a core).
+ */
+export function sharedProcessList(maxAgeMs = 1000): Promise<ProcessSnapshot> {
+  const now = Date.now();
+  if (shared && now - shared.startedAt < maxAgeMs) return shared.listing;
+  const listing = listProcesses().then((processes) => ({ takenAt: now, processes }));
+  shared = { startedAt: now, listing };
+  return listing;
+}
+
 /**
  * SIGKILL to every live process of session `sid` until none is left: a command's descendants
  * keep its session even when they leave its process group (a shell's jobs do).

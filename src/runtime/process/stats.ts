@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type { CgroupUsage } from '../../cgroups/index.js';
 import type { ContainerStats } from '../types.js';
-import { listProcesses, NS_PER_TICK } from './procfs.js';
+import { NS_PER_TICK, sharedProcessList } from './procfs.js';
 
 export function statsFromCgroup(usage: CgroupUsage): ContainerStats {
   const stats: ContainerStats = { timestamp: usage.timestamp };
@@ -30,12 +30,14 @@ export function withResidentFloor(fromCgroup: ContainerStats, fromProcesses: Con
 
 /** Usage of the processes in the process group `pgrp` (the container's main pid). */
 export async function statsFromProcessGroup(pgrp: number): Promise<ContainerStats> {
-  const members = (await listProcesses()).filter((p) => p.pgrp === pgrp && p.state !== 'Z' && p.state !== 'X');
+  const { takenAt, processes } = await sharedProcessList();
+  const members = processes.filter((p) => p.pgrp === pgrp && p.state !== 'Z' && p.state !== 'X');
   const rss = await Promise.all(members.map((p) => rssBytes(p.pid)));
   const rssTotal = rss.reduce((sum, bytes) => sum + bytes, 0);
   const ticks = members.reduce((sum, p) => sum + p.utime + p.stime, 0);
   return {
-    timestamp: new Date().toISOString(),
+    // The CPU time is as of the listing, which other containers' stats may have shared.
+    timestamp: new Date(takenAt).toISOString(),
     cpuUsageNanoSeconds: Math.round(ticks * NS_PER_TICK),
     memoryWorkingSetBytes: rssTotal,
     memoryUsageBytes: rssTotal,
