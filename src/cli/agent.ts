@@ -214,7 +214,7 @@ export class Agent {
     this.logManager.start();
     this.watchStorage();
     await this.mirror?.start();
-    await this.stats.start();
+    this.stats.start();
     this.log.info('berth is running', {
       node: o.nodeName,
       endpoints: `https://${urlHost(advertisedAddress(o.address, this.nodeIP))}:${this.server!.port}`,
@@ -390,9 +390,9 @@ export class Agent {
         if (!view || !this.runtime) return Promise.reject(new RuntimeError('PodNotFound', `pod "${pod}" not found in namespace "${namespace}" on this node`));
         return this.runtime.portForward(view.pod, port, signal);
       },
-      statsSummary: () => this.stats.summary(),
+      statsSummary: () => this.stats.answer(),
       resourceMetrics: () =>
-        this.stats.summary().then(renderResourceMetrics, (err: unknown) => {
+        this.stats.answer().then(renderResourceMetrics, (err: unknown) => {
           this.log.warn('reading resource usage for /metrics/resource failed', { err: (err as Error).message });
           return renderResourceMetrics(undefined);
         }),

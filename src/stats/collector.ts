@@ -1,7 +1,9 @@
 // Samples the node and its containers and answers /stats/summary and /metrics/resource from one
 // reading. Container numbers come from the runtime (cgroups where the container has one); a
 // running container the runtime says nothing about is read from /proc by its process group.
-// CPU rates need two readings, so a background sampler keeps one window open for every container.
+// CPU rates need two readings, so a background sampler keeps one window open for every container
+// while anyone asks for numbers (kubectl top, a metrics-server scrape), and sleeps otherwise: a
+// node nobody watches pays nothing for it.
 import { statfs } from 'node:fs/promises';
 import type { ContainerStats, Runtime } from '../runtime/types.js';
 import type { PodView } from '../workers/index.js';
@@ -22,6 +24,9 @@ export interface StatsCollectorOptions {
 /** How often the background sampler reads everything (cAdvisor's housekeeping is 10-15 s). */
 export const SAMPLE_INTERVAL_MS = 10_000;
 
+/** The sampler sleeps once nobody asked for this long (metrics-server scrapes every 15-60 s). */
+export const SAMPLER_IDLE_AFTER_MS = 5 * 60_000;
+
 const NODE_KEY = '\0node';
 /**
  * Containers read at the same time. Each reading is several small files (state, /proc, cgroup);
@@ -41,17 +46,63 @@ export class StatsCollector {
 
   constructor(private readonly o: StatsCollectorOptions) {}
 
+  private intervalMs = SAMPLE_INTERVAL_MS;
+  private idleAfterMs = SAMPLER_IDLE_AFTER_MS;
+  private lastAsked = 0;
+  private waking: Promise<Summary> | undefined;
+  private stopped = false;
+
+  /** Sets the sampling rhythm; nothing is read until the first answer() is asked for. */
+  start(intervalMs = SAMPLE_INTERVAL_MS, idleAfterMs = SAMPLER_IDLE_AFTER_MS): void {
+    this.intervalMs = intervalMs;
+    this.idleAfterMs = idleAfterMs;
+    this.stopped = false;
+  }
+
+  /** True while the background sampler runs (someone asked within the idle period). */
+  sampling(): boolean {
+    return this.timer !== undefined;
+  }
+
   /**
-   * Takes two readings MIN_WINDOW_MS apart (so the first `kubectl top` already has CPU rates),
-   * then one every `intervalMs`. Errors of a background reading are ignored: the next request
-   * reads again and reports them.
+   * The numbers for a request. A sleeping sampler wakes: two readings MIN_WINDOW_MS apart, so the
+   * answer already has CPU rates, then one every interval until nobody has asked for the idle
+   * period. Errors of a background reading are ignored: the next request reads again and reports
+   * them.
    */
-  async start(intervalMs = SAMPLE_INTERVAL_MS): Promise<void> {
-    await this.summary().catch(() => undefined);
-    const first = setTimeout(() => this.sweep(), MIN_WINDOW_MS);
-    first.unref();
-    this.timer = setInterval(() => this.sweep(), intervalMs);
-    this.timer.unref();
+  answer(): Promise<Summary> {
+    this.lastAsked = Date.now();
+    if (this.timer || this.stopped) return this.summary();
+    this.waking ??= (async () => {
+      try {
+        await this.summary().catch(() => undefined);
+        await new Promise((resolve) => setTimeout(resolve, MIN_WINDOW_MS));
+        const second = await this.summary();
+        if (!this.stopped && !this.timer) {
+          this.timer = setInterval(() => this.tick(), this.intervalMs);
+          this.timer.unref();
+        }
+        return second;
+      } finally {
+        this.waking = undefined;
+      }
+    })();
+    return this.waking;
+  }
+
+  private tick(): void {
+    if (Date.now() - this.lastAsked > this.idleAfterMs) {
+      this.sleep();
+      return;
+    }
+    this.sweep();
+  }
+
+  private sleep(): void {
+    clearInterval(this.timer);
+    clearTimeout(this.followUp);
+    this.timer = undefined;
+    this.followUp = undefined;
   }
 
   private sweep(): void {
@@ -64,9 +115,8 @@ export class StatsCollector {
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    clearTimeout(this.followUp);
-    this.timer = undefined;
+    this.stopped = true;
+    this.sleep();
   }
 
   /** A fresh reading of the node and every running container. */

@@ -45,6 +45,14 @@ function view(name: string, containers: Array<{ name: string; id: string; pid?: 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+async function waitUntil(ok: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > until) throw new Error(`timed out waiting: ${what}`);
+    await sleep(50);
+  }
+}
+
 after(() => {
   for (const c of children) c.kill('SIGKILL');
 });
@@ -122,6 +130,43 @@ describe('stats collector', () => {
     const s = await c.summary();
     assert.deepEqual(s.pods[0]!.containers, [{ name: 'main', startTime: '2026-01-01T00:00:02Z' }]);
     assert.equal(s.pods[0]!.cpu, undefined);
+  });
+
+  test('the sampler reads nothing until asked; the first answer has CPU rates; it sleeps again when nobody asks', async () => {
+    const sleeper = child('setInterval(() => {}, 1000)');
+    await sleep(300);
+    let readings = 0;
+    const c = new StatsCollector({
+      nodeName: 'n1',
+      runtime: () => ({
+        containerStats: async () => {
+          readings++;
+          return undefined;
+        },
+      }),
+      views: () => [view('idle', [{ name: 'main', id: 'c-idle', pid: sleeper.pid! }])],
+    });
+    try {
+      c.start(200, 3000);
+      await sleep(800);
+      assert.equal(readings, 0, 'no reading before anyone asked');
+      assert.equal(c.sampling(), false);
+
+      const [a, b] = await Promise.all([c.answer(), c.answer()]);
+      assert.equal(a, b, 'requests that arrive while the sampler wakes share its readings');
+      assert.ok(a.node.cpu.usageNanoCores !== undefined, 'the first answer already has the node CPU rate');
+      assert.ok(a.pods[0]!.containers[0]!.cpu!.usageNanoCores !== undefined, 'and the container CPU rate');
+      assert.equal(readings, 2, 'two readings to wake');
+      assert.equal(c.sampling(), true);
+
+      await waitUntil(() => readings >= 4, 'the sampler reads every interval while asked');
+      await waitUntil(() => !c.sampling(), 'the sampler sleeps once nobody asked for the idle period');
+      const asleep = readings;
+      await sleep(600);
+      assert.equal(readings, asleep, 'a sleeping sampler reads nothing');
+    } finally {
+      c.stop();
+    }
   });
 
   test('a failed reading renders as resource_scrape_error 1', () => {
