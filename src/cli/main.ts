@@ -1,10 +1,11 @@
 // `berth` entry point: subcommands `run`, `validate`, `version`, `help`, and the operator commands
 // (get, describe, logs, events, exec) that talk to the local agent.
+// First: the heap setting must hold before the other modules load (see heap.ts).
+import './heap.js';
 import { createLogger } from '../log/index.js';
 import { parseManifestUrlHeader } from '../sources/index.js';
 import { Agent } from './agent.js';
 import { flagHelp, UsageError } from './flags.js';
-import { keepYoungGenerationSmall } from './heap.js';
 import { OPS_COMMAND_NAMES, OPS_USAGE, OpsError, runOpsCommand } from './ops/index.js';
 import { parseRunOptions, RUN_FLAGS } from './options.js';
 import { validateCommand } from './validate.js';
@@ -54,7 +55,6 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(`Usage: berth run [flags]\n\nFlags (kubelet names):\n${flagHelp(RUN_FLAGS)}\n`);
     return 0;
   }
-  keepYoungGenerationSmall();
   const log = createLogger();
   const agent = new Agent(options, log);
   const shutdown = (signal: string) => {

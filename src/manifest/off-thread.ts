@@ -3,7 +3,8 @@
 // Small manifests (nearly all) are decoded inline: a thread round trip would cost more than the parse.
 // The thread is started on demand, ended when idle (its heap is freed with it) and has a heap cap, so
 // a manifest that still manages to blow up costs a failed decode, never the agent.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerThread } from '../heap/index.js';
 import { decodePodListManifest, decodePodManifest } from './decode.js';
 import type { ManifestProblem } from './problem.js';
 import type { DecodeResult, StaticIdentity } from './types.js';
@@ -38,10 +39,10 @@ const workerUrl = new URL(fromSource ? './decode-worker.ts' : './decode-worker.j
 function newThread(): Worker {
   // A young generation large enough for a big document's short-lived nodes: fewer, cheaper collections.
   const resourceLimits = { maxOldGenerationSizeMb: THREAD_HEAP_MB, maxYoungGenerationSizeMb: 64 };
-  if (!fromSource) return new Worker(workerUrl, { resourceLimits });
+  if (!fromSource) return startWorkerThread(workerUrl, { resourceLimits });
   const tsx = import.meta.resolve('tsx/esm/api');
   const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); })`;
-  return new Worker(bootstrap, { eval: true, resourceLimits });
+  return startWorkerThread(bootstrap, { eval: true, resourceLimits });
 }
 
 let worker: Worker | undefined;

@@ -31,7 +31,7 @@ import { connectPodPort } from './port-forward.js';
 import { statsFromCgroup, statsFromProcessGroup, withResidentFloor } from './stats.js';
 import { ContainerIsolation, type PodWarning, type PreparedContainer } from './isolation.js';
 import { launchShim } from './shim.js';
-import type { SpawnedShim } from './spawner.js';
+import { startSpawnerThreads, type SpawnedShim } from './spawner.js';
 import { readTerminationMessage } from '../termination-message.js';
 import { StateDir, baseRecord, exitedRecord, type ContainerMeta, type ExitFile, type PidFile } from './state.js';
 import { within } from '../within.js';
@@ -117,6 +117,7 @@ export class ProcessRuntime implements Runtime {
     }
     await fs.mkdir(this.state.containersDir(), { recursive: true });
     await this.isolation.init();
+    startSpawnerThreads();
   }
 
   async runPodSandbox(_pod: Pod): Promise<SandboxInfo> {

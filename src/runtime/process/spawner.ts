@@ -3,7 +3,8 @@
 // /healthz meanwhile) and every spawn waited for the previous one. Two spawner threads do it
 // instead, so the event loop stays free and two spawns wait for the kernel at a time.
 import { EventEmitter } from 'node:events';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerThread } from '../../heap/index.js';
 
 export type SpawnerRequest =
   | { kind: 'spawn'; id: number; file: string; args: string[]; env: Record<string, string> }
@@ -107,9 +108,9 @@ function newThread(): Worker {
   let w: Worker;
   if (fromSource) {
     const tsx = import.meta.resolve('tsx/esm/api');
-    w = new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(threadUrl.href)}); })`, { eval: true });
+    w = startWorkerThread(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(threadUrl.href)}); })`, { eval: true });
   } else {
-    w = new Worker(threadUrl);
+    w = startWorkerThread(threadUrl);
   }
   w.on('message', (m: SpawnerReply) => live.get(m.id)?.onReply(m));
   w.on('error', (err) => {
@@ -123,9 +124,18 @@ function newThread(): Worker {
   return w;
 }
 
+/**
+ * Starts the spawner threads now, before the first burst of containers: a starting thread resets
+ * the process's V8 flags (see src/heap), and one started in the middle of a burst let the agent's
+ * young generation grow to 16 MB before the setting was back.
+ */
+export function startSpawnerThreads(): void {
+  while (threads.length < THREADS) threads.push(newThread());
+}
+
 /** Spawns `file` detached (its own session), stdout a pipe for the handshake, on a spawner thread. */
 export function spawnShim(file: string, args: string[], env: Record<string, string>): SpawnedShim {
-  while (threads.length < THREADS) threads.push(newThread());
+  startSpawnerThreads();
   const id = nextId++;
   const thread = threads[id % threads.length]!;
   const shim = new SpawnedShim(thread, id);

@@ -1,0 +1,29 @@
+// The young-generation setting must survive worker threads: a starting worker resets V8's flags.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { getHeapSpaceStatistics } from 'node:v8';
+import { keepYoungGenerationSmall, startWorkerThread } from '../../src/heap/index.js';
+
+function newSpaceMb(): number {
+  return getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.space_size / 1048576;
+}
+
+/** Short-lived garbage with survivors, as a burst of manifests makes: V8 grows the young generation for it. */
+function burst(): void {
+  let keep: object[] = [];
+  for (let i = 0; i < 2_000_000; i++) {
+    keep.push({ i, s: `x${i}` });
+    if (keep.length > 50_000) keep = [];
+  }
+}
+
+test('after a worker thread started through startWorkerThread, the young generation stays at its initial size', async () => {
+  keepYoungGenerationSmall();
+  const worker = startWorkerThread('setTimeout(() => {}, 50)', { eval: true });
+  await new Promise((resolve) => worker.once('online', resolve));
+  // Let 'online' listeners run (the setting is applied again there) before the burst.
+  await new Promise((resolve) => setImmediate(resolve));
+  burst();
+  assert.ok(newSpaceMb() <= 4, `new space ${newSpaceMb()} MB: the worker's start undid the setting`);
+  await new Promise((resolve) => worker.once('exit', resolve));
+});
