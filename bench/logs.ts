@@ -117,12 +117,11 @@ const logs100mb: Benchmark = {
       let maxDisk = 0;
       let maxRss = 0;
       const health: number[] = [];
-      const base = `http://127.0.0.1:${berth.port}`;
       while (performance.now() - t0 < FLOOD_SECONDS * 1000) {
         maxDisk = Math.max(maxDisk, bytesUnder(env.podLogs));
         maxRss = Math.max(maxRss, statusKb(berth.pid, 'VmRSS') * 1024);
         const h = performance.now();
-        await fetch(`${base}/healthz`).then((r) => r.text());
+        await berth.healthz();
         health.push(performance.now() - h);
         await sleep(100);
       }

@@ -27,7 +27,7 @@ async function withEnv<T>(label: string, body: (env: BenchEnv, berth: Berth) => 
 }
 
 /** Polls /healthz back to back until stopped; the latencies and failures. */
-function healthLoad(port: number): { stop(): Promise<{ ms: number[]; failures: number }> } {
+function healthLoad(berth: Berth): { stop(): Promise<{ ms: number[]; failures: number }> } {
   const ms: number[] = [];
   let failures = 0;
   let running = true;
@@ -35,9 +35,7 @@ function healthLoad(port: number): { stop(): Promise<{ ms: number[]; failures: n
     while (running) {
       const t = performance.now();
       try {
-        const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(10_000) });
-        await res.arrayBuffer();
-        if (!res.ok) failures++;
+        await berth.healthz();
       } catch {
         failures++;
       }
@@ -111,7 +109,7 @@ const bigManifest: Benchmark = {
     withEnv('bigmanifest', async (env, berth): Promise<Outcome> => {
       const text = labelled('big', 120_000);
       const commit = env.stageManifest('big', text);
-      const health = healthLoad(berth.port);
+      const health = healthLoad(berth);
       await sleep(500);
       const t0 = commit();
       // Another pod written right after must start meanwhile, not after the parse.

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PodList } from 'kubernetes-types/core/v1';
-import { request } from 'node:https';
+import { Agent, request } from 'node:https';
 import { MarkerDir } from './markers.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -34,6 +34,8 @@ export interface Berth {
   /** Rejects when the agent exits (used to fail waits fast instead of timing out). */
   exited: Promise<never>;
   pods(): Promise<PodList>;
+  /** GET /healthz on the node API (HTTPS, one kept-alive connection); rejects unless 200. */
+  healthz(): Promise<string>;
   waitLog(match: (l: Record<string, unknown>) => boolean, what: string, timeoutMs?: number): Promise<LogLine>;
   /** Log lines about one static pod (the agent names them NAME-NODE_default). */
   podLogs(podName: string): LogLine[];
@@ -183,6 +185,8 @@ async function startBerth(env: BenchEnv, extraArgs: string[]): Promise<Berth> {
   // only, to profile it under a benchmark's load (NODE_OPTIONS refuses --cpu-prof).
   const nodeFlags = (process.env.BERTH_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   const proc = spawn(process.execPath, [...nodeFlags, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, BERTH_LOG_LEVEL: 'info' } });
+  // /healthz pollers measure the agent, not a TLS handshake per request.
+  const healthAgent = new Agent({ keepAlive: true, maxSockets: 1 });
   const logs: LogLine[] = [];
   const listeners = new Set<() => void>();
   let buffered = '';
@@ -250,7 +254,11 @@ async function startBerth(env: BenchEnv, extraArgs: string[]): Promise<Berth> {
     async pods() {
       return JSON.parse(await nodeGet(env.root, port, '/pods')) as PodList;
     },
+    healthz() {
+      return nodeGet(env.root, port, '/healthz', healthAgent);
+    },
     stop() {
+      healthAgent.destroy();
       stopping ??= new Promise<void>((done) => {
         if (proc.exitCode !== null || proc.signalCode !== null) return done();
         const force = setTimeout(() => proc.kill('SIGKILL'), 5_000);
@@ -266,11 +274,11 @@ async function startBerth(env: BenchEnv, extraArgs: string[]): Promise<Berth> {
 }
 
 /** GET on berth's node API as root does it: HTTPS pinned to <root>/pki/kubelet.crt, the token in <root>/api/token. */
-function nodeGet(rootDir: string, port: number, path: string): Promise<string> {
+function nodeGet(rootDir: string, port: number, path: string, agent?: Agent): Promise<string> {
   const token = readFileSync(join(rootDir, 'api', 'token'), 'utf8').trim();
   const ca = readFileSync(join(rootDir, 'pki', 'kubelet.crt'), 'utf8');
   return new Promise((resolvePromise, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, ca, headers: { Authorization: `Bearer ${token}` }, timeout: 30_000 }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, ca, ...(agent ? { agent } : {}), headers: { Authorization: `Bearer ${token}` }, timeout: 30_000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
