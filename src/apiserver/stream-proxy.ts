@@ -115,11 +115,16 @@ export function proxyUpgrade(node: NodeConnection, path: string, req: IncomingMe
   let backend: Duplex | undefined;
   let done = false;
   let untrack = () => {};
-  // An error, a server shutdown or a client gone before the upgrade drops everything now.
-  const closeAll = () => {
-    if (done) return;
+  /** Marks the stream finished, once: false when something else already finished it. */
+  const settle = (): boolean => {
+    if (done) return false;
     done = true;
     untrack();
+    return true;
+  };
+  // An error, a server shutdown or a client gone before the upgrade drops everything now.
+  const closeAll = () => {
+    if (!settle()) return;
     client.destroy();
     backend?.destroy();
     upstream.destroy();
@@ -130,9 +135,7 @@ export function proxyUpgrade(node: NodeConnection, path: string, req: IncomingMe
   // kubectl would report exit code 0 for a command that failed. Ending flushes them first; a peer
   // that never hangs up is dropped after a grace period.
   const endAll = () => {
-    if (done) return;
-    done = true;
-    untrack();
+    if (!settle()) return;
     client.end();
     backend?.end();
     const sockets = [client, ...(backend ? [backend] : [])];
@@ -181,8 +184,7 @@ export function proxyUpgrade(node: NodeConnection, path: string, req: IncomingMe
       res.on('end', () => {
         client.end();
         upstream.destroy();
-        done = true;
-        untrack();
+        settle();
       });
       res.on('error', closeAll);
       return;
@@ -190,20 +192,16 @@ export function proxyUpgrade(node: NodeConnection, path: string, req: IncomingMe
     readText(res, 64 * 1024)
       .catch(() => '')
       .then((text) => {
-        if (done) return;
-        done = true;
-        untrack();
+        if (!settle()) return;
         upstream.destroy();
         const message = text.trim() || `the node API answered ${code} ${res.statusMessage ?? ''}`.trim();
         refuseUpgrade(client, new ApiError(code, CODES[code]?.[0] ?? (code >= 500 ? 'InternalError' : 'BadRequest'), message));
       });
   });
   upstream.on('error', (err) => {
-    if (done) return;
+    if (!settle()) return;
     logger.warn('apiserver: cannot reach the node API for a stream', { path, err: err.message });
     refuseUpgrade(client, new ApiError(502, 'InternalError', `${nodeUnreachable(node, err)}; the stream was not opened`));
-    done = true;
-    untrack();
   });
   upstream.end();
 }

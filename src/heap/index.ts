@@ -13,9 +13,10 @@ export function keepYoungGenerationSmall(): void {
 }
 
 /**
- * A worker thread that leaves the setting in place. V8 flags are process-wide, and a starting
- * worker sets them all again from the process's own: without this, the first worker undid the
- * setting for the main thread (new space back to 32 MB with 100 pods).
+ * A worker thread that leaves the setting in place. V8 flags are process-wide, and setting up a
+ * new isolate's heap raises a growth factor below 2 back to 2: without this, the first worker
+ * undid the setting for the main thread too (new space back to 32 MB with 100 pods). The reset
+ * happens while the thread starts, so the setting is applied again once it is online.
  */
 export function startWorkerThread(script: string | URL, options?: WorkerOptions): Worker {
   const worker = new Worker(script, options);

@@ -43,14 +43,15 @@ export class StatsCollector {
   private followUp: NodeJS.Timeout | undefined;
   /** The background sweep running now; a tick that finds one running skips (they never pile up). */
   private sweeping: Promise<unknown> | undefined;
-
-  constructor(private readonly o: StatsCollectorOptions) {}
-
   private intervalMs = SAMPLE_INTERVAL_MS;
   private idleAfterMs = SAMPLER_IDLE_AFTER_MS;
+  /** When a request last asked for numbers; the sampler sleeps once this is idleAfterMs old. */
   private lastAsked = 0;
+  /** The two readings that wake a sleeping sampler; requests meanwhile share them. */
   private waking: Promise<Summary> | undefined;
   private stopped = false;
+
+  constructor(private readonly o: StatsCollectorOptions) {}
 
   /** Sets the sampling rhythm; nothing is read until the first answer() is asked for. */
   start(intervalMs = SAMPLE_INTERVAL_MS, idleAfterMs = SAMPLER_IDLE_AFTER_MS): void {
