@@ -117,6 +117,8 @@ export interface Engine {
   objects(match: { podNames?: string[]; podUid?: string }): Promise<EngineObject[]>;
   /** Makes the container die through the engine: containerd `ctr tasks kill -s SIGKILL`; Docker/Podman stop (n=0) or kill. */
   crash(containerId: string, n: number): Promise<void>;
+  /** How the engine says the container ended (state, exit code, reason), for a failure message. */
+  describe(containerId: string): Promise<string>;
   /** Removes every container and sandbox labelled for these pods (cleanup, also after a failure). */
   purge(podNames: string[]): Promise<void>;
   close(): void;
@@ -160,6 +162,12 @@ class ContainerdEngine implements Engine {
       }
     }
     return out;
+  }
+
+  async describe(containerId: string): Promise<string> {
+    const { status } = await this.client.call<{ status: Record<string, unknown> }>('RuntimeService', 'ContainerStatus', { containerId });
+    const { state, exitCode, reason, message, finishedAt } = status;
+    return JSON.stringify({ state, exitCode, reason, message, finishedAt });
   }
 
   async crash(containerId: string): Promise<void> {
@@ -208,6 +216,11 @@ class DockerEngine implements Engine {
         running: c.State === 'running',
         labels: c.Labels ?? {},
       }));
+  }
+
+  async describe(containerId: string): Promise<string> {
+    const inspected = await this.client.json<{ State: unknown }>('GET', `/containers/${containerId}/json`);
+    return JSON.stringify(inspected?.State);
   }
 
   async crash(containerId: string, n: number): Promise<void> {
@@ -367,7 +380,12 @@ spec:
       const uid = p.metadata!.uid!;
       const objects = await engine.objects({ podUid: uid });
       const container = objects.find((o) => o.id === idOf(c));
-      assert.ok(container?.running && container.kind === 'container', `${spec.kind} runs container ${idOf(c)}: ${JSON.stringify(objects)}`);
+      if (!container?.running) {
+        const ended = await engine.describe(idOf(c)).catch((err: unknown) => String(err));
+        const mentions = berth.logs.filter((l) => JSON.stringify(l).includes(idOf(c).slice(0, 12)) || l.level === 'warn' || l.level === 'error');
+        assert.fail(`${spec.kind} runs container ${idOf(c)}: ${JSON.stringify(objects)}\nthe engine says: ${ended}\nthe agent logged:\n${mentions.map((l) => JSON.stringify(l)).join('\n')}`);
+      }
+      assert.equal(container.kind, 'container');
       assert.equal(container.labels['io.kubernetes.pod.name'], full('static-web'));
       assert.equal(container.labels['berth.managed'], 'true');
       assert.equal(container.labels[LABEL_NODE], NODE, 'labelled with its node: agents sharing an engine keep apart');

@@ -86,6 +86,16 @@ export interface Berth {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/**
+ * Every agent a test file started and has not seen exit. When the test process ends (an after
+ * hook that failed or timed out included) they are killed: a leftover agent of node my-node1
+ * would take the next file's containers on the same engine for its own and remove them.
+ */
+const liveAgents = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const agent of liveAgents) agent.kill('SIGKILL');
+});
+
 export async function startBerth(ws: Workspace, extra: string[] = [], opts: { manifests?: boolean; uid?: number } = {}): Promise<Berth> {
   const args = [
     'run',
@@ -103,6 +113,8 @@ export async function startBerth(ws: Workspace, extra: string[] = [], opts: { ma
     // An unprivileged agent (gid = uid, as nobody:nogroup are 65534:65534).
     ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}),
   });
+  liveAgents.add(proc);
+  proc.once('exit', () => liveAgents.delete(proc));
   const logs: Array<Record<string, unknown>> = [];
   const waiters = new Set<() => void>();
   let buffered = '';
