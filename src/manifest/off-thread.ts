@@ -37,12 +37,15 @@ const fromSource = import.meta.url.endsWith('.ts');
 const workerUrl = new URL(fromSource ? './decode-worker.ts' : './decode-worker.js', import.meta.url);
 
 function newThread(): Worker {
-  // A young generation large enough for a big document's short-lived nodes: fewer, cheaper collections.
-  const resourceLimits = { maxOldGenerationSizeMb: THREAD_HEAP_MB, maxYoungGenerationSizeMb: 64 };
-  if (!fromSource) return startWorkerThread(workerUrl, { resourceLimits });
+  // Only large manifests come here, and the thread ends when idle: it starts with room for a big
+  // document's tree (a young generation at its full size, an old generation that need not be
+  // collected again and again while it fills).
+  const resourceLimits = { maxOldGenerationSizeMb: THREAD_HEAP_MB, maxYoungGenerationSizeMb: 96 };
+  const roomy = { semiSpaceMb: 32, oldSpaceMb: 256 };
+  if (!fromSource) return startWorkerThread(workerUrl, { resourceLimits }, roomy);
   const tsx = import.meta.resolve('tsx/esm/api');
   const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); })`;
-  return startWorkerThread(bootstrap, { eval: true, resourceLimits });
+  return startWorkerThread(bootstrap, { eval: true, resourceLimits }, roomy);
 }
 
 let worker: Worker | undefined;

@@ -27,3 +27,25 @@ test('after a worker thread started through startWorkerThread, the young generat
   assert.ok(newSpaceMb() <= 4, `new space ${newSpaceMb()} MB: the worker's start undid the setting`);
   await new Promise((resolve) => worker.once('exit', resolve));
 });
+
+/** Starts a thread that reports its own new space size (MB) once it runs. */
+async function threadNewSpaceMb(roomy?: { semiSpaceMb: number; oldSpaceMb: number }): Promise<number> {
+  const script = `const { parentPort } = require('node:worker_threads');
+    const v8 = require('node:v8');
+    parentPort.postMessage(v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576);`;
+  const worker = startWorkerThread(script, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 96 } }, roomy);
+  const [mb] = (await new Promise((resolve) => worker.once('message', (m) => resolve([m])))) as [number];
+  await new Promise((resolve) => worker.once('exit', resolve));
+  return mb;
+}
+
+test('a roomy thread starts with the young generation asked for; the next thread and the main thread do not', async () => {
+  keepYoungGenerationSmall();
+  const roomy = await threadNewSpaceMb({ semiSpaceMb: 32, oldSpaceMb: 256 });
+  assert.ok(roomy >= 32, `the roomy thread's new space is ${roomy} MB, asked for 32 MB semi-spaces`);
+  const plain = await threadNewSpaceMb();
+  assert.ok(plain <= 4, `a thread started after it has ${plain} MB of new space: the roomy sizes were not put back`);
+  await new Promise((resolve) => setImmediate(resolve));
+  burst();
+  assert.ok(newSpaceMb() <= 4, `main thread new space ${newSpaceMb()} MB after a roomy thread started`);
+});
