@@ -1,7 +1,7 @@
 // Spawning shims off the main thread. Node's spawn() returns only once the child has exec'd; with
 // 2000 containers starting on a busy machine that was seconds of a blocked event loop (no API, no
-// /healthz meanwhile) and every spawn waited for the previous one. Two spawner threads do it
-// instead, so the event loop stays free and two spawns wait for the kernel at a time.
+// /healthz meanwhile) and every spawn waited for the previous one. A spawner thread does it
+// instead, so the event loop stays free.
 import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { startWorkerThread } from '../../heap/index.js';
@@ -17,7 +17,12 @@ export type SpawnerReply =
   | { id: number; kind: 'exit'; code: number | null }
   | { id: number; kind: 'close' };
 
-const THREADS = 2;
+/**
+ * One thread: each is a whole Node.js environment (about 7 MB), and a second one made things
+ * slower on a 2-core machine, not faster (2000 pods all running in 13.6 s with two, 10.5 s with
+ * one; 500 pods 3.4 s and 2.5 s; the agent with 100 pods 115 MB and 107 MB).
+ */
+const THREADS = 1;
 
 /**
  * The part of a ChildProcess the process runtime uses, for a shim spawned by a spawner thread.
