@@ -141,6 +141,7 @@ export class Agent {
         source: {
           pods: () => this.pods(),
           onChange: (listener) => this.podListeners.push(listener),
+          startsInFlight: () => this.manager?.startsInFlight() ?? 0,
           problems: () => this.config.problems(),
           onProblemsChange: (listener) => this.config.problemsChanged(() => listener()),
         },

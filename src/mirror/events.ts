@@ -50,6 +50,8 @@ export interface EventRecorderOptions {
   maxQueued?: number;
   /** Repeats within this window are counted on one Event (default 10 min). */
   dedupWindowMs?: number;
+  /** Awaited before a round of sending starts (the mirror holds events back during container starts). */
+  beforeSending?: () => Promise<void>;
 }
 
 const MAX_MESSAGE = 1024;
@@ -121,7 +123,8 @@ export class EventRecorder {
 
   private pump(): void {
     if (this.running || this.stopped) return;
-    this.running = this.drain().finally(() => {
+    const ready = this.o.beforeSending?.() ?? Promise.resolve();
+    this.running = ready.then(() => this.drain()).finally(() => {
       this.running = undefined;
       if (this.queue.length && !this.stopped) this.pump();
     });

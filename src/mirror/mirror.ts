@@ -16,14 +16,24 @@ import { loadKubeconfig } from './kubeconfig.js';
 import { LeaseRenewer } from './lease.js';
 import { mirrorHash } from './mirror-pod.js';
 import { MirrorPods } from './mirror-pods.js';
+import { StartQuiet } from './start-quiet.js';
 import { NodeRegistrar, type NodeSpecOptions } from './node.js';
 import { collectNodeFacts, type NodeFacts } from './node-info.js';
+
+/**
+ * How long after the last container start returned mirror writes and events still wait: the
+ * process just started is still initialising (containerd, 2 cores: 124 ms from manifest to a
+ * serving httpd with it, 138 ms with no wait at all and 142 ms before any waiting).
+ */
+const START_SETTLE_MS = 50;
 
 export interface MirrorSource {
   /** The node's static pods with their current status (as /pods shows them). */
   pods(): Pod[];
   /** Called after any pod was added/removed or its status changed (bursts are coalesced). */
   onChange(listener: () => void): void;
+  /** Sandbox and container starts under way: mirror writes and events wait for them (bounded). */
+  startsInFlight?(): number;
   /** Current manifest problems. */
   problems(): ManifestProblem[];
   onProblemsChange(listener: () => void): void;
@@ -49,6 +59,8 @@ export interface MirrorOptions {
   requestTimeoutMs?: number;
   /** Status writes per pod are at most this often (default 50 ms). */
   minSyncIntervalMs?: number;
+  /** Longest a mirror write or an event waits for container starts to return (default 250 ms). */
+  startQuietMaxMs?: number;
   /** Events held while the API server is unreachable (default 1000). */
   maxQueuedEvents?: number;
   /** Hostname, extra labels, taints, runtime/kubelet versions, kubelet port, capacity overrides. */
@@ -82,10 +94,12 @@ export class Mirror implements PodEventSink {
   /** UID of the Node as last registered, to tell a re-registration in the log. */
   private lastNodeUid: string | undefined;
   private syncBackoff: Backoff;
+  private readonly quiet: StartQuiet;
 
   constructor(private readonly o: MirrorOptions) {
     this.log = o.logger.child({ component: 'mirror' });
     this.syncBackoff = new Backoff(o.retry ?? DEFAULT_BACKOFF);
+    this.quiet = new StartQuiet(() => (o.source.startsInFlight?.() ?? 0) > 0, o.startQuietMaxMs ?? 250);
   }
 
   /**
@@ -114,7 +128,7 @@ export class Mirror implements PodEventSink {
       log: this.log,
       nodeEvent: (reason, message) => this.nodeEvent('Warning', reason, message),
     });
-    this.recorder = new EventRecorder({ client, nodeName: o.nodeName, health, log: this.log, retry, maxQueued: o.maxQueuedEvents });
+    this.recorder = new EventRecorder({ client, nodeName: o.nodeName, health, log: this.log, retry, maxQueued: o.maxQueuedEvents, beforeSending: () => this.quiet.wait(START_SETTLE_MS) });
     for (const record of this.early.splice(0)) record();
 
     health.onRecovered(() => {
@@ -127,7 +141,10 @@ export class Mirror implements PodEventSink {
       void this.renewLease();
       void this.heartbeat();
     });
-    o.source.onChange(() => this.kick());
+    o.source.onChange(() => {
+      this.quiet.changed();
+      this.kick();
+    });
     o.source.onProblemsChange(() => this.announceProblems());
 
     this.log.info('mirror: publishing node, lease, mirror pods and events', { server: cfg.server, kubeconfig: o.kubeconfigPath, node: o.nodeName });
@@ -148,6 +165,7 @@ export class Mirror implements PodEventSink {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     clearTimeout(this.syncTimer);
+    this.quiet.release();
     this.syncBackoff.wake();
     // Closing the client aborts whatever is in flight, so the loops below end promptly.
     this.client?.close();
@@ -231,7 +249,7 @@ export class Mirror implements PodEventSink {
     const gap = this.lastSyncStart + (this.o.minSyncIntervalMs ?? 50) - Date.now();
     this.syncTimer = setTimeout(() => {
       this.syncTimer = undefined;
-      this.syncing = this.syncPass().finally(() => {
+      this.syncing = this.quiet.wait(START_SETTLE_MS).then(() => this.syncPass()).finally(() => {
         this.syncing = undefined;
         if (this.dirty) {
           this.dirty = false;

@@ -40,6 +40,7 @@ export class PodManager {
   /** Full name -> when the last pod of that name has stopped. */
   private readonly stopping = new Map<string, Promise<void>>();
   private lastSync = Date.now();
+  private starts = 0;
 
   constructor(private readonly o: PodManagerOptions) {
     o.runtime.onContainerExit((record) => {
@@ -108,6 +109,11 @@ export class PodManager {
     for (const w of this.workers.values()) w.sync();
   }
 
+  /** Sandbox and container starts under way now (API bookkeeping may wait for them: see mirror). */
+  startsInFlight(): number {
+    return this.starts;
+  }
+
   lastSyncAt(): number {
     return this.lastSync;
   }
@@ -132,6 +138,9 @@ export class PodManager {
         onChange: (w) => this.o.onPodChange?.(w.view()),
         observeSync: this.o.observeSync,
         newBackoff: this.o.newBackoff,
+        countStart: (delta) => {
+          this.starts += delta;
+        },
       },
       adopted,
       previous,

@@ -25,6 +25,8 @@ export interface WorkerDeps {
   observeSync?: (seconds: number) => void;
   /** Backoff factory, replaceable so tests can shorten the delays. */
   newBackoff?: () => CrashLoopBackoff;
+  /** Told +1 when a sandbox or container start begins and -1 when it has returned. */
+  countStart?: (delta: 1 | -1) => void;
 }
 
 interface ContainerSlot extends ContainerView {
@@ -222,7 +224,7 @@ export class PodWorker {
     const pod = this.state.pod;
     if (!this.state.sandbox) {
       try {
-        this.state.sandbox = await this.deps.runtime.runPodSandbox(pod);
+        this.state.sandbox = await this.starting(() => this.deps.runtime.runPodSandbox(pod));
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         for (const slot of this.slots) slot.waiting = { reason: 'CreatePodSandboxError', message };
@@ -244,6 +246,15 @@ export class PodWorker {
     }
     this.deps.observeSync?.(Number(process.hrtime.bigint() - began) / 1e9);
     this.deps.onChange(this);
+  }
+
+  private async starting<T>(call: () => Promise<T>): Promise<T> {
+    this.deps.countStart?.(1);
+    try {
+      return await call();
+    } finally {
+      this.deps.countStart?.(-1);
+    }
   }
 
   /** Every app container has exited and will not be started again by the restart policy. */
@@ -320,7 +331,7 @@ export class PodWorker {
     const logPath = join(this.podLogDir(), slot.name, `${attempt}.log`);
     try {
       const events = (type: 'Normal' | 'Warning', reason: string, message: string): void => this.deps.events.podEvent(pod, type, reason, message, slot.name);
-      let record = await this.deps.runtime.startContainer({ pod, container: slot.spec, attempt, logPath, sandbox, events });
+      let record = await this.starting(() => this.deps.runtime.startContainer({ pod, container: slot.spec, attempt, logPath, sandbox, events }));
       const early = this.earlyExits.get(record.id);
       if (early) {
         this.earlyExits.delete(record.id);

@@ -81,12 +81,17 @@ export class FakeSource implements MirrorSource {
   private probs: ManifestProblem[] = [];
   private readonly listeners: (() => void)[] = [];
   private readonly problemListeners: (() => void)[] = [];
+  /** Container starts the fake node has under way (mirror writes and events wait for them). */
+  starts = 0;
 
   pods(): Pod[] {
     return this.list;
   }
   onChange(l: () => void): void {
     this.listeners.push(l);
+  }
+  startsInFlight(): number {
+    return this.starts;
   }
   problems(): ManifestProblem[] {
     return this.probs;

@@ -324,6 +324,37 @@ test('pod events name the static pod (kubectl describe finds them by the mirror 
   assert.equal(all[0]!.count, 1, 'the same problem at the next relist is not reported again');
 });
 
+test('while containers are being started, the mirror pod and events wait until the starts have returned (and a short settle), at most startQuietMaxMs', async (t) => {
+  const env = await setup(t, { mirror: { startQuietMaxMs: 1500 } });
+  const web = staticPod('web', NODE, 'h-quiet', { phase: 'Pending' });
+  env.source.starts = 1;
+  env.source.setPods([web]);
+  await env.mirror.start();
+  env.mirror.podEvent(web, 'Normal', 'Pulled', 'Container image "busybox" already present on machine', 'web');
+  await sleep(400);
+  assert.equal(await getPod(env, `web-${NODE}`), undefined, 'no mirror pod while the start is under way');
+  assert.deepEqual((await events(env)).map((e) => e.reason), [], 'no event while the start is under way');
+
+  const returned = Date.now();
+  env.source.starts = 0;
+  env.source.setPods([staticPod('web', NODE, 'h-quiet', { phase: 'Running' })]);
+  await waitFor('mirror', () => getPod(env, `web-${NODE}`), 5000);
+  await waitFor('Pulled event', async () => (await events(env)).some((e) => e.reason === 'Pulled'), 5000);
+  assert.ok(Date.now() - returned < 1200, `published ${Date.now() - returned} ms after the start returned, before the 1500 ms bound`);
+});
+
+test('a node that is always starting something still publishes: the wait for quiet is bounded', async (t) => {
+  const env = await setup(t, { mirror: { startQuietMaxMs: 300 } });
+  const web = staticPod('web', NODE, 'h-busy', { phase: 'Running' });
+  env.source.starts = 5;
+  env.source.setPods([web]);
+  await env.mirror.start();
+  env.mirror.podEvent(web, 'Normal', 'Started', 'Started container web', 'web');
+  const mirror = await waitFor('mirror', () => getPod(env, `web-${NODE}`), 5000);
+  assert.equal(mirror.status?.phase, 'Running');
+  await waitFor('Started event', async () => (await events(env)).some((e) => e.reason === 'Started'), 5000);
+});
+
 test('API server stopped and started again: node, lease and mirrors reconciled without duplicates', async (t) => {
   const env = await setup(t);
   const a = staticPod('a', NODE, 'ha', { phase: 'Running' });
