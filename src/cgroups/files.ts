@@ -2,6 +2,7 @@
 // usage and the OOM-kill counter. Folder layout (which controller lives where) is cgroups.ts's job.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { readPseudoFile } from '../pseudo-files/index.js';
 import { CPU_PERIOD_US, sharesToWeight, type CgroupLimits } from './limits.js';
 
 /**
@@ -93,7 +94,7 @@ export async function readUsage(cg: ContainerCgroup): Promise<CgroupUsage> {
 
 /** How many processes of the cgroup the kernel's OOM killer has killed (0 when unknown). */
 export async function oomKills(cg: ContainerCgroup): Promise<number> {
-  const values = await fs.readFile(oomFile(cg), 'utf8').then(parseKeyed, () => ({}) as Record<string, number>);
+  const values = await readPseudoFile(oomFile(cg)).then(parseKeyed, () => ({}) as Record<string, number>);
   return values.oom_kill ?? 0;
 }
 
@@ -117,7 +118,7 @@ async function writeIfPresent(folder: string, file: string, value: string): Prom
 
 async function readNumber(folder: string, file: string): Promise<number | undefined> {
   try {
-    const n = Number((await fs.readFile(join(folder, file), 'utf8')).trim());
+    const n = Number((await readPseudoFile(join(folder, file))).trim());
     return Number.isFinite(n) ? n : undefined;
   } catch {
     return undefined;
@@ -126,7 +127,7 @@ async function readNumber(folder: string, file: string): Promise<number | undefi
 
 async function readKeyed(folder: string, file: string): Promise<Record<string, number>> {
   try {
-    return parseKeyed(await fs.readFile(join(folder, file), 'utf8'));
+    return parseKeyed(await readPseudoFile(join(folder, file)));
   } catch {
     return {};
   }

@@ -4,6 +4,7 @@
 // so the new children of the shim since the exec began are the exec's; among several (concurrent
 // execs) the one whose argv is the command is picked.
 import { promises as fs } from 'node:fs';
+import { readPseudoFile } from '../../pseudo-files/index.js';
 
 /** The shim's children when an exec began. */
 export interface ExecSnapshot {
@@ -28,7 +29,7 @@ export async function killExec(snapshot: ExecSnapshot, command: string[]): Promi
     const wanted = command.join('\0');
     const matching: number[] = [];
     for (const pid of fresh) {
-      const argv = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+      const argv = await readPseudoFile(`/proc/${pid}/cmdline`).catch(() => '');
       if (argv.replace(/\0$/, '') === wanted) matching.push(pid);
     }
     // Several identical commands began at once: one of them is this client's, which one cannot
@@ -47,7 +48,7 @@ export async function killExec(snapshot: ExecSnapshot, command: string[]): Promi
 }
 
 async function parentOf(pid: number): Promise<number | undefined> {
-  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const stat = await readPseudoFile(`/proc/${pid}/stat`).catch(() => '');
   // The command name is in parentheses and may hold spaces: the fields after its last ')' are fixed.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ppid = Number(fields[1]);
@@ -59,7 +60,7 @@ async function childrenOf(pid: number): Promise<number[]> {
   const tasks = await fs.readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
   const children = new Set<number>();
   for (const tid of tasks) {
-    const text = await fs.readFile(`/proc/${pid}/task/${tid}/children`, 'utf8').catch(() => '');
+    const text = await readPseudoFile(`/proc/${pid}/task/${tid}/children`).catch(() => '');
     for (const part of text.split(' ')) if (part.trim()) children.add(Number(part));
   }
   return [...children];

@@ -3,7 +3,7 @@
 // otherwise the sum over its process group from /proc (CPU time of the live processes, RSS as
 // the working set). Without a cgroup, processes that left the group (setsid, daemons) are not
 // counted, and CPU time of processes that already exited is not either.
-import { readFile } from 'node:fs/promises';
+import { readPseudoFile } from '../../pseudo-files/index.js';
 import type { CgroupUsage } from '../../cgroups/index.js';
 import type { ContainerStats } from '../types.js';
 import { NS_PER_TICK, sharedProcessList } from './procfs.js';
@@ -48,7 +48,7 @@ export async function statsFromProcessGroup(pgrp: number): Promise<ContainerStat
 
 /** VmRSS of /proc/<pid>/status (kB there); 0 for kernel threads and processes that are gone. */
 async function rssBytes(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const status = await readPseudoFile(`/proc/${pid}/status`).catch(() => '');
   const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
   return kb ? Number(kb) * 1024 : 0;
 }
