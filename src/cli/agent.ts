@@ -12,6 +12,7 @@ import type { Pod } from 'kubernetes-types/core/v1';
 import { admitPod } from '../admission/index.js';
 import { startApiServer, StoreLockedError, updatedKubeconfig, type ApiServer, type NodeConnection } from '../apiserver/index.js';
 import { PodConfig, type PodUpdate } from '../config/index.js';
+import { boundHeapGrowthWhenLarge, type HeapGrowthControl } from '../heap/index.js';
 import type { Logger } from '../log/index.js';
 import { ContainerLogManager, type LoggedContainer } from '../logs/index.js';
 import { MetricsRegistry, type Sample } from '../metrics/index.js';
@@ -58,6 +59,7 @@ export class Agent {
   private api: ApiServer | undefined;
   private mirror: Mirror | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
+  private heapGrowth: HeapGrowthControl | undefined;
   private readonly metrics = new MetricsRegistry();
   private readonly stats: StatsCollector;
   private runtime: Runtime | undefined;
@@ -98,6 +100,7 @@ export class Agent {
 
   async start(): Promise<void> {
     const o = this.o;
+    this.heapGrowth = boundHeapGrowthWhenLarge();
     // Keys and certificates first: a flag naming a file that cannot be used stops the start at once.
     const { trust, tls } = loadInputTrust(o, this.log);
     await makeStateDir(o.rootDir, '--root-dir', true);
@@ -351,6 +354,7 @@ export class Agent {
   async stop(stopPods = false): Promise<void> {
     this.stopping = true;
     clearInterval(this.resyncTimer);
+    this.heapGrowth?.stop();
     this.stats.stop();
     clearTimeout(this.storageTimer);
     await this.logManager?.stop();

@@ -41,3 +41,4 @@ export function startWorkerThread(script: string | URL, options?: WorkerOptions,
   });
   return worker;
 }
+export { boundHeapGrowthWhenLarge, type HeapGrowthControl } from './growth.js';

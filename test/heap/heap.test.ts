@@ -47,5 +47,8 @@ test('a roomy thread starts with the young generation asked for; the next thread
   assert.ok(plain <= 4, `a thread started after it has ${plain} MB of new space: the roomy sizes were not put back`);
   await new Promise((resolve) => setImmediate(resolve));
   burst();
-  assert.ok(newSpaceMb() <= 4, `main thread new space ${newSpaceMb()} MB after a roomy thread started`);
+  // The roomy sizes would give 64 MB (two 32 MB semi-spaces). Below that, the main thread's new
+  // space may be a step above its initial size: the loaders' garbage before this test can grow it
+  // (seen: 8 MB in one run of three), which is not what this test is about.
+  assert.ok(newSpaceMb() < 32, `main thread new space ${newSpaceMb()} MB after a roomy thread started: the roomy sizes reached it`);
 });
