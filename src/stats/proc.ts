@@ -108,18 +108,18 @@ export async function processGroupUsage(groups: Iterable<number>, proc = '/proc'
     entries.filter((e) => /^\d+$/.test(e)),
     PROC_READS_IN_FLIGHT,
     async (pid) => {
-        const text = await readPseudoFile(join(proc, pid, 'stat')).catch(() => undefined);
-        if (!text) return; // exited between readdir and read
-        // The command name in parentheses may itself hold spaces or parentheses: fields start after the last ')'.
-        const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-        // f[0] is field 3 (state): pgrp is field 5, utime 14, stime 15, rss 24.
-        const pgrp = Number(f[2]);
-        if (!wanted.has(pgrp)) return;
-        const u = out.get(pgrp) ?? { cpuUsageNanoSeconds: 0, rssBytes: 0, processes: 0 };
-        u.cpuUsageNanoSeconds += (Number(f[11]) + Number(f[12])) * NS_PER_TICK;
-        u.rssBytes += Number(f[21]) * PAGE_SIZE;
-        u.processes++;
-        out.set(pgrp, u);
+      const text = await readPseudoFile(join(proc, pid, 'stat')).catch(() => undefined);
+      if (!text) return; // exited between readdir and read
+      // The command name in parentheses may itself hold spaces or parentheses: fields start after the last ')'.
+      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      // f[0] is field 3 (state): pgrp is field 5, utime 14, stime 15, rss 24.
+      const pgrp = Number(f[2]);
+      if (!wanted.has(pgrp)) return;
+      const u = out.get(pgrp) ?? { cpuUsageNanoSeconds: 0, rssBytes: 0, processes: 0 };
+      u.cpuUsageNanoSeconds += (Number(f[11]) + Number(f[12])) * NS_PER_TICK;
+      u.rssBytes += Number(f[21]) * PAGE_SIZE;
+      u.processes++;
+      out.set(pgrp, u);
     },
   );
   return out;
