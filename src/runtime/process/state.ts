@@ -80,6 +80,10 @@ export class StateDir {
    * pods removed at once, reading it again each time was a large share of the agent's garbage.
    */
   private readonly metas = new Map<string, ContainerMeta>();
+  /** The same for the shim's pid file (written once, when the container has started)... */
+  private readonly pids = new Map<string, PidFile>();
+  /** ...and for exit records that will not change again (finalized, or a start failure). */
+  private readonly exits = new Map<string, ExitFile>();
 
   constructor(readonly root: string) {}
 
@@ -110,12 +114,20 @@ export class StateDir {
     return meta;
   }
 
-  readPid(id: string): Promise<PidFile | undefined> {
-    return readJsonFile<PidFile>(join(this.dir(id), 'pid'));
+  async readPid(id: string): Promise<PidFile | undefined> {
+    const known = this.pids.get(id);
+    if (known) return known;
+    const pid = await readJsonFile<PidFile>(join(this.dir(id), 'pid'));
+    if (pid) this.pids.set(id, pid);
+    return pid;
   }
 
-  readExit(id: string): Promise<ExitFile | undefined> {
-    return readJsonFile<ExitFile>(join(this.dir(id), 'exit'));
+  async readExit(id: string): Promise<ExitFile | undefined> {
+    const known = this.exits.get(id);
+    if (known) return known;
+    const exit = await readJsonFile<ExitFile>(join(this.dir(id), 'exit'));
+    if (exit && isFinal(exit)) this.exits.set(id, exit);
+    return exit;
   }
 
   /** The shim's count of log lines it could not write (full disk); undefined when none were lost. */
@@ -131,14 +143,24 @@ export class StateDir {
     this.metas.set(meta.id, JSON.parse(json) as ContainerMeta);
   }
 
-  writeExit(id: string, exit: ExitFile): Promise<void> {
-    return writeQuick(join(this.dir(id), 'exit'), JSON.stringify(exit) + '\n');
+  async writeExit(id: string, exit: ExitFile): Promise<void> {
+    const json = JSON.stringify(exit);
+    await writeQuick(join(this.dir(id), 'exit'), json + '\n');
+    if (isFinal(exit)) this.exits.set(id, JSON.parse(json) as ExitFile);
+    else this.exits.delete(id);
   }
 
   async remove(id: string): Promise<void> {
     this.metas.delete(id);
+    this.pids.delete(id);
+    this.exits.delete(id);
     await fs.rm(this.dir(id), { recursive: true, force: true });
   }
+}
+
+/** An exit record nobody rewrites any more: finalized by the agent, or a start that failed. */
+function isFinal(exit: ExitFile): boolean {
+  return exit.finalized === true || exit.startError === true;
 }
 
 let counter = 0;
