@@ -106,28 +106,16 @@ export class StateDir {
   }
 
   /** The container's meta; treat it as read-only (it is shared with later readers). */
-  async readMeta(id: string): Promise<ContainerMeta | undefined> {
-    const known = this.metas.get(id);
-    if (known) return known;
-    const meta = await readJsonFile<ContainerMeta>(join(this.dir(id), 'meta.json'));
-    if (meta) this.metas.set(id, meta);
-    return meta;
+  readMeta(id: string): Promise<ContainerMeta | undefined> {
+    return this.readKept(this.metas, id, 'meta.json');
   }
 
-  async readPid(id: string): Promise<PidFile | undefined> {
-    const known = this.pids.get(id);
-    if (known) return known;
-    const pid = await readJsonFile<PidFile>(join(this.dir(id), 'pid'));
-    if (pid) this.pids.set(id, pid);
-    return pid;
+  readPid(id: string): Promise<PidFile | undefined> {
+    return this.readKept(this.pids, id, 'pid');
   }
 
-  async readExit(id: string): Promise<ExitFile | undefined> {
-    const known = this.exits.get(id);
-    if (known) return known;
-    const exit = await readJsonFile<ExitFile>(join(this.dir(id), 'exit'));
-    if (exit && isFinal(exit)) this.exits.set(id, exit);
-    return exit;
+  readExit(id: string): Promise<ExitFile | undefined> {
+    return this.readKept(this.exits, id, 'exit', isFinal);
   }
 
   /** The shim's count of log lines it could not write (full disk); undefined when none were lost. */
@@ -155,6 +143,15 @@ export class StateDir {
     this.pids.delete(id);
     this.exits.delete(id);
     await fs.rm(this.dir(id), { recursive: true, force: true });
+  }
+
+  /** One of the container's files, from `kept` when known; kept from now on when `keep` says so. */
+  private async readKept<T>(kept: Map<string, T>, id: string, file: string, keep: (value: T) => boolean = () => true): Promise<T | undefined> {
+    const known = kept.get(id);
+    if (known) return known;
+    const value = await readJsonFile<T>(join(this.dir(id), file));
+    if (value && keep(value)) kept.set(id, value);
+    return value;
   }
 }
 
