@@ -1,4 +1,8 @@
 // A bounded number of calls in flight at once.
+
+/** Files a sweep of /proc keeps open at once (a node with 2000 pods has some 8000 processes). */
+export const PROC_SWEEP_FILES_IN_FLIGHT = 32;
+
 /**
  * Runs `fn` over `items` with at most `limit` calls in flight, results in order: a listing of
  * /proc must not hold thousands of files open at once.

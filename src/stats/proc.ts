@@ -4,14 +4,12 @@
 // container the runtime reports nothing about (a process-runtime container without a cgroup).
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mapLimited, readPseudoFile } from '../pseudo-files/index.js';
+import { mapLimited, PROC_SWEEP_FILES_IN_FLIGHT, readPseudoFile } from '../pseudo-files/index.js';
 
 /** Clock ticks per second of the counters in /proc (USER_HZ): 100 on every Linux build that matters. */
 const USER_HZ = 100;
 const NS_PER_TICK = 1e9 / USER_HZ;
 const PAGE_SIZE = 4096;
-/** Files of /proc open at once while summing process groups (2000 pods: some 8000 processes). */
-const PROC_READS_IN_FLIGHT = 32;
 
 export interface NodeCpu {
   /** CPU time spent on anything but idle and iowait, all cores together, nanoseconds. */
@@ -106,7 +104,7 @@ export async function processGroupUsage(groups: Iterable<number>, proc = '/proc'
   const entries = await readdir(proc).catch(() => [] as string[]);
   await mapLimited(
     entries.filter((e) => /^\d+$/.test(e)),
-    PROC_READS_IN_FLIGHT,
+    PROC_SWEEP_FILES_IN_FLIGHT,
     async (pid) => {
       const text = await readPseudoFile(join(proc, pid, 'stat')).catch(() => undefined);
       if (!text) return; // exited between readdir and read

@@ -1,7 +1,7 @@
 // Just enough of /proc/<pid>/stat to tell whether a recorded process is still the same process:
 // pids are reused, so a pid is only "ours" while its start time (field 22) matches the recorded one.
 import { readdir } from 'node:fs/promises';
-import { mapLimited, readPseudoFile } from '../../pseudo-files/index.js';
+import { mapLimited, PROC_SWEEP_FILES_IN_FLIGHT, readPseudoFile } from '../../pseudo-files/index.js';
 
 export interface ProcStat {
   /** Field 3: R, S, D, Z (zombie), X (dead), ... */
@@ -69,15 +69,13 @@ export function parseProcEntry(pid: number, text: string): ProcEntry | undefined
   return Number.isFinite(entry.pgrp) && Number.isFinite(entry.session) ? entry : undefined;
 }
 
-/** Files of /proc open at once while listing it (a node with 2000 pods has some 8000 processes). */
-const PROC_READS_IN_FLIGHT = 32;
 
 /** Every process that can be read now (processes that vanish while reading are skipped). */
 export async function listProcesses(): Promise<ProcEntry[]> {
   const names = await readdir('/proc').catch(() => [] as string[]);
   const entries = await mapLimited(
     names.filter((name) => /^\d+$/.test(name)),
-    PROC_READS_IN_FLIGHT,
+    PROC_SWEEP_FILES_IN_FLIGHT,
     async (name) => {
       const text = await readPseudoFile(`/proc/${name}/stat`).catch(() => undefined);
       return text === undefined ? undefined : parseProcEntry(Number(name), text);
