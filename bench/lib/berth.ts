@@ -3,7 +3,7 @@
 // from the pid files under the root dir) and the temp folders, also when the benchmark fails or
 // the run is interrupted.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { openSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -167,9 +167,6 @@ export function createEnv(label: string): BenchEnv {
 
 async function startBerth(env: BenchEnv, extraArgs: string[]): Promise<Berth> {
   const args = [
-    // e.g. BERTH_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the agent of a run
-    // (node refuses --cpu-prof in NODE_OPTIONS).
-    ...(process.env['BERTH_BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
     BERTH,
     'run',
     `--pod-manifest-path=${env.manifests}`,
@@ -183,8 +180,10 @@ async function startBerth(env: BenchEnv, extraArgs: string[]): Promise<Berth> {
   // Info level, as in production: debug logging would itself cost time.
   // BERTH_BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): flags for the agent's node
   // only, to profile it under a benchmark's load (NODE_OPTIONS refuses --cpu-prof).
+  // BERTH_BENCH_STDOUT=FILE: the agent's stdout goes there (e.g. what --trace-gc prints).
   const nodeFlags = (process.env.BERTH_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const proc = spawn(process.execPath, [...nodeFlags, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, BERTH_LOG_LEVEL: 'info' } });
+  const stdout = process.env.BERTH_BENCH_STDOUT ? openSync(process.env.BERTH_BENCH_STDOUT, 'a') : 'ignore';
+  const proc = spawn(process.execPath, [...nodeFlags, ...args], { stdio: ['ignore', stdout, 'pipe'], env: { ...process.env, BERTH_LOG_LEVEL: 'info' } });
   // /healthz pollers measure the agent, not a TLS handshake per request.
   const healthAgent = new Agent({ keepAlive: true, maxSockets: 1 });
   const logs: LogLine[] = [];

@@ -2,34 +2,23 @@
 // working dir; exit codes of commands that cannot run; the timeout kills the whole process group.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Container, Pod } from 'kubernetes-types/core/v1';
 import { silentLogger } from '../../src/log/index.js';
 import { ProcessRuntime } from '../../src/runtime/process/index.js';
+import { buildShim, shimPath } from './process-helpers.js';
 import { RuntimeError } from '../../src/runtime/types.js';
 import { defer, tempDir, type TestLike } from '../cleanup.js';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
-const shimPath = join(repo, 'dist', 'berth-shim');
 const isRoot = process.getuid?.() === 0;
 
-function ensureShim(): void {
-  const source = join(repo, 'src', 'runtime', 'process', 'shim.c');
-  if (!existsSync(shimPath) || statSync(shimPath).mtimeMs < statSync(source).mtimeMs) {
-    const build = spawnSync(process.execPath, [join(repo, 'scripts', 'build-shim.mjs')], { stdio: 'inherit' });
-    assert.equal(build.status, 0, 'building dist/berth-shim failed');
-  }
-}
 
 let counter = 0;
 
 /** A runtime with one running container; everything is stopped and removed after the test. */
 async function running(t: TestLike, container: Partial<Container> = {}, spec: Partial<Pod['spec']> = {}) {
-  ensureShim();
+  buildShim();
   const dir = await tempDir(t, 'exec');
   const runtime = new ProcessRuntime({ rootDir: join(dir, 'root'), shimPath, logger: silentLogger, nodeIP: '192.0.2.10' });
   await runtime.init();

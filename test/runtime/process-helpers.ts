@@ -14,10 +14,13 @@ import { defer, tempDir, type TestLike } from '../cleanup.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 export const shimPath = join(repo, 'dist', 'berth-shim');
-const shimSource = join(repo, 'src', 'runtime', 'process', 'shim.c');
+const builds = [
+  [shimPath, join(repo, 'src', 'runtime', 'process', 'shim.c')],
+  [join(repo, 'dist', 'berth-spawner'), join(repo, 'src', 'runtime', 'process', 'spawner.c')],
+] as const;
 
 export function buildShim(): void {
-  if (!existsSync(shimPath) || statSync(shimPath).mtimeMs < statSync(shimSource).mtimeMs) {
+  if (builds.some(([binary, source]) => !existsSync(binary) || statSync(binary).mtimeMs < statSync(source).mtimeMs)) {
     const build = spawnSync(process.execPath, [join(repo, 'scripts', 'build-shim.mjs')], { stdio: 'inherit' });
     assert.equal(build.status, 0, 'building dist/berth-shim failed');
   }

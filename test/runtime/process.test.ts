@@ -1,20 +1,17 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Container, Pod } from 'kubernetes-types/core/v1';
 import { silentLogger } from '../../src/log/index.js';
 import { ProcessRuntime, defaultShimPath } from '../../src/runtime/process/index.js';
 import { readProcStat } from '../../src/runtime/process/procfs.js';
+import { buildShim, shimPath } from './process-helpers.js';
 import { RuntimeError, type ContainerRecord } from '../../src/runtime/types.js';
 
-const repo = fileURLToPath(new URL('../..', import.meta.url));
-const shimPath = join(repo, 'dist', 'berth-shim');
-const shimSource = join(repo, 'src', 'runtime', 'process', 'shim.c');
 const isRoot = process.getuid?.() === 0;
 
 let dir: string;
@@ -23,10 +20,7 @@ const startedGroups = new Set<number>();
 const runtimes: ProcessRuntime[] = [];
 
 before(async () => {
-  if (!existsSync(shimPath) || statSync(shimPath).mtimeMs < statSync(shimSource).mtimeMs) {
-    const build = spawnSync(process.execPath, [join(repo, 'scripts', 'build-shim.mjs')], { stdio: 'inherit' });
-    assert.equal(build.status, 0, 'building dist/berth-shim failed');
-  }
+  buildShim();
   dir = await mkdtemp(join(tmpdir(), 'berth-process-'));
 });
 

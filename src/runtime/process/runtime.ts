@@ -31,7 +31,7 @@ import { connectPodPort } from './port-forward.js';
 import { statsFromCgroup, statsFromProcessGroup, withResidentFloor } from './stats.js';
 import { ContainerIsolation, type PodWarning, type PreparedContainer } from './isolation.js';
 import { launchShim } from './shim.js';
-import { startSpawnerThreads, type SpawnedShim } from './spawner.js';
+import { spawnerPathFor, spawnerProblem, startSpawner, type SpawnedShim } from './spawner.js';
 import { readTerminationMessage } from '../termination-message.js';
 import { StateDir, baseRecord, exitedRecord, type ContainerMeta, type ExitFile, type PidFile } from './state.js';
 import { within } from '../within.js';
@@ -115,9 +115,12 @@ export class ProcessRuntime implements Runtime {
           'build it with `npm run build` (compiles src/runtime/process/shim.c with cc)',
       );
     }
+    const spawner = spawnerPathFor(this.shimPath);
+    const problem = spawnerProblem(spawner);
+    if (problem) throw new Error(`process runtime: ${problem}`);
     await fs.mkdir(this.state.containersDir(), { recursive: true });
     await this.isolation.init();
-    startSpawnerThreads();
+    startSpawner(spawner);
   }
 
   async runPodSandbox(_pod: Pod): Promise<SandboxInfo> {

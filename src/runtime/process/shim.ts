@@ -57,7 +57,7 @@ export function launchShim(launch: ShimLaunch): ShimHandle {
 
   // detached: the shim gets its own session, so it (and the container) outlive the agent. Its
   // stdout is a pipe only for the one-line handshake; the shim points it at /dev/null right after.
-  // Spawned on a spawner thread (see spawner.ts): the event loop does not wait for the exec.
+  // Started by berth-spawner (see spawner.ts): the agent neither forks nor waits for the exec.
   const child = spawnShim(launch.shimPath, args, launch.env);
   return { child, started: child.started };
 }
