@@ -149,7 +149,7 @@ export function createDispatcher(d: DispatchDeps): Dispatcher {
         : negotiate(req.headers.accept, {
             includeObject: q.get('includeObject'),
             watch: watching,
-            protobuf: kindHasProtobuf(rt.def.apiVersion, rt.def.kind),
+            protobuf: () => kindHasProtobuf(rt.def.apiVersion, rt.def.kind),
           });
     const out = () => n!.output;
     const media = n?.media ?? 'json';

@@ -72,8 +72,11 @@ export interface NegotiateOptions {
   /** The value of the includeObject query parameter (for Tables). */
   includeObject: string | null;
   watch: boolean;
-  /** Whether the resource's objects have a protobuf form. */
-  protobuf: boolean;
+  /**
+   * Whether the resource's objects have a protobuf form. A function, asked only when the client
+   * accepts protobuf: answering loads the protobuf schema, which a JSON-only node never needs.
+   */
+  protobuf: () => boolean;
 }
 
 /** The shape asked for by a range's `as`/`g`/`v` parameters; null when this server cannot make it. */
@@ -108,7 +111,7 @@ export function negotiate(accept: string | undefined, o: NegotiateOptions): Nego
   for (const r of parseAccept(accept)) {
     const media = mediaOf(r);
     if (!media) continue;
-    if (media === 'protobuf' && !o.protobuf) continue;
+    if (media === 'protobuf' && !o.protobuf()) continue;
     if (media === 'yaml' && o.watch) continue;
     const output = shapeOf(r, media, o);
     if (output) return { media, output };

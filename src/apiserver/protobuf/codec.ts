@@ -10,8 +10,10 @@
 //   inline      Go embedded structs (Volume's VolumeSource, Probe's handler, ...) are flattened in JSON
 // Presence is kept both ways: a field absent from the JSON is not written, and only fields on the
 // wire come back, so a stored object round-trips exactly.
-import protobuf from 'protobufjs';
+import protobuf from 'protobufjs/minimal.js';
+import type * as reflection from 'protobufjs';
 import { ProtobufDecodeError, ProtobufEncodeError } from './errors.js';
+import { protobufjs } from './schema.js';
 
 type Json = Record<string, unknown>;
 
@@ -66,8 +68,8 @@ const VARINT = new Set<Kind>(['int32', 'int64', 'bool']);
 
 const plans = new Map<string, MessagePlan>();
 
-function valuePlan(type: string, resolved: protobuf.ReflectionObject | null, where: string): ValuePlan {
-  if (resolved instanceof protobuf.Type) {
+function valuePlan(type: string, resolved: reflection.ReflectionObject | null, where: string): ValuePlan {
+  if (resolved instanceof protobufjs().Type) {
     const special = SPECIAL[resolved.fullName];
     return special ? { kind: special } : { kind: 'message', plan: planFor(resolved) };
   }
@@ -76,7 +78,7 @@ function valuePlan(type: string, resolved: protobuf.ReflectionObject | null, whe
 }
 
 /** The compiled plan of a message type (cached; recursive types share their plan). */
-export function planFor(type: protobuf.Type): MessagePlan {
+export function planFor(type: reflection.Type): MessagePlan {
   let p = plans.get(type.fullName);
   if (p) return p;
   p = { name: type.fullName.slice(1), fields: [], byId: new Map() };
@@ -91,7 +93,7 @@ export function planFor(type: protobuf.Type): MessagePlan {
       inline: f.options?.['(inline)'] === true,
       kind: 'message',
     };
-    if (f instanceof protobuf.MapField) {
+    if (f instanceof protobufjs().MapField) {
       if (f.keyType !== 'string') throw new Error(`${where}: map keys of type ${f.keyType} are not used by Kubernetes`);
       fp.mapValue = valuePlan(f.type, f.resolvedType, where);
     } else {

@@ -2,7 +2,7 @@
 // message { typeMeta {apiVersion, kind} = 1, raw = 2 (the object's own message), contentEncoding = 3,
 // contentType = 4 }. The kind comes from the envelope, not from the object's message, which has no
 // apiVersion/kind fields of its own.
-import protobuf from 'protobufjs';
+import protobuf from 'protobufjs/minimal.js';
 import { ProtobufDecodeError } from './errors.js';
 
 export const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);

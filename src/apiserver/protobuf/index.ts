@@ -1,7 +1,8 @@
 // Kubernetes protobuf (application/vnd.kubernetes.protobuf) for the embedded API server: objects
 // in and out of the `k8s\0` envelope, and watch events as length-prefixed frames. The JSON form stays
 // the stored one; this folder only converts at the edge.
-import protobuf from 'protobufjs';
+import protobuf from 'protobufjs/minimal.js';
+import type * as reflection from 'protobufjs';
 import { decodeMessage, encodeMessage, planFor, type DecodeOptions } from './codec.js';
 import { unwrap, wrap } from './envelope.js';
 import { ProtobufDecodeError, ProtobufEncodeError } from './errors.js';
@@ -21,7 +22,7 @@ type Json = Record<string, unknown>;
  */
 const messageCache = new WeakMap<object, Uint8Array>();
 
-function typeOf(obj: Json): { apiVersion: string; kind: string; type: protobuf.Type } | undefined {
+function typeOf(obj: Json): { apiVersion: string; kind: string; type: reflection.Type } | undefined {
   const { apiVersion, kind } = obj;
   if (typeof apiVersion !== 'string' || typeof kind !== 'string') return undefined;
   const type = messageFor(apiVersion, kind);

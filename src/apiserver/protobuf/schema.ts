@@ -1,7 +1,20 @@
 // The protobuf schema: Berth's own .proto files (proto/, copied beside the compiled code at build
 // time) loaded once with protobufjs, and the map from an object's apiVersion/kind to its message.
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import protobuf from 'protobufjs';
+import type * as protobuf from 'protobufjs';
+
+const require = createRequire(import.meta.url);
+let full: typeof protobuf | undefined;
+
+/**
+ * The whole of protobufjs (its .proto parser and reflection types), loaded on first use: with the
+ * schema built from it, about 8 MB of the agent's memory that a node whose clients all speak JSON
+ * never pays. The wire Reader and Writer (protobufjs/minimal) are the same objects either way.
+ */
+export function protobufjs(): typeof protobuf {
+  return (full ??= require('protobufjs') as typeof protobuf);
+}
 
 const FILES = [
   'runtime.proto',
@@ -21,7 +34,7 @@ let root: protobuf.Root | undefined;
 export function schema(): protobuf.Root {
   if (!root) {
     const dir = new URL('./proto/', import.meta.url);
-    const r = new protobuf.Root();
+    const r = new (protobufjs().Root)();
     r.loadSync(FILES.map((f) => fileURLToPath(new URL(f, dir))), { keepCase: true });
     r.resolveAll();
     root = r;
@@ -60,8 +73,8 @@ export function messageFor(apiVersion: string, kind: string): protobuf.Type | un
     const pkg = packageOf(apiVersion, kind);
     const found = pkg && /^[A-Z]\w*$/.test(kind) ? schema().lookup(`${pkg}.${kind}`) : null;
     // Only objects (with metadata) and the meta kinds are top level; LeaseSpec is not a kind.
-    const topLevel = pkg === META ? META_TOP_LEVEL.has(kind) : found instanceof protobuf.Type && 'metadata' in found.fields;
-    t = found instanceof protobuf.Type && topLevel ? found : null;
+    const topLevel = pkg === META ? META_TOP_LEVEL.has(kind) : found instanceof protobufjs().Type && 'metadata' in found.fields;
+    t = found instanceof protobufjs().Type && topLevel ? found : null;
     TOP_LEVEL.set(key, t);
   }
   return t ?? undefined;

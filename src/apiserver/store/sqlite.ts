@@ -66,7 +66,7 @@ export class SqliteBackend implements StoreBackend {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       // Bounds the page cache (KiB) and the WAL left behind after a checkpoint.
-      db.pragma('cache_size = -2048');
+      db.pragma('cache_size = -512');
       db.pragma('journal_size_limit = 4194304');
       this.prepareSchema();
     } catch (err) {
