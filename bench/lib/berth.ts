@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PodList } from 'kubernetes-types/core/v1';
 import { Agent, request } from 'node:https';
+import { removeContainerCgroups } from '../../test/e2e/harness.js';
 import { MarkerDir } from './markers.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -157,6 +158,7 @@ export function createEnv(label: string): BenchEnv {
       // A shim that was forking while the agent stopped writes its pid file a moment later.
       await new Promise((r) => setTimeout(r, 100));
       killContainers(env.root);
+      await removeContainerCgroups(env.root);
       rmSync(dir, { recursive: true, force: true });
       active.delete(env);
     },

@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Pod, PodList } from 'kubernetes-types/core/v1';
 import { nodeRequest } from './node-api.js';
+import { removeContainerCgroup, type ContainerCgroup } from '../../src/cgroups/index.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BERTH = join(ROOT, 'bin', 'berth');
@@ -40,6 +41,7 @@ export function workspace(): Workspace {
     },
     async cleanup() {
       killContainers(ws.root);
+      await removeContainerCgroups(ws.root);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -69,6 +71,33 @@ export function killContainers(rootDir: string): void {
     } catch {
       /* no pid file: never started */
     }
+  }
+}
+
+/**
+ * Removes the cgroups of the containers recorded under this root dir, once their processes are
+ * gone. An agent killed with its pods running leaves them behind, and a machine has room for
+ * 65 535 memory cgroups in all: runs of thousands of pods soon fill it, and then no container
+ * anywhere can start.
+ */
+export async function removeContainerCgroups(rootDir: string): Promise<void> {
+  const dir = join(rootDir, 'containers');
+  let ids: string[] = [];
+  try {
+    ids = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const id of ids) {
+    let cgroup: ContainerCgroup | undefined;
+    try {
+      cgroup = (JSON.parse(readFileSync(join(dir, id, 'meta.json'), 'utf8')) as { cgroup?: ContainerCgroup }).cgroup;
+    } catch {
+      continue;
+    }
+    if (!cgroup) continue;
+    // A killed process leaves its cgroup a moment later.
+    for (let attempt = 0; attempt < 40 && (await removeContainerCgroup(cgroup)); attempt++) await new Promise((r) => setTimeout(r, 50));
   }
 }
 
