@@ -9,6 +9,7 @@ import { constants as fsConstants, promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { folderOf, parseCgroupMounts, parseProcCgroup, type CgroupMount, type V1Controller } from './hierarchy.js';
 import { folders, writeLimits, type ContainerCgroup } from './files.js';
+import { cgroupRoomHint } from './room.js';
 import type { CgroupLimits } from './limits.js';
 
 export interface CgroupsOptions {
@@ -132,6 +133,16 @@ function permissionHint(code: string | undefined): string {
   return '';
 }
 
+/** mkdir -p of each folder, at once; a failure says why when the cause is known (`base`: where to clean up). */
+async function makeFolders(paths: string[], base: string): Promise<void> {
+  try {
+    await Promise.all(paths.map((folder) => fs.mkdir(folder, { recursive: true })));
+  } catch (err) {
+    const hint = permissionHint((err as NodeJS.ErrnoException).code) || cgroupRoomHint(await fs.readFile('/proc/cgroups', 'utf8').catch(() => ''), base);
+    throw new Error(`${(err as Error).message}${hint}`);
+  }
+}
+
 /** Creates the cgroup of one container and writes its limits; the shim moves the container into it. */
 export async function createContainerCgroup(
   support: Exclude<CgroupSupport, { version: 0 }>,
@@ -143,7 +154,7 @@ export async function createContainerCgroup(
   let cg: ContainerCgroup;
   if (support.version === 2) {
     const podFolder = join(support.base, safeName(podUid));
-    await fs.mkdir(podFolder, { recursive: true });
+    await makeFolders([podFolder], support.base);
     const available = (await fs.readFile(join(podFolder, 'cgroup.controllers'), 'utf8')).trim().split(/\s+/);
     const problem = await enableControllers(podFolder, available);
     if (problem) throw new Error(problem);
@@ -156,7 +167,7 @@ export async function createContainerCgroup(
     if (b.pids) cg.pids = join(b.pids, leaf);
   }
   // In parallel: on the start path of every container, each mkdir is a thread-pool round trip.
-  await Promise.all(folders(cg).map((folder) => fs.mkdir(folder, { recursive: true })));
+  await makeFolders(folders(cg), dirname(dirname(cg.memory)));
   try {
     await writeLimits(cg, limits);
   } catch (err) {
