@@ -4,7 +4,7 @@
 import type { Pod } from 'kubernetes-types/core/v1';
 import { Composer, Parser, type Document, type Tags } from 'yaml';
 import { msg, showValue, ProblemList } from './errors.js';
-import { decodedToStaticPod } from './identity.js';
+import { toStaticPod } from './identity.js';
 import { isObject, type JsonObject } from './json.js';
 import { checkJsonLimits, crossedProblem, ParseLimitCrossed, yamlTokensWithinLimits } from './limits.js';
 import type { ManifestProblem, ManifestWarning } from './problem.js';
@@ -229,13 +229,10 @@ function podTypeProblems(obj: JsonObject, origin: string, prefix: string, kindRe
   return p.items;
 }
 
-/**
- * Warnings (on the pod as written), then static identity + defaults, then validation. `obj` is
- * freshly decoded and becomes the pod (changed in place).
- */
+/** Warnings (on the pod as written), then static identity + defaults, then validation. */
 function staticize(obj: JsonObject, identity: StaticIdentity, prefix: string): { pod: Pod; problems: ManifestProblem[]; warnings: ManifestWarning[] } {
   const warnings = [...podWarnings(obj, identity.origin, prefix), ...unhonouredFieldWarnings(obj as Pod, identity.origin, prefix)];
-  const pod = decodedToStaticPod(obj, identity);
+  const pod = toStaticPod(obj as Pod, identity);
   return { pod, problems: validatePodAt(pod, identity.origin, prefix), warnings };
 }
 

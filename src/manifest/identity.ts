@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Pod } from 'kubernetes-types/core/v1';
 import { applyApiDefaults } from './defaults.js';
-import { canonicalJson, isObject, isUnset, type JsonObject } from './json.js';
+import { canonicalJson, cloneJson, isObject, isUnset, type JsonObject } from './json.js';
 import type { StaticIdentity } from './types.js';
 
 export const CONFIG_HASH_ANNOTATION = 'kubernetes.io/config.hash';
@@ -38,20 +38,17 @@ function addNoExecuteToleration(spec: JsonObject): void {
   spec.tolerations = list.some(same) ? list.map((t) => (same(t) ? { ...wanted } : t)) : [...list, wanted];
 }
 
-/**
- * Upstream static-pod defaulting + identity, for an object just decoded from a manifest, which
- * nothing else holds: it is changed in place and returned, not copied first (a 10 MB manifest's
- * tree took 50 ms to copy).
- */
-export function decodedToStaticPod(out: JsonObject, identity: StaticIdentity): Pod {
-  const generatedUid = staticPodUid(out, identity);
+/** Upstream static-pod defaulting + identity; returns a new object, input untouched. */
+export function toStaticPod(pod: Pod, identity: StaticIdentity): Pod {
   // The input is usually an untrusted decoded object typed as Pod; fields of the wrong type are left
   // alone here so that validation can report them instead of them being silently replaced.
+  const out = cloneJson(pod) as unknown as JsonObject;
   if (out.metadata === undefined || out.metadata === null) out.metadata = {};
   if (out.spec === undefined || out.spec === null) out.spec = {};
   const meta = out.metadata;
   const spec = out.spec;
 
+  const generatedUid = staticPodUid(pod, identity);
   let uid = generatedUid;
   if (isObject(meta)) {
     if (isUnset(meta.uid)) meta.uid = generatedUid;

@@ -10,5 +10,5 @@ export { validatePod } from './validate.js';
 export { podWarnings } from './warnings.js';
 export { processRuntimeNotices } from './runtime-notes.js';
 export { loadPodSchema, unknownFieldWarnings } from './unknown-fields.js';
-export { decodedToStaticPod, podFullName } from './identity.js';
+export { toStaticPod, podFullName } from './identity.js';
 export { parseQuantity } from './quantity.js';
