@@ -3,13 +3,13 @@
 // from the pid files under the root dir) and the temp folders, also when the benchmark fails or
 // the run is interrupted.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { openSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PodList } from 'kubernetes-types/core/v1';
 import { Agent, request } from 'node:https';
-import { removeContainerCgroups } from '../../test/e2e/harness.js';
+import { killContainers, removeContainerCgroups } from '../../test/e2e/harness.js';
 import { MarkerDir } from './markers.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -82,36 +82,6 @@ export function markerPod(name: string, markerDir: string): string {
 /** Marker names of pod NAME look like NAME.<pid>. */
 export const markerOf = (name: string) => (marker: string) => marker.startsWith(`${name}.`) && /^\d+$/.test(marker.slice(name.length + 1));
 export const markerPid = (marker: string) => Number(marker.slice(marker.lastIndexOf('.') + 1));
-
-/** Kills every container process group and shim recorded under ROOT/containers. */
-export function killContainers(rootDir: string): number {
-  const dir = join(rootDir, 'containers');
-  let ids: string[];
-  try {
-    ids = readdirSync(dir);
-  } catch {
-    return 0;
-  }
-  let killed = 0;
-  for (const id of ids) {
-    let rec: { pid?: number; shimPid?: number };
-    try {
-      rec = JSON.parse(readFileSync(join(dir, id, 'pid'), 'utf8')) as typeof rec;
-    } catch {
-      continue; // never started, or the file is gone
-    }
-    const targets = [rec.pid ? -rec.pid : 0, rec.pid ?? 0, rec.shimPid ?? 0].filter((t) => t !== 0);
-    for (const t of targets) {
-      try {
-        process.kill(t, 'SIGKILL');
-        killed++;
-      } catch {
-        /* already gone */
-      }
-    }
-  }
-  return killed;
-}
 
 export function createEnv(label: string): BenchEnv {
   const dir = mkdtempSync(join(tmpdir(), `berth-bench-${label}-`));

@@ -49,27 +49,37 @@ export function workspace(): Workspace {
   return ws;
 }
 
-/** Kills every container (process group) and shim the agent left under this root dir. */
-export function killContainers(rootDir: string): void {
+/** Each container's JSON record `file` (pid, meta.json) under ROOT/containers; missing or unreadable ones are skipped. */
+function containerRecords<T>(rootDir: string, file: string): T[] {
   const dir = join(rootDir, 'containers');
   let ids: string[] = [];
   try {
     ids = readdirSync(dir);
   } catch {
-    return;
+    return [];
   }
+  const records: T[] = [];
   for (const id of ids) {
     try {
-      const pid = JSON.parse(readFileSync(join(dir, id, 'pid'), 'utf8')) as { pid: number; shimPid: number };
-      for (const target of [-pid.pid, pid.pid, pid.shimPid]) {
-        try {
-          process.kill(target, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }
+      records.push(JSON.parse(readFileSync(join(dir, id, file), 'utf8')) as T);
     } catch {
-      /* no pid file: never started */
+      /* no such file: never started, or removed meanwhile */
+    }
+  }
+  return records;
+}
+
+/** Kills every container (process group) and shim the agent left under this root dir. */
+export function killContainers(rootDir: string): void {
+  for (const rec of containerRecords<{ pid?: number; shimPid?: number }>(rootDir, 'pid')) {
+    // Never 0: kill(0) and kill(-0) would signal this process's own group.
+    const targets = [rec.pid ? -rec.pid : 0, rec.pid ?? 0, rec.shimPid ?? 0].filter((t) => t !== 0);
+    for (const target of targets) {
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }
   }
 }
@@ -81,20 +91,7 @@ export function killContainers(rootDir: string): void {
  * anywhere can start.
  */
 export async function removeContainerCgroups(rootDir: string): Promise<void> {
-  const dir = join(rootDir, 'containers');
-  let ids: string[] = [];
-  try {
-    ids = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const id of ids) {
-    let cgroup: ContainerCgroup | undefined;
-    try {
-      cgroup = (JSON.parse(readFileSync(join(dir, id, 'meta.json'), 'utf8')) as { cgroup?: ContainerCgroup }).cgroup;
-    } catch {
-      continue;
-    }
+  for (const { cgroup } of containerRecords<{ cgroup?: ContainerCgroup }>(rootDir, 'meta.json')) {
     if (!cgroup) continue;
     // A killed process leaves its cgroup a moment later.
     for (let attempt = 0; attempt < 40 && (await removeContainerCgroup(cgroup)); attempt++) await new Promise((r) => setTimeout(r, 50));
