@@ -155,6 +155,11 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
 
   const server: Server = createServer({ cert: tls.certPem, key: tls.keyPem }, dispatcher.handle);
   server.on('upgrade', dispatcher.upgrade);
+  // kube-apiserver's http.Server: IdleTimeout 90 s, ReadHeaderTimeout 32 s. Node's 5 s default
+  // would close a client's connection between its 10 s status and lease updates, and each update
+  // would then pay a TLS handshake on both sides (the agent's own mirror is such a client).
+  server.keepAliveTimeout = 90_000;
+  server.headersTimeout = 32_000;
   // Connections arrive through the front listener, which answers plain HTTP with kube's 400 text.
   const front = tlsFront(server);
   const sockets = new Set<Socket>();

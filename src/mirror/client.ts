@@ -5,6 +5,7 @@
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { arch } from 'node:os';
 import { ApiError, ConnectionError } from './errors.js';
 import type { ClientConfig } from './kubeconfig.js';
@@ -78,13 +79,15 @@ export class RestClient {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.maxBodyBytes = opts.maxBodyBytes ?? 64 * 1024 * 1024;
     this.userAgent = opts.userAgent ?? `berth/0.1.0 (linux/${arch() === 'x64' ? 'amd64' : arch()})`;
+    // Idle connections stay open until the server closes them (kube-apiserver and the embedded API
+    // after 90 s): the status and lease updates every 10 s then reuse one connection instead of a
+    // TLS handshake on both sides each time.
     const common = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets: opts.maxSockets ?? 16, maxFreeSockets: 4 };
     this.agent = this.isHttps
       ? new HttpsAgent({
           ...common,
-          ca: cfg.caData,
-          cert: cfg.certData,
-          key: cfg.keyData,
+          // Parsed once: given only ca/cert/key, every new connection would parse them again.
+          secureContext: createSecureContext({ ca: cfg.caData, cert: cfg.certData, key: cfg.keyData }),
           rejectUnauthorized: !cfg.insecureSkipTLSVerify,
           servername: cfg.tlsServerName,
         })

@@ -2,8 +2,10 @@
 // cluster (server, CA file or inline data, insecure-skip-tls-verify, tls-server-name) and user
 // (token, tokenFile, client certificate and key as files or inline data, basic auth). Relative file
 // paths are resolved against the kubeconfig's own folder. Every error names the file and the field.
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { parse } from 'yaml';
 import { KubeconfigError } from './errors.js';
 
@@ -121,6 +123,7 @@ export async function parseKubeconfig(text: string, path: string, opts: LoadKube
   if (out.caData && out.insecureSkipTLSVerify) {
     fail(cf, 'certificate-authority(-data) and insecure-skip-tls-verify are both set', 'remove one of them (kubectl refuses this too)');
   }
+  if (out.caData) checkCaBundle(out.caData, `${cf}.certificate-authority(-data)`, fail);
 
   if (userName !== undefined && userName !== '') {
     if (typeof userName !== 'string') return fail(`${ctxField}.user`, 'must be a string', 'name the user this context uses');
@@ -149,6 +152,9 @@ export async function parseKubeconfig(text: string, path: string, opts: LoadKube
     out.keyData = await dataOrFile(u, 'client-key-data', 'client-key', uf, base, fail);
     if (out.certData && !out.keyData) fail(`${uf}.client-key`, 'Required value: a client certificate needs its key', 'set client-key or client-key-data');
     if (out.keyData && !out.certData) fail(`${uf}.client-certificate`, 'Required value: a client key needs its certificate', 'set client-certificate or client-certificate-data');
+    if (out.certData && out.keyData) {
+      tlsMaterial({ cert: out.certData, key: out.keyData }, `${uf}.client-certificate(-data)`, 'not a usable PEM certificate and key pair', 'give the PEM certificate and the PEM private key that belongs to it', fail);
+    }
     const username = str(u, 'username', uf, fail);
     const password = str(u, 'password', uf, fail);
     if (username !== undefined) out.username = username;
@@ -159,6 +165,33 @@ export async function parseKubeconfig(text: string, path: string, opts: LoadKube
 }
 
 type Fail = (field: string, problem: string, fix: string) => never;
+
+/** Loads a client certificate and key as the client's TLS will, so a bad pair is a start-up error. */
+function tlsMaterial(material: SecureContextOptions, field: string, problem: string, fix: string, fail: Fail): void {
+  try {
+    createSecureContext(material);
+  } catch (err) {
+    fail(field, `${problem}: ${(err as Error).message}`, fix);
+  }
+}
+
+/**
+ * Every certificate of a CA bundle must parse, and there must be one, as kubectl requires ("unable
+ * to load root certificates"). Node's TLS would skip a bad one silently, and every connection
+ * would then fail certificate verification with no word about the kubeconfig.
+ */
+function checkCaBundle(pem: Buffer, field: string, fail: Fail): void {
+  const fix = "give the PEM of the CA that signed the API server's certificate";
+  const blocks = pem.toString('utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) fail(field, 'not a PEM certificate: no "-----BEGIN CERTIFICATE-----" block', fix);
+  blocks.forEach((block, i) => {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      fail(field, `not a PEM certificate: certificate ${i + 1} of ${blocks.length} cannot be parsed: ${(err as Error).message}`, fix);
+    }
+  });
+}
 
 interface Named {
   name: string;

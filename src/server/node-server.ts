@@ -41,7 +41,9 @@ type Admission = { ok: true } | { ok: false; status: 401 | 403; text: string; he
 export async function startNodeServer(o: NodeServerOptions): Promise<NodeServer> {
   let port = o.port;
   const server: Server = createServer({ cert: o.certPem, key: o.keyPem, ca: o.clientCaPems, requestCert: true, rejectUnauthorized: false });
-  server.keepAliveTimeout = 5000;
+  // The kubelet's server keeps idle connections 90 s (http.Server IdleTimeout), so a scraper every
+  // 10-60 s (metrics-server, Prometheus) reuses its connection instead of a new TLS handshake.
+  server.keepAliveTimeout = 90_000;
 
   const admit = async (req: IncomingMessage, route: NodeRoute): Promise<Admission> => {
     if (route.kind === 'healthz') return { ok: true };

@@ -4,8 +4,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { Agent as HttpsAgent } from 'node:https';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { BERTH, freePort, NODE, shPod, startBerth, waitFor, workspace, type Berth, type Workspace } from './harness.js';
 import { nodeRequest, nodeToken } from './node-api.js';
@@ -117,6 +119,20 @@ describe('node API: HTTPS, authentication, authorization (standalone)', () => {
     assert.match(String(resource.headers['content-type']), /^text\/plain; version=0\.0\.4/);
     for (const path of ['/stats/summary', '/metrics/resource', '/metrics']) assert.equal((await nodeRequest(ws.root, berth.port, path, { token: null })).status, 401, path);
     assert.equal((await nodeRequest(ws.root, berth.port, '/pods', { method: 'DELETE' })).status, 405);
+  });
+
+  it('an idle connection is kept open as the kubelet keeps it (90 s), so a scraper does not pay a TLS handshake each time', async () => {
+    const agent = new HttpsAgent({ keepAlive: true, maxSockets: 1 });
+    try {
+      assert.equal((await nodeRequest(ws.root, berth.port, '/metrics/resource', { agent })).status, 200);
+      // Node's default would have closed it after 5 s.
+      await sleep(6500);
+      const again = await nodeRequest(ws.root, berth.port, '/metrics/resource', { agent });
+      assert.equal(again.status, 200);
+      assert.equal(again.reusedSocket, true, 'the second scrape had to open a new connection');
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('curl with the token file works as the README says; /healthz needs nothing', () => {

@@ -1,7 +1,7 @@
 // A client of berth's node API as the README tells root to use it: HTTPS pinned to the serving
 // certificate under the root dir, the node's bearer token (or a client certificate).
 import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
+import { request, type Agent } from 'node:https';
 import { join } from 'node:path';
 
 export interface NodeRequestOptions {
@@ -13,12 +13,16 @@ export interface NodeRequestOptions {
   headers?: Record<string, string>;
   /** Default: <root>/pki/kubelet.crt. */
   ca?: string;
+  /** A keep-alive agent, to see whether the server kept the connection (`reusedSocket`). */
+  agent?: Agent;
 }
 
 export interface NodeAnswer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: string;
+  /** The request went over a connection an earlier request had opened. */
+  reusedSocket: boolean;
 }
 
 export function nodeToken(root: string): string {
@@ -33,12 +37,12 @@ export function nodeRequest(root: string, port: number, path: string, o: NodeReq
   const token = o.token === undefined ? nodeToken(root) : o.token;
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path, method: o.method ?? 'GET', ca: o.ca ?? nodeCa(root), cert: o.cert, key: o.key, headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...o.headers }, timeout: 30_000 },
+      { host: '127.0.0.1', port, path, method: o.method ?? 'GET', ca: o.ca ?? nodeCa(root), cert: o.cert, key: o.key, headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...o.headers }, timeout: 30_000, ...(o.agent ? { agent: o.agent } : {}) },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, reusedSocket: req.reusedSocket }));
         res.on('error', reject);
       },
     );

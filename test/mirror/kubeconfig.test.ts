@@ -3,9 +3,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { KubeconfigError, loadKubeconfig } from '../../src/mirror/index.js';
-import { tempDir } from './helpers.js';
+import { makePki, tempDir, type TestPki } from './helpers.js';
 
-const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+// Real certificates and keys: the loader checks them as the client's TLS will.
+let pki: TestPki | undefined;
+async function testPki(t: Parameters<typeof tempDir>[0]): Promise<TestPki> {
+  pki ??= await makePki(await tempDir(t));
+  return pki;
+}
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 function config(cluster: Record<string, unknown>, user: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
@@ -33,6 +38,7 @@ async function expectError(path: string, field: RegExp): Promise<KubeconfigError
 }
 
 test('token, inline CA data and the context namespace', async (t) => {
+  const PEM = (await testPki(t)).caPem;
   const dir = await tempDir(t);
   const p = join(dir, 'kubeconfig');
   await writeFile(
@@ -64,11 +70,12 @@ current-context: ctx
 });
 
 test('relative tokenFile, certificate-authority, client-certificate and client-key resolve against the kubeconfig folder', async (t) => {
+  const { caPem, clientCertPem, clientKeyPem } = await testPki(t);
   const dir = await tempDir(t);
   await mkdir(join(dir, 'conf', 'pki'), { recursive: true });
-  await writeFile(join(dir, 'conf', 'pki', 'ca.crt'), PEM);
-  await writeFile(join(dir, 'conf', 'pki', 'node.crt'), PEM.replace('MIIB', 'CERT'));
-  await writeFile(join(dir, 'conf', 'pki', 'node.key'), '-----BEGIN EC PRIVATE KEY-----\nKEY\n-----END EC PRIVATE KEY-----\n');
+  await writeFile(join(dir, 'conf', 'pki', 'ca.crt'), caPem);
+  await writeFile(join(dir, 'conf', 'pki', 'node.crt'), clientCertPem);
+  await writeFile(join(dir, 'conf', 'pki', 'node.key'), clientKeyPem);
   await writeFile(join(dir, 'conf', 'token'), 'file-token\n');
   const p = join(dir, 'conf', 'kubelet.conf');
   await writeFile(
@@ -81,15 +88,15 @@ test('relative tokenFile, certificate-authority, client-certificate and client-k
   const c = await loadKubeconfig(p);
   assert.equal(c.tokenFile, join(dir, 'conf', 'token'));
   assert.equal(c.token, undefined);
-  assert.equal(c.caData?.toString(), PEM);
-  assert.match(c.certData!.toString(), /CERT/);
-  assert.match(c.keyData!.toString(), /KEY/);
+  assert.equal(c.caData?.toString(), caPem);
+  assert.equal(c.certData?.toString(), clientCertPem);
+  assert.equal(c.keyData?.toString(), clientKeyPem);
 });
 
 test('client-certificate-data wins over client-certificate, insecure-skip-tls-verify is read', async (t) => {
+  const { clientCertPem: PEM, clientKeyPem: key } = await testPki(t);
   const dir = await tempDir(t);
   const p = join(dir, 'kc');
-  const key = '-----BEGIN PRIVATE KEY-----\nK\n-----END PRIVATE KEY-----\n';
   await writeFile(
     p,
     config(
@@ -104,6 +111,7 @@ test('client-certificate-data wins over client-certificate, insecure-skip-tls-ve
 });
 
 test('errors name the file and the field and say how to fix it', async (t) => {
+  const { caPem, clientCertPem, clientKeyPem, serverKeyPem } = await testPki(t);
   const dir = await tempDir(t);
   const at = (n: string) => join(dir, n);
 
@@ -133,8 +141,23 @@ test('errors name the file and the field and say how to fix it', async (t) => {
   await writeFile(at('tokenfile'), config({ server: 'https://a' }, { tokenFile: 'gone' }));
   await expectError(at('tokenfile'), /^users\[0\]\.user\.tokenFile$/);
 
-  await writeFile(at('keyless'), config({ server: 'https://a' }, { 'client-certificate-data': b64(PEM) }));
+  await writeFile(at('keyless'), config({ server: 'https://a' }, { 'client-certificate-data': b64(clientCertPem) }));
   await expectError(at('keyless'), /^users\[0\]\.user\.client-key$/);
+
+  // Base64 that decodes to something other than a PEM, and a key that is not the certificate's.
+  await writeFile(at('badca'), config({ server: 'https://a', 'certificate-authority-data': b64('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n') }, {}));
+  const badCa = await expectError(at('badca'), /^clusters\[0\]\.cluster\.certificate-authority\(-data\)$/);
+  assert.match(badCa.message, /not a PEM certificate: certificate 1 of 1 cannot be parsed/);
+  await writeFile(at('key-as-ca.pem'), clientKeyPem);
+  await writeFile(at('noblock'), config({ server: 'https://a', 'certificate-authority': 'key-as-ca.pem' }, {}));
+  assert.match((await expectError(at('noblock'), /certificate-authority\(-data\)$/)).message, /no "-----BEGIN CERTIFICATE-----" block/);
+  await writeFile(at('goodca'), config({ server: 'https://a', 'certificate-authority-data': b64(caPem) }, {}));
+  await loadKubeconfig(at('goodca'));
+  await writeFile(at('mismatch'), config({ server: 'https://a' }, { 'client-certificate-data': b64(clientCertPem), 'client-key-data': b64(serverKeyPem) }));
+  const mismatch = await expectError(at('mismatch'), /^users\[0\]\.user\.client-certificate\(-data\)$/);
+  assert.match(mismatch.message, /not a usable PEM certificate and key pair: .*key values mismatch/);
+  await writeFile(at('pair'), config({ server: 'https://a' }, { 'client-certificate-data': b64(clientCertPem), 'client-key-data': b64(clientKeyPem) }));
+  await loadKubeconfig(at('pair'));
 
   await writeFile(at('exec'), config({ server: 'https://a' }, { exec: { command: 'aws' } }));
   await expectError(at('exec'), /^users\[0\]\.user\.exec$/);
