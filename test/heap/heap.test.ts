@@ -52,3 +52,16 @@ test('a roomy thread starts with the young generation asked for; the next thread
   // (seen: 8 MB in one run of three), which is not what this test is about.
   assert.ok(newSpaceMb() < 32, `main thread new space ${newSpaceMb()} MB after a roomy thread started: the roomy sizes reached it`);
 });
+
+test('./bin/berth keeps the young generation small while the whole module graph loads', async () => {
+  // Loading every module of `berth` is the first burst of garbage: with the setting applied only
+  // when main.js is evaluated (after its static imports were all parsed), V8 grew the new space
+  // to 8 MB there. --trace-gc-verbose prints each space's committed size after every collection.
+  const { execFileSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const bin = fileURLToPath(new URL('../../bin/berth', import.meta.url));
+  const trace = execFileSync(process.execPath, ['--trace-gc', '--trace-gc-verbose', bin, 'version'], { encoding: 'utf8' });
+  const committedKb = [...trace.matchAll(/New space,.*committed:\s*(\d+) KB/g)].map((m) => Number(m[1]));
+  assert.ok(committedKb.length > 0, `no young-generation collection while berth loaded:\n${trace.slice(0, 2000)}`);
+  assert.ok(Math.max(...committedKb) <= 2048, `new space committed (KB) after each collection: ${committedKb.join(', ')}`);
+});
