@@ -1,6 +1,6 @@
 // `berth` entry point: subcommands `run`, `validate`, `version`, `help`, and the operator commands
 // (get, describe, logs, events, exec) that talk to the local agent.
-// First: the heap setting must hold before the other modules load (see heap.ts).
+// The heap setting (see heap.ts); bin/berth has applied it already, before this graph was parsed.
 import './heap.js';
 import { createLogger } from '../log/index.js';
 import { parseManifestUrlHeader } from '../sources/index.js';
