@@ -10,6 +10,7 @@
 // here only once it is durable: a write the backend refuses (disk full) changes nothing, and the
 // memory copy stays the fast read path, like kube-apiserver's watch cache in front of etcd.
 import type { KubeObject } from './resources.js';
+import { SharedFieldSets } from './shared-fields.js';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -79,6 +80,8 @@ export class Store {
   private readonly listeners = new Map<string, Set<(e: StoreEvent) => void>>();
   private readonly backend: StoreBackend | undefined;
   private readonly historySize: number;
+  /** Stored objects share equal managedFields trees (thousands of Events carry the same one). */
+  private readonly fieldSets = new SharedFieldSets();
   /** Set when older changes are read from the backend: the ring holds every change after this version. */
   private memoryFloorRv: number | undefined;
 
@@ -93,7 +96,7 @@ export class Store {
     if (snap) {
       this.rv = snap.rv;
       this.compactedRv = snap.compactedRv;
-      for (const { resource, object } of snap.objects) this.bucket(resource).set(objectKey(object.metadata.namespace, object.metadata.name ?? ''), object);
+      for (const { resource, object } of snap.objects) this.bucket(resource).set(objectKey(object.metadata.namespace, object.metadata.name ?? ''), this.fieldSets.share(object));
       const keep = snap.history.slice(-this.ring.length);
       if (keep.length < snap.history.length) {
         if (backed) this.memoryFloorRv = keep[0]!.rv - 1;
@@ -142,7 +145,8 @@ export class Store {
     const key = objectKey(obj.metadata.namespace, obj.metadata.name ?? '');
     const prev = m.get(key);
     const rv = this.rv + 1;
-    const stored: KubeObject = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv) } };
+    const shared = this.fieldSets.share(obj);
+    const stored: KubeObject = { ...shared, metadata: { ...shared.metadata, resourceVersion: String(rv) } };
     const e: StoreEvent = prev ? { rv, type: 'MODIFIED', resource, object: stored, prev } : { rv, type: 'ADDED', resource, object: stored };
     this.backend?.commit([e]);
     this.rv = rv;
