@@ -66,6 +66,9 @@ export const DEFAULT_VOLUMES_DIR = '/var/lib/berth/pods';
 
 /** How long an exit notification waits for the container's last log lines to be copied. */
 const LOG_DRAIN_MS = 2000;
+/** Inspects of a container whose process just died (Podman, see isExiting): up to 1 s in all. */
+const INSPECT_TRIES = 20;
+const INSPECT_RETRY_MS = 50;
 
 export class DockerRuntime implements Runtime {
   readonly name = 'docker';
@@ -484,11 +487,14 @@ export class DockerRuntime implements Runtime {
   }
 
   private async inspect(idOrName: string): Promise<ContainerInspect | undefined> {
-    try {
-      return await this.client.json<ContainerInspect>('GET', `/containers/${idOrName}/json`);
-    } catch (err) {
-      if (isGone(err)) return undefined;
-      throw err;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.client.json<ContainerInspect>('GET', `/containers/${idOrName}/json`);
+      } catch (err) {
+        if (isGone(err)) return undefined;
+        if (!isExiting(err) || attempt >= INSPECT_TRIES) throw err;
+        await new Promise((resolve) => setTimeout(resolve, INSPECT_RETRY_MS));
+      }
     }
   }
 
@@ -653,6 +659,15 @@ export class DockerRuntime implements Runtime {
  */
 function isGone(err: unknown): boolean {
   return err instanceof EngineError && (err.status === 404 || /no such container/i.test(err.message));
+}
+
+/**
+ * Podman answers an inspect with 500 "read /proc/<pid>/cgroup: no such process" when the
+ * container's process died a moment before (seen right after an OOM kill): the container is
+ * between running and exited, and asking again a little later gives its exit.
+ */
+function isExiting(err: unknown): boolean {
+  return err instanceof EngineError && err.status === 500 && /no such process/i.test(err.message);
 }
 
 function podIPOf(info: ContainerInspect): string {
