@@ -2,6 +2,8 @@
 // unchanged, and the shared copy frozen.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { ManagedFieldsEntry } from 'kubernetes-types/meta/v1';
 import { Store } from '../../src/apiserver/store.js';
 import type { KubeObject } from '../../src/apiserver/resources.js';
@@ -59,4 +61,52 @@ test('objects loaded from a snapshot (an agent restart) share their trees as wel
   const trees = new Set(['a', 'b', 'c'].map((n) => treeOf(s.get('events', 'default', n))));
   assert.equal(trees.size, 1);
   assert.deepEqual([...trees][0], eventFields());
+});
+
+/** V8's gc() without --expose-gc on the test process: the flag is read when a context is created. */
+function gcFunction(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+test('10 000 stored Events cost about 1.1 KB of heap each, their managedFields tree shared', () => {
+  const gc = gcFunction();
+  const s = new Store({ historySize: 10 });
+  const text = (i: number) =>
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: `web-my-node1.${(1e15 + i).toString(16)}`, namespace: 'default', uid: `uid-${i}`, managedFields: event('x').metadata.managedFields },
+      involvedObject: { kind: 'Pod', namespace: 'default', name: 'web-my-node1', apiVersion: 'v1', fieldPath: 'spec.containers{web}' },
+      reason: 'Started',
+      message: 'Started container web',
+      source: { component: 'kubelet', host: 'my-node1' },
+      firstTimestamp: '2026-12-03T10:00:00Z',
+      lastTimestamp: '2026-12-03T10:00:00Z',
+      count: 1,
+      type: 'Normal',
+    });
+  // Parsed one by one, as the API reads each request: every Event its own managedFields tree.
+  for (let i = 0; i < 100; i++) s.write('events', JSON.parse(text(i)) as KubeObject);
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const n = 10_000;
+  for (let i = 100; i < 100 + n; i++) s.write('events', JSON.parse(text(i)) as KubeObject);
+  gc();
+  const perEvent = (process.memoryUsage().heapUsed - before) / n;
+  // Measured: 1092 bytes; 1456 when each Event keeps its own tree.
+  assert.ok(perEvent < 1250, `${Math.round(perEvent)} bytes of heap per stored Event`);
+  assert.equal(s.count('events'), 100 + n);
+  assert.equal((s.get('events', 'default', 'web-my-node1.38d7ea4c68064') as { message?: string }).message, 'Started container web');
+});
+
+test('a stored Pod comes back as written: arrays, nested objects, long strings and numbers', () => {
+  const s = new Store({ historySize: 10 });
+  const long = 'x'.repeat(200);
+  const written = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', labels: { app: 'web' } }, spec: { containers: [{ name: 'c', args: ['sh', '-c', long], ports: [{ containerPort: 80 }] }] } };
+  const copy = JSON.parse(JSON.stringify(written)) as KubeObject;
+  s.write('pods', copy);
+  const { resourceVersion, ...meta } = s.get('pods', 'default', 'p')!.metadata;
+  assert.ok(resourceVersion);
+  assert.deepEqual({ ...s.get('pods', 'default', 'p'), metadata: meta }, written);
 });
