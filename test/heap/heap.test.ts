@@ -34,8 +34,16 @@ async function threadNewSpaceMb(roomy?: { semiSpaceMb: number; oldSpaceMb: numbe
     const v8 = require('node:v8');
     parentPort.postMessage(v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576);`;
   const worker = startWorkerThread(script, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 96 } }, roomy);
-  const [mb] = (await new Promise((resolve) => worker.once('message', (m) => resolve([m])))) as [number];
-  await new Promise((resolve) => worker.once('exit', resolve));
+  // Listened for from the start: the thread exits right after it reports, and an 'exit' listener
+  // added once the report was handled could miss it (seen once in CI: the test's promise was left
+  // pending and the event loop empty).
+  const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+  const mb = await new Promise<number>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', (err) => reject(new Error(`the thread failed before reporting its new space: ${err.message}`)));
+    void exited.then((code) => reject(new Error(`the thread exited (code ${code}) before reporting its new space`)));
+  });
+  await exited;
   return mb;
 }
 
