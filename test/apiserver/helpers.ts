@@ -2,7 +2,7 @@
 // trusts its CA, a watch reader, and a kubectl runner with its own HOME and discovery cache.
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request as httpsRequest } from 'node:https';
+import { request as httpsRequest, type Agent } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +75,8 @@ export interface Reply {
   headers: IncomingHttpHeaders;
   text: string;
   json: any;
+  /** The request went over a connection an earlier request had opened (see `agent`). */
+  reusedSocket: boolean;
 }
 
 export interface RequestOptions {
@@ -83,6 +85,8 @@ export interface RequestOptions {
   accept?: string;
   /** null: no Authorization header. Default: the right token. */
   token?: string | null;
+  /** A keep-alive agent, to see whether the server kept the connection open. */
+  agent?: Agent;
 }
 
 export function call(ts: TestServer, method: string, path: string, o: RequestOptions = {}): Promise<Reply> {
@@ -98,7 +102,7 @@ export function call(ts: TestServer, method: string, path: string, o: RequestOpt
     headers['Content-Length'] = String(data.length);
   }
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(url, { method, headers, ca: ts.server.caCertPem }, (res) => {
+    const req = httpsRequest(url, { method, headers, ca: ts.server.caCertPem, ...(o.agent ? { agent: o.agent } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -109,7 +113,7 @@ export function call(ts: TestServer, method: string, path: string, o: RequestOpt
         } catch {
           json = undefined;
         }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json, reusedSocket: req.reusedSocket });
       });
       res.on('error', reject);
     });

@@ -2,11 +2,10 @@
 // unchanged, and the shared copy frozen.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { ManagedFieldsEntry } from 'kubernetes-types/meta/v1';
 import { Store } from '../../src/apiserver/store.js';
 import type { KubeObject } from '../../src/apiserver/resources.js';
+import { gc } from '../gc.js';
 
 const eventFields = () => ({ 'f:count': {}, 'f:message': {}, 'f:reason': {}, 'f:source': { 'f:component': {}, 'f:host': {} } });
 
@@ -63,14 +62,7 @@ test('objects loaded from a snapshot (an agent restart) share their trees as wel
   assert.deepEqual([...trees][0], eventFields());
 });
 
-/** V8's gc() without --expose-gc on the test process: the flag is read when a context is created. */
-function gcFunction(): () => void {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-}
-
 test('10 000 stored Events cost about 1.1 KB of heap each, their managedFields tree shared', () => {
-  const gc = gcFunction();
   const s = new Store({ historySize: 10 });
   const text = (i: number) =>
     JSON.stringify({

@@ -1,12 +1,8 @@
 // The heap growth bound follows what survives real full collections (forced here with gc()).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { boundHeapGrowthWhenLarge } from '../../src/heap/index.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+import { gc } from '../gc.js';
 
 async function fullGcSeen(): Promise<void> {
   gc();
