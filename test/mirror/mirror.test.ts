@@ -350,8 +350,12 @@ test('a node that is always starting something still publishes: the wait for qui
   env.source.setPods([web]);
   await env.mirror.start();
   env.mirror.podEvent(web, 'Normal', 'Started', 'Started container web', 'web');
-  const mirror = await waitFor('mirror', () => getPod(env, `web-${NODE}`), 5000);
-  assert.equal(mirror.status?.phase, 'Running');
+  // The mirror is created first and its status written after it, as a kubelet does: wait for both.
+  const mirror = await waitFor('mirror with status', async () => {
+    const pod = await getPod(env, `web-${NODE}`);
+    return pod?.status?.phase === 'Running' ? pod : undefined;
+  }, 5000);
+  assert.equal(mirror.metadata?.name, `web-${NODE}`);
   await waitFor('Started event', async () => (await events(env)).some((e) => e.reason === 'Started'), 5000);
 });
 
