@@ -25,10 +25,10 @@ test('meta and pid are read once; a copy is kept, so later changes to the writte
   mkdirSync(state.dir(id), { recursive: true });
   const m = meta(id);
   await state.writeMeta(m);
-  m.pid = 42; // the writer goes on changing its object before it writes it again
-  assert.equal((await state.readMeta(id))?.pid, undefined);
+  m.gracePeriodSeconds = 42; // the writer goes on changing its object before it writes it again
+  assert.equal((await state.readMeta(id))?.gracePeriodSeconds, undefined);
   await state.writeMeta(m);
-  assert.equal((await state.readMeta(id))?.pid, 42);
+  assert.equal((await state.readMeta(id))?.gracePeriodSeconds, 42);
 
   assert.equal(await state.readPid(id), undefined, 'not started yet');
   const pid = { pid: 7, startTime: 1, shimPid: 6, shimStartTime: 1, startedAt: 'now' };

@@ -252,15 +252,11 @@ export class ProcessRuntime implements Runtime {
       throw new RuntimeError('RunContainerError', `container "${container.name}": ${message}`);
     }
 
+    // The shim wrote its pid file before it said it started: it is the record of this start.
     const pidFile = await this.state.readPid(id);
-    meta.pid = started.pid;
-    meta.pidStartTime = started.startTime;
-    meta.startedAt = pidFile?.startedAt ?? new Date().toISOString();
-    if (shim.child.pid !== undefined) meta.shimPid = shim.child.pid;
-    await this.state.writeMeta(meta);
     this.isolation.started(pod, container, prepared);
     this.logger.debug('container started', { containerId: id, pod: meta.podName, container: meta.containerName, pid: started.pid });
-    return { ...baseRecord(meta), state: 'running' };
+    return { ...baseRecord(meta), pid: started.pid, startedAt: pidFile?.startedAt ?? new Date().toISOString(), state: 'running' };
   }
 
   async stopContainer(id: string, gracePeriodSeconds: number): Promise<ContainerRecord | undefined> {

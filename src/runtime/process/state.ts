@@ -38,11 +38,9 @@ export interface ContainerMeta {
   gracePeriodSeconds?: number;
   /** The container's stdin, stdinOnce and tty: its shim keeps them for attach clients. */
   terminal?: ContainerTerminal;
-  startedAt?: string;
-  pid?: number;
-  /** Field 22 of /proc/<pid>/stat when the container started. */
-  pidStartTime?: number;
-  shimPid?: number;
+  // Where the container runs (its pid, the shim's pid, when it started) is the shim's pid file,
+  // not meta.json: meta.json is written once, before the shim starts (a rewrite after the start
+  // costs a new inode per container, which a journal-less ext4 makes slow to allocate in bulk).
 }
 
 export interface ContainerTerminal {
@@ -194,8 +192,6 @@ export function baseRecord(meta: ContainerMeta): ContainerRecord {
     createdAt: meta.createdAt,
     logPath: meta.logPath,
   };
-  if (meta.pid !== undefined) record.pid = meta.pid;
   if (meta.gracePeriodSeconds !== undefined) record.gracePeriodSeconds = meta.gracePeriodSeconds;
-  if (meta.startedAt !== undefined) record.startedAt = meta.startedAt;
   return record;
 }
