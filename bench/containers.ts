@@ -4,7 +4,7 @@
 // counts as up when an HTTP GET to its port gets an answer, observed from this process. The
 // contenders take turns within each iteration (the order rotates), so machine noise hits them
 // alike. Engines that are not running are reported as not run, with the script that starts them.
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Benchmark, Check, Outcome, Unit } from './core.js';
@@ -24,6 +24,7 @@ import {
 } from './lib/peers.js';
 import { sleep, statusKb } from './lib/proc.js';
 import { median, round, summarize, type Summary } from './lib/stats.js';
+import { discardLater } from './lib/scratch.js';
 
 /** containerd's CRI socket; BERTH_BENCH_CRI_ENDPOINT points the benchmarks elsewhere. */
 export const CRI_ENDPOINT = process.env.BERTH_BENCH_CRI_ENDPOINT || 'unix:///run/containerd/containerd.sock';
@@ -334,7 +335,7 @@ const startVsPeers: Benchmark = {
       if (b) await stopBerthCri(cri, b).catch(() => undefined);
       await cleanupContainers(cri);
       cri.close();
-      rmSync(work, { recursive: true, force: true });
+      discardLater(work);
     }
   },
 };
@@ -469,7 +470,7 @@ const burstAndRss: Benchmark = {
       if (b) await stopBerthCri(cri, b).catch(() => undefined);
       await cleanupContainers(cri);
       cri.close();
-      rmSync(work, { recursive: true, force: true });
+      discardLater(work);
     }
   },
 };

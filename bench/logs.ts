@@ -1,7 +1,7 @@
 // Log windows on a big CRI log file (200 MB, ~2 million lines): --tail and --since must read from
 // the file's end or bisect it, not read it whole, so their cost does not grow with the log. The
 // whole-file read of the same file is printed beside them as the reference.
-import { mkdtempSync, rmSync, createWriteStream, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, createWriteStream, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -10,6 +10,7 @@ import type { Benchmark, Check, Outcome, Unit } from './core.js';
 import { round, summarize, percentile } from './lib/stats.js';
 import { createEnv, NODE_NAME } from './lib/berth.js';
 import { clockTicksPerSecond, cpuTicks, sleep, statusKb } from './lib/proc.js';
+import { discardLater } from './lib/scratch.js';
 
 const check = (label: string, value: number, unit: Unit, target?: number): Check =>
   target === undefined ? { label, value: round(value), unit } : { label, value: round(value), unit, target, ok: value <= target };
@@ -67,7 +68,7 @@ const logWindows: Benchmark = {
         raw: { size, tail: { ...st, bytes: tail.bytes }, since: { ...ss, bytes: since.bytes }, wholeMs: whole.ms.map(round) },
       };
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      discardLater(dir);
     }
   },
 };

@@ -3,7 +3,7 @@
 // /healthz keeps answering; a detached signature must verify in <= 1 ms. Memory and latency are
 // observed from outside the agent (/proc, HTTP); the signature check runs Berth's verifier here.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllowedSigners, SIGNATURE_NAMESPACE, verifySignature } from '../src/trust/index.js';
@@ -11,6 +11,7 @@ import type { Benchmark, Check, Outcome, Unit } from './core.js';
 import { createEnv, markerOf, markerPod, type Berth, type BenchEnv } from './lib/berth.js';
 import { sleep, statusKb } from './lib/proc.js';
 import { median, percentile, round } from './lib/stats.js';
+import { discardLater } from './lib/scratch.js';
 
 const check = (label: string, value: number, unit: Unit, target?: number): Check =>
   target === undefined ? { label, value: round(value), unit } : { label, value: round(value), unit, target, ok: value <= target };
@@ -158,7 +159,7 @@ const sigVerify: Benchmark = {
         raw: { iterations: ms.length, medianMs: median(ms), p99Ms: percentile(ms, 99) },
       };
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      discardLater(dir);
     }
   },
 };

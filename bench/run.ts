@@ -17,6 +17,7 @@ import { formatTable } from './lib/table.js';
 import { cleanupStoreBench, storeBenchmarks } from './store.js';
 import { probeBenchmarks } from './probes.js';
 import { parseBenchmarks } from './parse.js';
+import { removeDiscarded } from './lib/scratch.js';
 import { scaleBenchmarks } from './scale.js';
 import { soakBenchmarks } from './soak.js';
 import { streamingBenchmarks } from './streaming.js';
@@ -29,7 +30,8 @@ interface Result extends Partial<Outcome> {
 }
 
 const benchmarks = [...coreBenchmarks, ...apiBenchmarks, ...storeBenchmarks, ...containerBenchmarks, ...probeBenchmarks, ...logBenchmarks, ...scaleBenchmarks, ...parseBenchmarks, ...soakBenchmarks, ...streamingBenchmarks];
-const cleanupAll = () => Promise.allSettled([cleanupStoreBench(), cleanupBerths(), cleanupApiChildren(), cleanupContainers()]);
+const cleanupAll = () =>
+  Promise.allSettled([cleanupStoreBench(), cleanupBerths(), cleanupApiChildren(), cleanupContainers()]).finally(removeDiscarded);
 
 const args = process.argv.slice(2);
 const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',').filter(Boolean);

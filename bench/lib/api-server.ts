@@ -1,14 +1,15 @@
 // Starts the API-server-only child (api-child.mjs, on the compiled server) for the pure-server
-// benchmarks, and removes it and its temp folder again, also when a benchmark fails or the run is
-// interrupted.
+// benchmarks, and removes it again, also when a benchmark fails or the run is interrupted (its temp
+// folder at the end of the run, see scratch.ts).
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ApiServerStats } from '../../src/apiserver/index.js';
 import { ROOT } from './berth.js';
 import { KubeClient, type ApiTarget } from './kube.js';
+import { discardLater } from './scratch.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'api-child.mjs');
 
@@ -61,7 +62,7 @@ export async function startApiChild(label: string, opts: { durable?: boolean } =
     stopping ??= new Promise<void>((done) => {
       client?.close();
       const finish = () => {
-        rmSync(dir, { recursive: true, force: true });
+        discardLater(dir);
         done();
       };
       if (proc.exitCode !== null || proc.signalCode !== null) return finish();

@@ -3,7 +3,7 @@
 // from the pid files under the root dir) and the temp folders, also when the benchmark fails or
 // the run is interrupted.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { openSync, mkdirSync, mkdtempSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import type { PodList } from 'kubernetes-types/core/v1';
 import { Agent, request } from 'node:https';
 import { killContainers, removeContainerCgroups } from '../../test/e2e/harness.js';
 import { MarkerDir } from './markers.js';
+import { discardLater } from './scratch.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BERTH = join(ROOT, 'bin', 'berth');
@@ -129,7 +130,7 @@ export function createEnv(label: string): BenchEnv {
       await new Promise((r) => setTimeout(r, 100));
       killContainers(env.root);
       await removeContainerCgroups(env.root);
-      rmSync(dir, { recursive: true, force: true });
+      discardLater(dir);
       active.delete(env);
     },
   };
@@ -162,8 +163,11 @@ async function startBerth(env: BenchEnv, extraArgs: string[]): Promise<Berth> {
   const listeners = new Set<() => void>();
   let buffered = '';
   proc.stderr!.setEncoding('utf8');
+  // BERTH_BENCH_LOGS=FILE: the agent's log lines are also appended there (to see where time went).
+  const logCopy = process.env.BERTH_BENCH_LOGS ? openSync(process.env.BERTH_BENCH_LOGS, 'a') : undefined;
   proc.stderr!.on('data', (chunk: string) => {
     const arrivedAt = performance.now();
+    if (logCopy !== undefined) writeSync(logCopy, chunk);
     buffered += chunk;
     let nl: number;
     while ((nl = buffered.indexOf('\n')) >= 0) {
