@@ -14,8 +14,16 @@ export function discardLater(dir: string): void {
   discarded.add(dir);
 }
 
-/** Removes every folder marked by discardLater (at the end of the run, or when interrupted). */
+/**
+ * Removes every folder marked by discardLater (at the end of the run, or when interrupted), unless
+ * BERTH_BENCH_KEEP=1 asks to keep them (to read an agent's state and logs afterwards).
+ */
 export function removeDiscarded(): void {
+  if (process.env.BERTH_BENCH_KEEP === '1') {
+    if (discarded.size > 0) console.error(`bench: BERTH_BENCH_KEEP=1: kept ${[...discarded].join(' ')}`);
+    discarded.clear();
+    return;
+  }
   for (const dir of discarded) rmSync(dir, { recursive: true, force: true });
   discarded.clear();
 }

@@ -350,7 +350,13 @@ test('adoption: a new runtime instance finds running containers and reports thei
   const first = await newRuntime(rootDir);
   const firstExits = exitsOf(first);
   const done = await start(first, sh('exit 5'));
-  await exitFor(firstExits, done.record.id);
+  const doneExit = await exitFor(firstExits, done.record.id);
+  // Without a termination message the agent adds nothing to the shim's exit record: not rewritten.
+  const exitFile = join(rootDir, 'containers', done.record.id, 'exit');
+  const onDisk = JSON.parse(await readFile(exitFile, 'utf8')) as { exitCode: number; finalized?: boolean };
+  assert.equal(onDisk.exitCode, 5);
+  assert.equal(onDisk.finalized, undefined);
+  assert.equal((await first.listContainers()).find((c) => c.id === done.record.id)?.exitCode, 5);
   const victim = await start(first, sh('sleep 30'));
   const stoppable = await start(first, sh('trap "exit 9" TERM; echo ready; while :; do sleep 0.05; done'));
   await waitFor('ready', async () => (await readLog(stoppable.logPath)).includes('ready'));
@@ -365,6 +371,8 @@ test('adoption: a new runtime instance finds running containers and reports thei
   assert.equal(listed.get(stoppable.record.id)?.state, 'running');
   assert.equal(listed.get(done.record.id)?.state, 'exited');
   assert.equal(listed.get(done.record.id)?.exitCode, 5);
+  assert.equal(listed.get(done.record.id)?.finishedAt, doneExit.finishedAt, 'the restarted agent finalizes it to the same record');
+  assert.equal(listed.get(done.record.id)?.reason, doneExit.reason);
 
   process.kill(victim.record.pid!, 'SIGKILL');
   const exit = await exitFor(exits, victim.record.id);

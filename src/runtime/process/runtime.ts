@@ -494,9 +494,16 @@ export class ProcessRuntime implements Runtime {
           exitCode: exit.exitCode ?? undefined,
           logPath: meta.logPath,
         });
-        if (message) final.message = message;
         await this.isolation.release(meta.cgroup);
-        await this.state.writeExit(meta.id, final).catch(() => undefined);
+        if (message) {
+          final.message = message;
+          await this.state.writeExit(meta.id, final).catch(() => undefined);
+        } else {
+          // Nothing to add to the shim's record: not rewritten (a new inode per stopped container,
+          // see docs/performance.md). After an agent restart the record is finalized once more,
+          // with the same outcome: no message, and a cgroup that is already gone.
+          this.state.keepExit(meta.id, final);
+        }
         return final;
       })().finally(() => this.finalizing.delete(meta.id));
       this.finalizing.set(meta.id, pending);

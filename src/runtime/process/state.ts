@@ -136,6 +136,11 @@ export class StateDir {
     else this.exits.delete(id);
   }
 
+  /** Remembers `exit` as the container's final record without writing it (the file on disk says the same but for the flag). */
+  keepExit(id: string, exit: ExitFile): void {
+    if (isFinal(exit)) this.exits.set(id, exit);
+  }
+
   async remove(id: string): Promise<void> {
     this.metas.delete(id);
     this.pids.delete(id);
