@@ -3,7 +3,7 @@
 // from the pid files under the root dir) and the temp folders, also when the benchmark fails or
 // the run is interrupted.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, mkdirSync, mkdtempSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, mkdirSync, mkdtempSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -165,6 +165,8 @@ async function startBerth(env: BenchEnv, extraArgs: string[]): Promise<Berth> {
   proc.stderr!.setEncoding('utf8');
   // BERTH_BENCH_LOGS=FILE: the agent's log lines are also appended there (to see where time went).
   const logCopy = process.env.BERTH_BENCH_LOGS ? openSync(process.env.BERTH_BENCH_LOGS, 'a') : undefined;
+  // 'close' comes after the last stderr data ('exit' may come before it).
+  if (logCopy !== undefined) proc.once('close', () => closeSync(logCopy));
   proc.stderr!.on('data', (chunk: string) => {
     const arrivedAt = performance.now();
     if (logCopy !== undefined) writeSync(logCopy, chunk);
