@@ -4,12 +4,13 @@
 // runs on the WebSocket as a byte stream.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { createWebSocketStream, WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
 import type { PortForwardSession } from '../types.js';
 import { refuseUpgrade } from './handshake.js';
 import { PORT_FORWARD_PROTOCOL, servePortForward, type PortForwardOptions } from './port-forward.js';
 import { pathOf } from './log.js';
 import { SpdySession } from './session.js';
+import { webSocketBytes } from './websocket-bytes.js';
 
 export const TUNNEL_SUBPROTOCOL = `SPDY/3.1+${PORT_FORWARD_PROTOCOL}`;
 
@@ -39,7 +40,7 @@ export function acceptTunnelledPortForward(req: IncomingMessage, socket: Duplex,
     const { 'sec-websocket-protocol': _checkedAbove, ...headers } = req.headers;
     const withoutOffer = Object.assign(Object.create(req) as IncomingMessage, { headers });
     tunnelServer.handleUpgrade(withoutOffer, socket, head, (ws) => {
-      const bytes = createWebSocketStream(ws, { allowHalfOpen: false });
+      const bytes = webSocketBytes(ws);
       bytes.on('error', () => {});
       resolve(servePortForward(new SpdySession(bytes, { role: 'server' }), 'websocket-spdy', pathOf(req), options));
     });
