@@ -36,7 +36,9 @@ export async function startReadOnlyServer(address: string, port: number, state: 
       else res.end();
     }
   });
-  server.keepAliveTimeout = 5000;
+  // As the kubelet's read-only server (IdleTimeout 90 s) and the authenticated port: a scraper
+  // every 10-60 s keeps its connection instead of Node's 5 s default closing it between scrapes.
+  server.keepAliveTimeout = 90_000;
   server.headersTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { Agent as HttpAgent, get as httpGet } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -235,6 +236,26 @@ describe('node API: anonymous, read-only port, --serve-api=false', () => {
     assert.ok(berth.logs.some((l) => l.level === 'warn' && /--read-only-port \d+ on 0\.0\.0\.0/.test(String(l.msg))));
     const authenticated = JSON.parse((await berth.get('/pods')).body);
     assert.ok(JSON.stringify(authenticated).includes('hunter2'), 'the authenticated port shows the full pod');
+  });
+
+  it('the read-only port keeps an idle connection as the kubelet does (90 s), not 5 s', async () => {
+    const agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
+    const scrape = () =>
+      new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+        const req = httpGet({ host: '127.0.0.1', port: readOnly, path: '/metrics', agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket }));
+        });
+        req.on('error', reject);
+      });
+    try {
+      assert.deepEqual(await scrape(), { status: 200, reused: false });
+      // Node's default would have closed it after 5 s.
+      await sleep(6500);
+      assert.deepEqual(await scrape(), { status: 200, reused: true }, 'the second scrape had to open a new connection');
+    } finally {
+      agent.destroy();
+    }
   });
 });
 
