@@ -4,13 +4,23 @@
 // max-files files are kept.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BUSYBOX, ENGINES, engineSkipReason, openEngine, type Engine, type EngineSpec } from './engines.js';
+import { kubectlFor } from './kubectl-run.js';
 import { containerState, NODE, startBerth, waitFor, workspace, type Berth, type Workspace } from './harness.js';
 
 const LINES = 12_000;
+
+/** A file's size, or '?' when it went away (a rotation removed it) meanwhile. */
+function sizeOf(path: string): number | string {
+  try {
+    return statSync(path).size;
+  } catch {
+    return '?';
+  }
+}
 
 function rotationStory(spec: EngineSpec, skip: string | false): void {
   describe(`container log rotation on ${spec.kind}`, { skip }, () => {
@@ -45,11 +55,17 @@ function rotationStory(spec: EngineSpec, skip: string | false): void {
         }),
       );
       await waitFor(async () => containerState(await berth!.pod(`chatty-${NODE}`))?.state?.running, 'chatty runs', 90_000);
+      // As a user does it: `kubectl logs -f` once `kubectl get pods` shows the pod (the mirror pod
+      // reaches the API a moment after the node runs it; before, kubectl logs fails with NotFound).
+      const kubectl = kubectlFor(join(ws.root, 'kubeconfig'));
+      await kubectl.rowIs(`chatty-${NODE}`, undefined, 'Running', 60_000).finally(() => kubectl.cleanup());
       const follower = spawn('kubectl', ['--kubeconfig', join(ws.root, 'kubeconfig'), 'logs', '-f', `chatty-${NODE}`], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
       follower.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
       follower.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+      let exited = 'running';
+      follower.once('exit', (code) => (exited = `exited ${code}`));
       let maxFiles = 0;
       let rotatedSeen = false;
       const podDir = () => readdirSync(ws.logs).find((d) => d.startsWith(`default_chatty-${NODE}_`));
@@ -62,7 +78,14 @@ function rotationStory(spec: EngineSpec, skip: string | false): void {
           maxFiles = Math.max(maxFiles, distinct.length);
           rotatedSeen ||= files.some((f) => /^0\.log\.\d{8}-\d{6}/.test(f));
           return out.includes('done\n') || undefined;
-        }, `kubectl logs -f reaches the end (stderr: ${err}; got ${out.length} bytes, ending ${JSON.stringify(out.slice(-80))})`, 120_000);
+        }, () => `kubectl logs -f reaches the end (kubectl ${exited}; stderr: ${err}; got ${out.length} bytes, ending ${JSON.stringify(out.slice(-80))}; rotated: ${rotatedSeen}; files at most: ${maxFiles})`, 120_000);
+      } catch (err) {
+        // Which side stalled: the copy into the file, or the follow out of it.
+        const dir = podDir();
+        const files = dir && existsSync(join(ws.logs, dir, 'main')) ? readdirSync(join(ws.logs, dir, 'main')).map((f) => `${f} (${sizeOf(join(ws.logs, dir, 'main', f))} B)`) : [];
+        const live = dir && existsSync(join(ws.logs, dir, 'main', '0.log')) ? readFileSync(join(ws.logs, dir, 'main', '0.log'), 'utf8') : '';
+        const agent = (berth?.logs ?? []).filter((l) => l.level !== 'debug' || /log/.test(String(l.msg))).slice(-20);
+        throw new Error(`${(err as Error).message}\nlog files: ${files.join(', ')}\nlive file ends: ${JSON.stringify(live.slice(-120))}\nagent: ${agent.map((l) => JSON.stringify(l)).join('\n')}`);
       } finally {
         follower.kill();
       }

@@ -7,6 +7,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { kubectlFor } from './kubectl-run.js';
 import { containerState, NODE, processAlive, shPod, startBerth, waitFor, workspace, type Berth } from './harness.js';
 
 const asRoot = process.getuid?.() === 0;
@@ -34,6 +35,10 @@ describe('container log rotation (process runtime)', () => {
     // (here 4 * 128Ki, a few seconds) loses lines by design, as the disk bound says.
     ws.write('chatty.yaml', shPod('chatty', `while [ ! -f ${go} ]; do sleep 0.1; done; i=0; while [ $i -lt 30000 ]; do echo "seq $i"; i=$((i+1)); [ $((i % 250)) -eq 0 ] && sleep 0.1; done; echo done; sleep 3600`));
     await waitFor(async () => containerState(await berth!.pod(`chatty-${NODE}`))?.state?.running, 'chatty runs', 60_000);
+    // As a user does it: `kubectl logs -f` once `kubectl get pods` shows the pod (the mirror pod
+    // reaches the API a moment after the node runs it; before, kubectl logs fails with NotFound).
+    const kubectl = kubectlFor(join(ws.root, 'kubeconfig'));
+    await kubectl.rowIs(`chatty-${NODE}`, undefined, 'Running', 60_000).finally(() => kubectl.cleanup());
     const kubeconfig = join(ws.root, 'kubeconfig');
     const follower = spawn('kubectl', ['--kubeconfig', kubeconfig, 'logs', '-f', `chatty-${NODE}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
